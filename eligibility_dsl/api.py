@@ -1,0 +1,164 @@
+"""The public API: compile a criteria file once, evaluate it against many records.
+
+    trial = compile_file("trials/ssc_telitacicept.elig")
+    decision = trial.evaluate(record, {"screening": "2025-09-11"})
+    decision.outcome, decision.missing, decision.explain()
+
+Compiling raises :class:`CompileError` once, with every diagnostic.  Evaluating
+raises :class:`RecordError` or :class:`AnchorError` (both :class:`InputError`)
+when the input does not fit; it never reads the clock.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from . import ir
+from .check import check, check_expression
+from .compile import Compiler, Ctx
+from .diagnostics import CompileError, Diagnostic
+from .explain import CriterionResult, Decision, Status, decide
+from .records import InputError, RecordBinder
+from .runtime.calendar import parse_date
+from .syntax import parse, parse_expression
+
+
+class AnchorError(InputError):
+    """Anchors (reference dates) missing, unknown to the trial, or malformed."""
+
+
+class Trial:
+    """A compiled trial: evaluate it as often as you like; it holds no per-patient state."""
+
+    def __init__(self, checked: ir.CheckedTrial):
+        self.checked = checked
+        compiler = Compiler(checked)
+        self._criteria = [(c, compiler.fast(c.expr), compiler.traced(c.expr)) for c in checked.criteria]
+        self._binder = RecordBinder(checked.facts)
+
+    # what the trial is
+    @property
+    def id(self) -> str:
+        return self.checked.registry_id
+
+    @property
+    def title(self) -> str:
+        return self.checked.title
+
+    @property
+    def version(self) -> str | None:
+        return self.checked.version
+
+    @property
+    def anchors(self) -> tuple[str, ...]:
+        return tuple(self.checked.anchors)
+
+    @property
+    def facts(self) -> dict[str, ir.FactSpec]:
+        return dict(self.checked.facts)
+
+    @property
+    def criteria(self) -> tuple[ir.Criterion, ...]:
+        return self.checked.criteria
+
+    # evaluation
+    def bind(self, record: Any) -> dict[str, Any]:
+        """Validate a JSON record and return its typed fact values (raises RecordError)."""
+        return self._binder.bind(record)
+
+    def parse_anchors(self, anchors: Mapping[str, datetime.date | str]) -> dict[str, datetime.date]:
+        out: dict[str, datetime.date] = {}
+        problems: list[str] = []
+        for name, value in anchors.items():
+            if name not in self.checked.anchors:
+                known = ", ".join(f"`{a}`" for a in self.checked.anchors) or "none"
+                problems.append(f"unknown anchor `{name}` (this trial declares: {known})")
+                continue
+            if isinstance(value, datetime.date):
+                out[name] = value
+                continue
+            try:
+                out[name] = parse_date(str(value))
+            except ValueError:
+                problems.append(f"anchor `{name}`: `{value}` is not a valid date (expected YYYY-MM-DD)")
+        for name in self.checked.anchors:
+            if name not in anchors:
+                problems.append(f"missing anchor `{name}`: supply it as {name}=YYYY-MM-DD")
+        if problems:
+            raise AnchorError("; ".join(problems))
+        return out
+
+    def evaluate(self, record: Any, anchors: Mapping[str, datetime.date | str], *,
+                 trace: bool = True, fast: bool = False) -> Decision:
+        """Decide one record.  ``fast`` stops at the first decisive criterion (and implies no trace)."""
+        facts = self._binder.bind(record)
+        return self.evaluate_bound(facts, self.parse_anchors(anchors), record_id=record.get("id"),
+                                   trace=trace and not fast, fast=fast)
+
+    def evaluate_many(self, records: Iterable[Any], anchors: Mapping[str, datetime.date | str], *,
+                      trace: bool = False, fast: bool = False) -> Iterator[Decision]:
+        """Decide many records against the same anchors (traces off by default: batch use)."""
+        parsed = self.parse_anchors(anchors)
+        for record in records:
+            yield self.evaluate_bound(self._binder.bind(record), parsed, record_id=record.get("id"),
+                                      trace=trace and not fast, fast=fast)
+
+    def evaluate_bound(self, facts: dict[str, Any], anchors: dict[str, datetime.date], *,
+                       record_id: str | None = None, trace: bool = True, fast: bool = False) -> Decision:
+        ctx = Ctx(facts, anchors)
+        results: list[CriterionResult] = []
+        stopped = False
+        for crit, run_fast, run_traced in self._criteria:
+            if stopped:
+                results.append(CriterionResult(crit.id, crit.kind, crit.text, Status.NOT_EVALUATED))
+                continue
+            ctx.missing = set()
+            tnode = run_traced(ctx) if trace else None
+            value = tnode.value if tnode is not None else run_fast(ctx)
+            status = Status.of(value)
+            missing = tuple(sorted(ctx.missing)) if status is Status.UNKNOWN else ()
+            result = CriterionResult(crit.id, crit.kind, crit.text, status, missing, tnode)
+            results.append(result)
+            stopped = fast and result.decisive
+        outcome, missing = decide([r for r in results if r.status is not Status.NOT_EVALUATED])
+        return Decision(self.id, self.version, record_id, dict(anchors), outcome, tuple(results), missing,
+                        mode="fast" if fast else "full", source=self.checked.source)
+
+
+def _raise_if_errors(diagnostics: list[Diagnostic], file: str, text: str) -> None:
+    errors = [d for d in diagnostics if d.severity == "error"]
+    if errors:
+        raise CompileError(errors, {file: text})
+
+
+def check_source(text: str, file: str = "<string>") -> tuple[ir.CheckedTrial, list[Diagnostic]]:
+    """Parse and check without raising: the trial (possibly partial) and every diagnostic."""
+    return check(parse(text, file), text)
+
+
+def compile_source(text: str, file: str = "<string>") -> Trial:
+    checked, diagnostics = check_source(text, file)
+    _raise_if_errors(diagnostics, file, text)
+    return Trial(checked)
+
+
+def compile_file(path: str | Path) -> Trial:
+    path = Path(path)
+    return compile_source(path.read_text(encoding="utf-8"), str(path))
+
+
+def evaluate_expression(text: str) -> Any:
+    """Evaluate a closed expression (literals, dates, quantities; no names): used for conformance tests
+    and handy in a REPL.  Raises CompileError for a bad expression."""
+    file = "<expression>"
+    parsed = parse_expression(text, file)
+    source = "define __expression__: " + text
+    if isinstance(parsed, Diagnostic):
+        raise CompileError([parsed], {file: source})
+    node, diagnostics = check_expression(parsed, source, file)
+    _raise_if_errors(diagnostics, file, source)
+    empty = ir.CheckedTrial("", "", None, {}, {}, {}, (), file, source)
+    return Compiler(empty).fast(node)(Ctx({}, {}))

@@ -1,0 +1,430 @@
+"""Check: names, types and units, in one pass that collects every diagnostic.
+
+``check(parse_result, source)`` returns the :class:`~eligibility_dsl.ir.CheckedTrial`
+and the list of diagnostics.  Expressions are checked through a dispatch table
+keyed by AST class; each returns the IR node (of type ``ERROR`` when wrong, so
+one mistake is reported once and its parents stay quiet).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from . import ast as A
+from . import ir
+from . import types as T
+from .diagnostics import Diagnostic, Span, suggest
+from .runtime.calendar import parse_date
+from .runtime.quantity import Quantity
+from .runtime.units import UnitError, dimension_name, parse_unit
+from .syntax import RESERVED_WORDS, ParseResult
+
+FUNCTIONS = {"max": "the largest of its arguments", "min": "the smallest of its arguments"}
+_PERIOD_UNIT = {"years": "years", "months": "months", "weeks": "weeks", "days": "days"}
+
+
+class _Symbol:
+    __slots__ = ("kind", "type", "span", "decl")
+
+    def __init__(self, kind: str, type_: T.Type, span: Span | None, decl: A.Decl | None = None):
+        self.kind, self.type, self.span, self.decl = kind, type_, span, decl
+
+
+class Checker:
+    def __init__(self, parsed: ParseResult, source: str):
+        self.module = parsed.module
+        self.source = source
+        self.broken = parsed.broken_names
+        self.diagnostics: list[Diagnostic] = list(parsed.diagnostics)
+        self.symbols: dict[str, _Symbol] = {
+            name: _Symbol("builtin", typ, None) for name, (typ, _) in T.BUILTIN_FACTS.items()
+        }
+        self.definitions: dict[str, ir.Definition] = {}
+        self._checking: list[str] = []  # definitions being checked, to report cycles
+
+    # ------------------------------------------------------------ helpers
+
+    def error(self, code: str, message: str, span: Span | None, help: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(code, message, span, help))
+
+    def text_of(self, node: A.Node) -> str:
+        s = node.span
+        if s is None or s.end <= s.start:
+            return "?"
+        text = " ".join(self.source[s.start:s.end].split())
+        return text if len(text) <= 40 else text[:37] + "..."
+
+    # -------------------------------------------------------- declarations
+
+    def run(self) -> ir.CheckedTrial:
+        header: A.TrialDecl | None = None
+        version: str | None = None
+        anchors: dict[str, str | None] = {}
+        facts: dict[str, ir.FactSpec] = {
+            name: ir.FactSpec(name, typ, desc, builtin=True) for name, (typ, desc) in T.BUILTIN_FACTS.items()
+        }
+        for decl in self.module.decls:
+            if isinstance(decl, A.TrialDecl):
+                if header is not None:
+                    self.error("E0103", "the trial is already declared", decl.span,
+                               f"first declared at line {header.span.line}")
+                header = header or decl
+            elif isinstance(decl, A.VersionDecl):
+                version = decl.version
+            elif isinstance(decl, A.AnchorDecl):
+                if self._declare(decl.name, "anchor", T.DATE, decl):
+                    anchors[decl.name] = decl.description
+            elif isinstance(decl, A.FactDecl):
+                typ = self._fact_type(decl.type)
+                if self._declare(decl.name, "fact", typ, decl):
+                    facts[decl.name] = ir.FactSpec(decl.name, typ, decl.description)
+            elif isinstance(decl, A.DefineDecl):
+                self._declare(decl.name, "define", None, decl)
+        if header is None and not self.diagnostics:
+            self.error("E0108", "missing trial declaration", Span(self.module.file, 1, 1, 1, 2, 0, 1),
+                       'start the file with `trial NCT00000000 "title"`')
+
+        for decl in self.module.decls:
+            if isinstance(decl, A.DefineDecl) and self.symbols[decl.name].decl is decl:
+                self._definition(decl.name)
+
+        criteria: list[ir.Criterion] = []
+        seen: dict[str, A.Criterion] = {}
+        for decl in self.module.decls:
+            if not isinstance(decl, A.Criterion):
+                continue
+            if decl.id in seen:
+                self.error("E0102", f"duplicate criterion id `{decl.id}`", decl.name_span,
+                           f"`{decl.id}` is first used at line {seen[decl.id].span.line}")
+            else:
+                seen[decl.id] = decl
+            node = self.expr(decl.expr)
+            if node.type.kind not in ("boolean", "error"):
+                self.error("E0203", f"the logic of `{decl.id}` must be a condition, found {node.type.describe()}",
+                           decl.expr.span, "compare it with something, e.g. `... > 50 %`")
+            criteria.append(ir.Criterion(decl.kind, decl.id, decl.text, node, span=decl.span))
+
+        return ir.CheckedTrial(
+            registry_id=header.registry_id if header else "?",
+            title=header.title if header else "",
+            version=version,
+            anchors=anchors,
+            facts=facts,
+            definitions=self.definitions,
+            criteria=tuple(criteria),
+            file=self.module.file,
+            source=self.source,
+        )
+
+    def _declare(self, name: str, kind: str, typ: T.Type | None, decl: A.Decl) -> bool:
+        if name in RESERVED_WORDS:
+            self.error("E0109", f"`{name}` is a reserved word and cannot be used as a name", decl.name_span,
+                       f"choose another name, such as `{name}_value`")
+            return False
+        existing = self.symbols.get(name)
+        if existing is not None:
+            where = ("it is built into the patient model" if existing.kind == "builtin"
+                     else f"first declared at line {existing.span.line}")
+            self.error("E0103", f"`{name}` is already declared", decl.name_span, where)
+            return False
+        self.symbols[name] = _Symbol(kind, typ, decl.name_span, decl)
+        return True
+
+    def _fact_type(self, t: A.TypeExpr) -> T.Type:
+        if t.kind == "quantity":
+            unit = self._unit(t.unit, t.span)
+            return T.quantity(unit) if unit is not None else T.ERROR
+        if t.kind == "code":
+            return T.code(t.values)
+        return {"boolean": T.BOOLEAN, "number": T.NUMBER, "date": T.DATE, "text": T.TEXT}[t.kind]
+
+    def _unit(self, text: str, span: Span | None):
+        try:
+            return parse_unit(text)
+        except UnitError as err:
+            self.error("E0104", err.message, span, err.help)
+            return None
+
+    def _definition(self, name: str) -> T.Type:
+        done = self.definitions.get(name)
+        if done is not None:
+            return done.expr.type
+        sym = self.symbols[name]
+        if name in self._checking:
+            cycle = " -> ".join(self._checking[self._checking.index(name):] + [name])
+            self.error("E0105", f"definition `{name}` refers to itself: {cycle}", sym.decl.name_span)
+            return T.ERROR
+        self._checking.append(name)
+        node = self.expr(sym.decl.expr)
+        self._checking.pop()
+        if name in self.definitions:  # a cycle was reported while checking
+            return self.definitions[name].expr.type
+        self.definitions[name] = ir.Definition(name, node, span=sym.decl.span)
+        sym.type = node.type
+        return node.type
+
+    # --------------------------------------------------------- expressions
+
+    def expr(self, node: A.Expr) -> ir.Node:
+        return _EXPR[type(node)](self, node)
+
+    def condition(self, node: A.Expr, role: str) -> ir.Node:
+        out = self.expr(node)
+        if out.type.kind not in ("boolean", "error"):
+            self.error("E0201", f"`{self.text_of(node)}` is {out.type.describe()}, not a condition", node.span,
+                       f"{role} needs a condition such as a comparison")
+        return out
+
+    def _number(self, n: A.NumberLit):
+        return ir.Const(T.NUMBER, n.value, span=n.span)
+
+    def _quantity(self, n: A.QuantityLit):
+        unit = self._unit(n.unit, n.span)
+        if unit is None:
+            return ir.Const(T.ERROR, None, span=n.span)
+        return ir.Const(T.quantity(unit), Quantity(n.value, unit), span=n.span)
+
+    def _date(self, n: A.DateLit):
+        try:
+            return ir.Const(T.DATE, parse_date(n.text), span=n.span)
+        except ValueError:
+            self.error("E0205", f"`{n.text}` is not a calendar date", n.span, "dates are written YYYY-MM-DD")
+            return ir.Const(T.ERROR, None, span=n.span)
+
+    def _text(self, n: A.TextLit):
+        return ir.Const(T.TEXT, n.value, span=n.span)
+
+    def _bool(self, n: A.BoolLit):
+        return ir.Const(T.BOOLEAN, n.value, span=n.span)
+
+    def _name(self, n: A.Name):
+        sym = self.symbols.get(n.id)
+        if sym is None:
+            if n.id not in self.broken:
+                candidates = [k for k in self.symbols if k != "__expression__"]
+                self.error("E0101", f"unknown name `{n.id}`", n.span, suggest(n.id, candidates))
+            return ir.Const(T.ERROR, None, span=n.span)
+        if sym.kind == "anchor":
+            return ir.Anchor(T.DATE, n.id, span=n.span)
+        if sym.kind == "define":
+            return ir.DefRef(self._definition(n.id), n.id, span=n.span)
+        return ir.Fact(sym.type, n.id, span=n.span)
+
+    def _call(self, n: A.Call):
+        args = tuple(self.expr(a) for a in n.args)
+        if n.func not in FUNCTIONS:
+            self.error("E0106", f"unknown function `{n.func}`", n.span, suggest(n.func, FUNCTIONS))
+            return ir.Const(T.ERROR, None, span=n.span)
+        if len(args) < 2:
+            self.error("E0204", f"`{n.func}` needs at least two arguments, found {len(args)}", n.span)
+            return ir.Const(T.ERROR, None, span=n.span)
+        first = args[0]
+        for a_node, arg in zip(n.args[1:], args[1:]):
+            if not T.ordered(first.type, arg.type):
+                self._mismatch(f"`{n.func}` cannot choose between", n.args[0], first.type, a_node, arg.type, n.span)
+                return ir.Const(T.ERROR, None, span=n.span)
+        if first.type.kind not in ("number", "quantity", "date", "error"):
+            self.error("E0201", f"`{n.func}` needs numbers, quantities or dates, found {first.type.describe()}",
+                       n.span)
+            return ir.Const(T.ERROR, None, span=n.span)
+        typ = next((a.type for a in args if not a.type.is_error), T.ERROR)
+        return ir.Extremum(typ, n.func, args, span=n.span)
+
+    def _age(self, n: A.Age):
+        at = self.expr(n.at)
+        if at.type.kind not in ("date", "error"):
+            self.error("E0201", f"`age at` needs a date, found `{self.text_of(n.at)}` ({at.type.describe()})",
+                       n.at.span, "name an anchor, e.g. `age at screening`")
+            return ir.Const(T.ERROR, None, span=n.span)
+        return ir.Age(T.YEARS, at, span=n.span)
+
+    def _between_dates(self, n: A.DurationBetween):
+        start, end = self.expr(n.start), self.expr(n.end)
+        for sub, out in ((n.start, start), (n.end, end)):
+            if out.type.kind not in ("date", "error"):
+                self.error("E0201", f"`{n.unit} between` needs dates, found `{self.text_of(sub)}` "
+                           f"({out.type.describe()})", sub.span)
+                return ir.Const(T.ERROR, None, span=n.span)
+        return ir.DurationBetween(T.quantity_of(_PERIOD_UNIT[n.unit]), n.unit, start, end, span=n.span)
+
+    def _conditional(self, n: A.Conditional):
+        cond = self.condition(n.cond, "`if`")
+        then, otherwise = self.expr(n.then), self.expr(n.otherwise)
+        if not T.comparable(then.type, otherwise.type) or {then.type.kind, otherwise.type.kind} == {"code", "text"}:
+            self._mismatch("the branches of `if` differ:", n.then, then.type, n.otherwise, otherwise.type, n.span)
+            return ir.Const(T.ERROR, None, span=n.span)
+        typ = then.type if not then.type.is_error else otherwise.type
+        return ir.Conditional(typ, cond, then, otherwise, span=n.span)
+
+    def _neg(self, n: A.Neg):
+        operand = self.expr(n.operand)
+        if operand.type.kind not in ("number", "quantity", "error"):
+            self.error("E0201", f"cannot negate `{self.text_of(n.operand)}` ({operand.type.describe()})", n.span)
+            return ir.Const(T.ERROR, None, span=n.span)
+        return ir.Neg(operand.type, operand, span=n.span)
+
+    def _arith(self, n: A.Arith):
+        left, right = self.expr(n.left), self.expr(n.right)
+        lt, rt = left.type, right.type
+        if lt.is_error or rt.is_error:
+            return ir.Const(T.ERROR, None, span=n.span)
+        result = _ARITH_RULES.get((n.op, lt.kind, rt.kind))
+        typ, kind = result(lt, rt) if result else (None, None)
+        if typ is None:
+            self._arith_error(n, lt, rt)
+            return ir.Const(T.ERROR, None, span=n.span)
+        return ir.Arith(typ, n.op, kind, left, right, span=n.span)
+
+    def _arith_error(self, n: A.Arith, lt: T.Type, rt: T.Type) -> None:
+        words = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}[n.op]
+        help = None
+        if lt.kind == rt.kind == "date" and n.op == "-":
+            help = "use `days between A and B` (or months, years) for the time between two dates"
+        elif {lt.kind, rt.kind} == {"number", "quantity"}:
+            help = "write the number with its unit, e.g. `28 days`"
+        elif lt.kind == "date" or rt.kind == "date":
+            help = "a date moves by a duration: `screening - 6 months`"
+        if lt.kind == rt.kind == "quantity":
+            self.error("E0202", f"cannot {words} `{self.text_of(n.left)}` ({dimension_name(lt.dims)}) and "
+                       f"`{self.text_of(n.right)}` ({dimension_name(rt.dims)})", n.span, help)
+            return
+        self.error("E0201", f"cannot {words} `{self.text_of(n.left)}` ({lt.describe()}) and "
+                   f"`{self.text_of(n.right)}` ({rt.describe()})", n.span, help)
+
+    def _mismatch(self, lead: str, a: A.Expr, at: T.Type, b: A.Expr, bt: T.Type, span: Span | None) -> None:
+        if at.kind == bt.kind == "quantity":
+            help = None
+            if {dimension_name(at.dims), dimension_name(bt.dims)} == {"time", "calendar duration"}:
+                help = "months and years have no fixed length in days; compare dates instead"
+            self.error("E0202", f"{lead} `{self.text_of(a)}` ({dimension_name(at.dims)}) and "
+                       f"`{self.text_of(b)}` ({dimension_name(bt.dims)})", span, help)
+            return
+        help = "write the number with its unit, e.g. `50 %`" if {at.kind, bt.kind} == {"number", "quantity"} else None
+        self.error("E0201", f"{lead} `{self.text_of(a)}` ({at.describe()}) and `{self.text_of(b)}` "
+                   f"({bt.describe()})", span, help)
+
+    def _compare(self, n: A.Compare):
+        left, right = self.expr(n.left), self.expr(n.right)
+        ok = T.comparable(left.type, right.type) if n.op in ("=", "!=") else T.ordered(left.type, right.type)
+        if not ok:
+            self._mismatch("cannot compare", n.left, left.type, n.right, right.type, n.span)
+            return ir.Const(T.ERROR, None, span=n.span)
+        self._check_code_value(left, right, n.right)
+        self._check_code_value(right, left, n.left)
+        return ir.Compare(T.BOOLEAN, n.op, left, right, span=n.span)
+
+    def _check_code_value(self, code_side: ir.Node, other: ir.Node, other_node: A.Expr) -> None:
+        values = code_side.type.values if code_side.type.kind == "code" else None
+        if values and isinstance(other, ir.Const) and other.type.kind == "text" and other.value not in values:
+            allowed = ", ".join(f"`{v}`" for v in values)
+            self.error("E0107", f"`{other.value}` is not one of the values of this code: {allowed}",
+                       other_node.span, suggest(other.value, values))
+
+    def _between(self, n: A.Between):
+        operand, low, high = self.expr(n.operand), self.expr(n.low), self.expr(n.high)
+        for sub, out in ((n.low, low), (n.high, high)):
+            if not T.ordered(operand.type, out.type):
+                self._mismatch("cannot compare", n.operand, operand.type, sub, out.type, n.span)
+                return ir.Const(T.ERROR, None, span=n.span)
+        return ir.Between(T.BOOLEAN, operand, low, high, n.negated, span=n.span)
+
+    def _member(self, n: A.Member):
+        operand = self.expr(n.operand)
+        items = tuple(self.expr(i) for i in n.items)
+        for sub, out in zip(n.items, items):
+            if not T.comparable(operand.type, out.type):
+                self._mismatch("cannot compare", n.operand, operand.type, sub, out.type, sub.span)
+                return ir.Const(T.ERROR, None, span=n.span)
+            self._check_code_value(operand, out, sub)
+        return ir.Member(T.BOOLEAN, operand, items, n.negated, span=n.span)
+
+    def _not(self, n: A.Not):
+        return ir.Not(T.BOOLEAN, self.condition(n.operand, "`not`"), span=n.span)
+
+    def _and(self, n: A.And):
+        return ir.And(T.BOOLEAN, tuple(self.condition(o, "`and`") for o in n.operands), span=n.span)
+
+    def _or(self, n: A.Or):
+        return ir.Or(T.BOOLEAN, tuple(self.condition(o, "`or`") for o in n.operands), span=n.span)
+
+    def _implies(self, n: A.Implies):
+        left, right = self.condition(n.left, "`implies`"), self.condition(n.right, "`implies`")
+        return ir.Implies(T.BOOLEAN, left, right, span=n.span)
+
+
+_EXPR: dict[type, Callable[[Checker, A.Expr], ir.Node]] = {
+    A.NumberLit: Checker._number,
+    A.QuantityLit: Checker._quantity,
+    A.DateLit: Checker._date,
+    A.TextLit: Checker._text,
+    A.BoolLit: Checker._bool,
+    A.Name: Checker._name,
+    A.Call: Checker._call,
+    A.Age: Checker._age,
+    A.DurationBetween: Checker._between_dates,
+    A.Conditional: Checker._conditional,
+    A.Neg: Checker._neg,
+    A.Arith: Checker._arith,
+    A.Compare: Checker._compare,
+    A.Between: Checker._between,
+    A.Member: Checker._member,
+    A.Not: Checker._not,
+    A.And: Checker._and,
+    A.Or: Checker._or,
+    A.Implies: Checker._implies,
+}
+
+
+def _same_dims(lt: T.Type, rt: T.Type):
+    if lt.dims != rt.dims:
+        return None, None
+    finer = lt.unit if lt.unit.factor <= rt.unit.factor else rt.unit
+    return T.quantity(finer), "quantity"
+
+
+def _duration(dt: T.Type) -> bool:
+    return dimension_name(dt.dims) in ("time", "calendar duration")
+
+
+def _product(lt: T.Type, rt: T.Type):
+    unit = lt.unit.mul(rt.unit)
+    return (T.NUMBER if unit.is_dimensionless and unit.factor == 1 else T.quantity(unit)), "quantity"
+
+
+def _quotient(lt: T.Type, rt: T.Type):
+    if lt.dims == rt.dims:
+        return T.NUMBER, "quantity"
+    return T.quantity(lt.unit.div(rt.unit)), "quantity"
+
+
+# (operator, left kind, right kind) -> rule giving (result type, arithmetic kind) or (None, None).
+_ARITH_RULES: dict[tuple[str, str, str], Callable] = {
+    ("+", "number", "number"): lambda lt, rt: (T.NUMBER, "number"),
+    ("-", "number", "number"): lambda lt, rt: (T.NUMBER, "number"),
+    ("*", "number", "number"): lambda lt, rt: (T.NUMBER, "number"),
+    ("/", "number", "number"): lambda lt, rt: (T.NUMBER, "number"),
+    ("+", "quantity", "quantity"): _same_dims,
+    ("-", "quantity", "quantity"): _same_dims,
+    ("*", "quantity", "quantity"): _product,
+    ("/", "quantity", "quantity"): _quotient,
+    ("*", "number", "quantity"): lambda lt, rt: (rt, "scale"),
+    ("*", "quantity", "number"): lambda lt, rt: (lt, "scale"),
+    ("/", "quantity", "number"): lambda lt, rt: (lt, "scale"),
+    ("+", "date", "quantity"): lambda lt, rt: (T.DATE, "date_shift") if _duration(rt) else (None, None),
+    ("-", "date", "quantity"): lambda lt, rt: (T.DATE, "date_shift") if _duration(rt) else (None, None),
+    ("+", "quantity", "date"): lambda lt, rt: (T.DATE, "date_shift") if _duration(lt) else (None, None),
+}
+
+
+def check(parsed: ParseResult, source: str) -> tuple[ir.CheckedTrial, list[Diagnostic]]:
+    checker = Checker(parsed, source)
+    trial = checker.run()
+    return trial, checker.diagnostics
+
+
+def check_expression(expr: A.Expr, source: str, file: str = "<expression>") -> tuple[ir.Node, list[Diagnostic]]:
+    """Check a lone expression with no declarations in scope (dates, quantities and literals only)."""
+    checker = Checker(ParseResult(A.Module(file, ())), source)
+    node = checker.expr(expr)
+    return node, checker.diagnostics
+

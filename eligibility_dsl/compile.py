@@ -1,0 +1,444 @@
+"""Compile: checked IR to Python closures, once per trial; evaluation then does no lookup or parsing.
+
+Every IR node becomes two closures: a fast one returning the value, and a traced
+one returning a :class:`~eligibility_dsl.trace.TraceNode`.  Both get their
+meaning from the same value functions below (``_VALUE``), so a trace always
+agrees with the fast result.  Values: ``True``/``False``/``None`` (unknown) for
+conditions, ``Decimal``, ``Quantity``, ``date``, ``str``.
+
+Semantics stated once, here:
+
+- Kleene logic; an operation on an unknown operand is unknown, except where
+  Kleene logic decides (`unknown or true` is true, `unknown and false` false).
+- The fast evaluator stops an `and`/`or` at the first decisive operand; it
+  never stops at an unknown one, so the facts it reports as missing are all
+  the facts that could still change the result.
+- `x < max(a, b)` is `x < a or x < b` (and the like for `<=`, `>`, `>=`, `min`):
+  a bound that is already decisive decides even when the other is unknown.
+- `between` is inclusive at both ends: `low <= x and x <= high`.
+- Division by zero is unknown (the data cannot answer the question).
+"""
+
+from __future__ import annotations
+
+import datetime
+import operator
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from . import ir
+from . import types as T
+from .runtime import calendar
+from .runtime import quantity as Q
+from .runtime.units import parse_unit
+from .trace import TraceNode
+
+Fast = Callable[["Ctx"], Any]
+Traced = Callable[["Ctx"], TraceNode]
+
+
+class Ctx:
+    """One evaluation: the record's fact values, the anchors, and what was found missing."""
+
+    __slots__ = ("facts", "anchors", "missing", "defs")
+
+    def __init__(self, facts: dict[str, Any], anchors: dict[str, Any]):
+        self.facts = facts
+        self.anchors = anchors
+        self.missing: set[str] = set()
+        self.defs: dict[str, tuple[Any, frozenset[str]]] = {}
+
+
+# ------------------------------------------------------------ value functions
+
+_CMP = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
+        ">=": operator.ge}
+
+
+def and_values(values) -> bool | None:
+    result: bool | None = True
+    for v in values:
+        if v is False:
+            return False
+        if v is None:
+            result = None
+    return result
+
+
+def or_values(values) -> bool | None:
+    result: bool | None = False
+    for v in values:
+        if v is True:
+            return True
+        if v is None:
+            result = None
+    return result
+
+
+def not_value(v):
+    return None if v is None else not v
+
+
+def implies_value(a, b):
+    return or_values((not_value(a), b))
+
+
+def compare_value(op: str, a, b):
+    if a is None or b is None:
+        return None
+    return _CMP[op](a, b)
+
+
+def between_value(x, low, high, negated: bool):
+    inside = and_values((compare_value("<=", low, x), compare_value("<=", x, high)))
+    return not_value(inside) if negated else inside
+
+
+def member_value(x, items, negated: bool):
+    found = or_values([compare_value("=", x, item) for item in items])
+    return not_value(found) if negated else found
+
+
+def extremum_value(func: str, args):
+    if any(a is None for a in args):
+        return None
+    return (max if func == "max" else min)(args)
+
+
+# For `x OP max(...)`, whether the per-argument comparisons combine with `or` (True) or `and`.
+_EXTREMUM_COMBINE = {("max", "<"): True, ("max", "<="): True, ("max", ">"): False, ("max", ">="): False,
+                     ("min", "<"): False, ("min", "<="): False, ("min", ">"): True, ("min", ">="): True}
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
+
+
+def compare_extremum(op: str, x, func: str, args):
+    """`x OP func(args)`, deciding from the known arguments where that is enough."""
+    parts = [compare_value(op, x, a) for a in args]
+    return or_values(parts) if _EXTREMUM_COMBINE[(func, op)] else and_values(parts)
+
+
+def _arith_number(op: str):
+    def f(a, b):
+        if op == "/":
+            return None if b == 0 else Q.DIVISION_CONTEXT.divide(a, b)
+        return {"+": operator.add, "-": operator.sub, "*": operator.mul}[op](a, b)
+    return f
+
+
+def _arith_quantity(op: str):
+    fn = {"+": Q.add, "-": Q.sub, "*": Q.mul}.get(op)
+    if fn is not None:
+        return fn
+
+    def divide(a, b):
+        return None if b.value == 0 else Q.div(a, b)
+    return divide
+
+
+def _arith_scale(op: str):
+    if op == "*":
+        return lambda a, b: Q.scale(b, a) if isinstance(a, Decimal) else Q.scale(a, b)
+    return lambda a, b: None if b == 0 else Q.divide_by_number(a, b)
+
+
+def _arith_date(op: str):
+    sign = -1 if op == "-" else 1
+
+    def f(a, b):  # date ± duration, or duration + date
+        return calendar.shift(a, b, sign) if isinstance(a, datetime.date) else calendar.shift(b, a, 1)
+    return f
+
+
+_ARITH = {"number": _arith_number, "quantity": _arith_quantity, "scale": _arith_scale, "date_shift": _arith_date}
+
+
+def _none_if_missing(fn):
+    def f(a, b):
+        return None if a is None or b is None else fn(a, b)
+    return f
+
+
+def neg_value(v):
+    return None if v is None else -v
+
+
+_UNIT_OF_PERIOD = {p: parse_unit(p) for p in ("years", "months", "weeks", "days")}
+
+
+def age_value(birth, at):
+    if birth is None or at is None:
+        return None
+    return Q.Quantity(Decimal(calendar.age_in_years(birth, at)), _UNIT_OF_PERIOD["years"])
+
+
+def duration_value(unit: str, start, end):
+    if start is None or end is None:
+        return None
+    return Q.Quantity(Decimal(calendar.between(unit, start, end)), _UNIT_OF_PERIOD[unit])
+
+
+def conditional_value(cond, then, otherwise):
+    if cond is None:
+        return then if then is not None and then == otherwise else None
+    return then if cond else otherwise
+
+
+def _value_fn(node: ir.Node) -> Callable[..., Any]:
+    """The meaning of a node as a function of its children's values (in ``children()`` order)."""
+    return _VALUE[type(node)](node)
+
+
+_VALUE: dict[type, Callable[[Any], Callable[..., Any]]] = {
+    ir.Not: lambda n: not_value,
+    ir.And: lambda n: lambda *vs: and_values(vs),
+    ir.Or: lambda n: lambda *vs: or_values(vs),
+    ir.Implies: lambda n: implies_value,
+    ir.Compare: lambda n: lambda a, b: compare_value(n.op, a, b),
+    ir.Between: lambda n: lambda x, lo, hi: between_value(x, lo, hi, n.negated),
+    ir.Member: lambda n: lambda x, *items: member_value(x, items, n.negated),
+    ir.Arith: lambda n: _none_if_missing(_ARITH[n.kind](n.op)),
+    ir.Neg: lambda n: neg_value,
+    ir.Extremum: lambda n: lambda *args: extremum_value(n.func, args),
+    ir.DurationBetween: lambda n: lambda a, b: duration_value(n.unit, a, b),
+    ir.Conditional: lambda n: conditional_value,
+}
+
+
+def _unwrap_trace(t: TraceNode) -> TraceNode:
+    while isinstance(t.node, ir.DefRef):
+        t = t.children[0]
+    return t
+
+
+# ------------------------------------------------------------------- compiler
+
+
+class Compiler:
+    def __init__(self, trial: ir.CheckedTrial):
+        self.trial = trial
+        self._fast_defs: dict[str, Fast] = {}
+        self._traced_defs: dict[str, Traced] = {}
+
+    def _resolve(self, node: ir.Node) -> ir.Node:
+        while isinstance(node, ir.DefRef):
+            node = self.trial.definitions[node.name].expr
+        return node
+
+    def _extremum_side(self, node: ir.Node) -> tuple[str, ir.Extremum, ir.Node, int] | None:
+        """For an ordering comparison with `max`/`min` on one side (directly or through a definition):
+        (the operator as seen from the other side, the extremum, the other side, the extremum's index)."""
+        if not isinstance(node, ir.Compare) or node.op in ("=", "!="):
+            return None
+        right, left = self._resolve(node.right), self._resolve(node.left)
+        if isinstance(right, ir.Extremum):
+            return node.op, right, node.left, 1
+        if isinstance(left, ir.Extremum):
+            return _FLIP[node.op], left, node.right, 0
+        return None
+
+    # fast closures -----------------------------------------------------------
+
+    def fast(self, node: ir.Node) -> Fast:
+        ext = self._extremum_side(node)
+        if ext is not None:
+            op, extremum, other, _ = ext
+            x, args = self.fast(other), [self.fast(a) for a in extremum.args]
+            return lambda ctx: compare_extremum(op, x(ctx), extremum.func, [a(ctx) for a in args])
+        special = _FAST_SPECIAL.get(type(node))
+        if special is not None:
+            return special(self, node)
+        value = _value_fn(node)
+        kids = [self.fast(k) for k in node.children()]
+        if len(kids) == 1:
+            (k0,) = kids
+            return lambda ctx: value(k0(ctx))
+        if len(kids) == 2:
+            k0, k1 = kids
+            return lambda ctx: value(k0(ctx), k1(ctx))
+        return lambda ctx: value(*[k(ctx) for k in kids])
+
+    def _fast_const(self, node: ir.Const) -> Fast:
+        value = node.value
+        return lambda ctx: value
+
+    def _fast_fact(self, node: ir.Fact) -> Fast:
+        name = node.name
+
+        def read(ctx: Ctx):
+            v = ctx.facts[name]
+            if v is None:
+                ctx.missing.add(name)
+            return v
+        return read
+
+    def _fast_anchor(self, node: ir.Anchor) -> Fast:
+        name = node.name
+        return lambda ctx: ctx.anchors[name]
+
+    def _fast_defref(self, node: ir.DefRef) -> Fast:
+        name = node.name
+        body = self._fast_definition(name)
+
+        def ref(ctx: Ctx):
+            hit = ctx.defs.get(name)
+            if hit is None:
+                outer, ctx.missing = ctx.missing, set()
+                value = body(ctx)
+                hit = ctx.defs[name] = (value, frozenset(ctx.missing))
+                ctx.missing = outer
+            ctx.missing.update(hit[1])
+            return hit[0]
+        return ref
+
+    def _fast_definition(self, name: str) -> Fast:
+        # Compiled once and shared by every reference (the checker rejects cycles).
+        if name not in self._fast_defs:
+            self._fast_defs[name] = self.fast(self.trial.definitions[name].expr)
+        return self._fast_defs[name]
+
+    def _fast_and(self, node: ir.And) -> Fast:
+        kids = tuple(self.fast(k) for k in node.operands)
+
+        def f(ctx: Ctx):
+            result = True
+            for k in kids:
+                v = k(ctx)
+                if v is False:
+                    return False
+                if v is None:
+                    result = None
+            return result
+        return f
+
+    def _fast_or(self, node: ir.Or) -> Fast:
+        kids = tuple(self.fast(k) for k in node.operands)
+
+        def f(ctx: Ctx):
+            result = False
+            for k in kids:
+                v = k(ctx)
+                if v is True:
+                    return True
+                if v is None:
+                    result = None
+            return result
+        return f
+
+    def _fast_compare(self, node: ir.Compare) -> Fast:
+        op = _CMP[node.op]
+        left = self.fast(node.left)
+        if isinstance(node.right, ir.Const) and node.right.value is not None:
+            const = node.right.value
+
+            def f(ctx: Ctx):
+                a = left(ctx)
+                return None if a is None else op(a, const)
+            return f
+        right = self.fast(node.right)
+
+        def g(ctx: Ctx):
+            a, b = left(ctx), right(ctx)
+            return None if a is None or b is None else op(a, b)
+        return g
+
+    def _fast_conditional(self, node: ir.Conditional) -> Fast:
+        cond, then, otherwise = self.fast(node.cond), self.fast(node.then), self.fast(node.otherwise)
+
+        def f(ctx: Ctx):
+            c = cond(ctx)
+            if c is None:  # both branches, so that every fact that could decide is reported missing
+                return conditional_value(None, then(ctx), otherwise(ctx))
+            return then(ctx) if c else otherwise(ctx)
+        return f
+
+    def _fast_age(self, node: ir.Age) -> Fast:
+        at = self.fast(node.at)
+        birth = self._fast_fact(ir.Fact(T.DATE, "birth_date"))
+        return lambda ctx: age_value(birth(ctx), at(ctx))
+
+    # traced closures ---------------------------------------------------------
+
+    def traced(self, node: ir.Node) -> Traced:
+        special = _TRACED_SPECIAL.get(type(node))
+        if special is not None:
+            return special(self, node)
+        kids = [self.traced(k) for k in node.children()]
+        ext = self._extremum_side(node)
+        if ext is not None:
+            op, extremum, _, index = ext
+            note = (f"compared with each argument of `{extremum.func}`, "
+                    f"so a decisive bound decides even when another is unknown")
+
+            def t_ext(ctx: Ctx) -> TraceNode:
+                ts = [k(ctx) for k in kids]
+                other_t, ext_t = ts[1 - index], _unwrap_trace(ts[index])
+                args = [c.value for c in ext_t.children]
+                return TraceNode(node, compare_extremum(op, other_t.value, extremum.func, args), tuple(ts), note)
+            return t_ext
+        value = _value_fn(node)
+
+        def t(ctx: Ctx) -> TraceNode:
+            ts = tuple(k(ctx) for k in kids)
+            return TraceNode(node, value(*[c.value for c in ts]), ts)
+        return t
+
+    def _traced_leaf(self, node: ir.Node) -> Traced:
+        fast = self.fast(node)
+        return lambda ctx: TraceNode(node, fast(ctx))
+
+    def _traced_defref(self, node: ir.DefRef) -> Traced:
+        name = node.name
+        if name not in self._traced_defs:
+            self._traced_defs[name] = self.traced(self.trial.definitions[name].expr)
+        body = self._traced_defs[name]
+
+        def t(ctx: Ctx) -> TraceNode:
+            inner = body(ctx)
+            return TraceNode(node, inner.value, (inner,))
+        return t
+
+    def _traced_age(self, node: ir.Age) -> Traced:
+        at = self.traced(node.at)
+        birth_node = ir.Fact(T.DATE, "birth_date")  # implicit in `age at`: no source of its own
+        birth = self._fast_fact(birth_node)
+
+        def t(ctx: Ctx) -> TraceNode:
+            b, a = TraceNode(birth_node, birth(ctx)), at(ctx)
+            return TraceNode(node, age_value(b.value, a.value), (b, a))
+        return t
+
+    def _traced_conditional(self, node: ir.Conditional) -> Traced:
+        cond, then, otherwise = self.traced(node.cond), self.traced(node.then), self.traced(node.otherwise)
+
+        def t(ctx: Ctx) -> TraceNode:
+            c = cond(ctx)
+            if c.value is None:
+                a, b = then(ctx), otherwise(ctx)
+                return TraceNode(node, conditional_value(None, a.value, b.value), (c, a, b),
+                                 "the condition is unknown: both branches were evaluated")
+            branch = then(ctx) if c.value else otherwise(ctx)
+            return TraceNode(node, branch.value, (c, branch), f"took the `{'then' if c.value else 'else'}` branch")
+        return t
+
+
+_FAST_SPECIAL: dict[type, Callable[[Compiler, Any], Fast]] = {
+    ir.Const: Compiler._fast_const,
+    ir.Fact: Compiler._fast_fact,
+    ir.Anchor: Compiler._fast_anchor,
+    ir.DefRef: Compiler._fast_defref,
+    ir.And: Compiler._fast_and,
+    ir.Or: Compiler._fast_or,
+    ir.Compare: Compiler._fast_compare,
+    ir.Conditional: Compiler._fast_conditional,
+    ir.Age: Compiler._fast_age,
+}
+
+_TRACED_SPECIAL: dict[type, Callable[[Compiler, Any], Traced]] = {
+    ir.Const: Compiler._traced_leaf,
+    ir.Fact: Compiler._traced_leaf,
+    ir.Anchor: Compiler._traced_leaf,
+    ir.DefRef: Compiler._traced_defref,
+    ir.Age: Compiler._traced_age,
+    ir.Conditional: Compiler._traced_conditional,
+}

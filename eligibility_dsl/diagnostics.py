@@ -1,0 +1,117 @@
+"""Source spans and diagnostics: the data every stage reports errors with.
+
+A diagnostic is data (code, message, span, help), never a formatted string: the
+renderers in ``eligibility_dsl.render`` turn a list of them into caret snippets
+or JSON.  The message style follows Cedar's guide: lowercase, user input in
+backticks, no trailing period, advice in ``help``.
+
+This module is the bottom of the package: it imports nothing from it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+import attrs
+
+
+@attrs.frozen(order=True)
+class Span:
+    """A region of a source file; lines and columns count from 1, ``end_column`` is exclusive.
+
+    ``start``/``end`` are character offsets into the file's text, used to quote the
+    source of a sub-expression in a trace.
+    """
+
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    start: int = 0
+    end: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+    def to_dict(self) -> dict:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+        }
+
+
+# Stable codes. A code, once published, keeps its meaning; retired codes are not reused.
+CODES: dict[str, str] = {
+    "E0001": "syntax-error",
+    "E0002": "unexpected-end",
+    "E0003": "invalid-character",
+    "E0004": "unterminated-text",
+    "E0101": "unknown-name",
+    "E0102": "duplicate-criterion-id",
+    "E0103": "duplicate-declaration",
+    "E0104": "unknown-unit",
+    "E0105": "cyclic-definition",
+    "E0106": "unknown-function",
+    "E0107": "value-not-allowed",
+    "E0108": "missing-trial-header",
+    "E0109": "reserved-name",
+    "E0201": "type-mismatch",
+    "E0202": "unit-mismatch",
+    "E0203": "criterion-not-boolean",
+    "E0204": "wrong-argument-count",
+    "E0205": "invalid-date",
+}
+
+
+@attrs.frozen
+class Diagnostic:
+    code: str
+    message: str
+    span: Span | None
+    help: str | None = None
+    severity: str = "error"
+
+    @property
+    def name(self) -> str:
+        return CODES.get(self.code, "error")
+
+    def to_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "severity": self.severity,
+            "message": self.message,
+            "span": self.span.to_dict() if self.span else None,
+            "help": self.help,
+        }
+
+
+def sort_key(d: Diagnostic) -> tuple:
+    s = d.span
+    return (s.file, s.line, s.column) if s else ("", 0, 0)
+
+
+class CompileError(Exception):
+    """Raised once, with every diagnostic a file produced.
+
+    ``sources`` maps file names to their text so that a renderer can quote them.
+    """
+
+    def __init__(self, diagnostics: Iterable[Diagnostic], sources: dict[str, str] | None = None):
+        self.diagnostics: list[Diagnostic] = sorted(diagnostics, key=sort_key)
+        self.sources: dict[str, str] = dict(sources or {})
+        first = self.diagnostics[0] if self.diagnostics else None
+        summary = f"{first.span}: {first.message}" if first and first.span else "compile error"
+        more = len(self.diagnostics) - 1
+        super().__init__(summary + (f" (and {more} more)" if more > 0 else ""))
+
+
+def suggest(word: str, candidates: Iterable[str]) -> str | None:
+    """A help text naming the closest candidate, or None when nothing is close."""
+    close = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
+    return f"did you mean `{close[0]}`?" if close else None

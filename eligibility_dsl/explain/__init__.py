@@ -1,0 +1,7 @@
+"""Explain: decisions, their outcome rule, and renderers (text, JSON)."""
+
+from .decision import CriterionResult, Decision, Outcome, Status, decide
+from .render import decision_to_dict, render_text, summarize
+
+__all__ = ["CriterionResult", "Decision", "Outcome", "Status", "decide", "decision_to_dict", "render_text",
+           "summarize"]

@@ -1,0 +1,162 @@
+"""Renderers for decisions: text a person can follow, and JSON-ready dictionaries.
+
+Every line of the text form can be traced back: a criterion's summary names the
+values that decided it, and ``detail="full"`` prints each sub-expression with
+its value and line, down to the facts and thresholds.
+"""
+
+from __future__ import annotations
+
+from .. import ir
+from ..trace import TraceNode
+from .decision import Decision, Status, json_value, text_value
+
+_MARK = {True: "✓", False: "✗", None: "?"}
+_OP_WORDS = {"=": "=", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+
+
+class _Source:
+    def __init__(self, text: str):
+        self.text = text
+
+    def of(self, node: ir.Node) -> str:
+        s = node.span
+        if s is None or s.end <= s.start or not self.text:
+            if isinstance(node, ir.Const):
+                return text_value(node.value)
+            return getattr(node, "name", type(node).__name__)
+        return " ".join(self.text[s.start:s.end].split())
+
+
+def _operand(t: TraceNode, src: _Source) -> str:
+    if isinstance(t.node, ir.Const):
+        return text_value(t.value)
+    return f"{src.of(t.node)} {text_value(t.value)}"
+
+
+def _missing_below(t: TraceNode) -> list[str]:
+    return sorted({n.fact for n in t.walk() if n.fact is not None and n.value is None})
+
+
+def summarize(t: TraceNode, src: _Source) -> str:
+    """One sentence saying why a (boolean) trace node has its value."""
+    n, v = t.node, t.value
+    if v is None:
+        missing = _missing_below(t)
+        why = f" (missing: {', '.join(missing)})" if missing else ""
+        return f"{src.of(n)} is unknown{why}"
+    if isinstance(n, ir.Compare):
+        left, right = t.children
+        return f"{_operand(left, src)} {'is' if v else 'is not'} {_OP_WORDS[n.op]} {_operand(right, src)}"
+    if isinstance(n, ir.Between):
+        x, lo, hi = t.children
+        verb = "is" if v != n.negated else "is not"
+        return f"{_operand(x, src)} {verb} between {_operand(lo, src)} and {_operand(hi, src)} (inclusive)"
+    if isinstance(n, ir.Member):
+        verb = "is" if v != n.negated else "is not"
+        return f"{_operand(t.children[0], src)} {verb} in [{', '.join(_operand(c, src) for c in t.children[1:])}]"
+    if isinstance(n, ir.And | ir.Or):
+        # The operands that decided: a false one for a false `and`, a true one for a true `or`;
+        # otherwise every operand counted.
+        decisive = (isinstance(n, ir.And) and v is False) or (isinstance(n, ir.Or) and v is True)
+        shown = [c for c in t.children if c.value is v] if decisive else t.children
+        return "; ".join(summarize(c, src) for c in shown)
+    if isinstance(n, ir.Not):  # the operand's reason is the reason
+        return summarize(t.children[0], src)
+    if isinstance(n, ir.DefRef):
+        return f"{n.name} is {text_value(v)}: {summarize(t.children[0], src)}"
+    if isinstance(n, ir.Fact | ir.Const):
+        return f"{src.of(n)} is {text_value(v)}"
+    return f"{src.of(n)} is {text_value(v)}"
+
+
+def _tree_lines(t: TraceNode, src: _Source, depth: int, out: list[str]) -> None:
+    pad = "    " + "  " * depth
+    n = t.node
+    mark = _MARK.get(t.value, "·") if n.type.kind == "boolean" else "·"
+    text = src.of(n)
+    shown = text_value(t.value)
+    line = f"{pad}{mark} {text}"
+    if not (isinstance(n, ir.Const) and shown == text):
+        line += f"  →  {shown}"
+    if isinstance(n, ir.Fact):
+        line += "   (fact" + (", missing)" if t.value is None else ")")
+    elif isinstance(n, ir.Anchor):
+        line += "   (anchor)"
+    if n.span is not None and not isinstance(n, ir.Const | ir.Fact | ir.Anchor):
+        line += f"   [line {n.span.line}]"
+    out.append(line)
+    if t.note:
+        out.append(f"{pad}    note: {t.note}")
+    for c in t.children:
+        _tree_lines(c, src, depth + 1, out)
+
+
+def render_text(decision: Decision, detail: str = "summary") -> str:
+    src = _Source(decision.source)
+    head = f"{decision.outcome}  {decision.trial_id}"
+    if decision.trial_version:
+        head += f" v{decision.trial_version}"
+    if decision.record_id:
+        head += f" · record {decision.record_id}"
+    for name, value in decision.anchors.items():
+        head += f" · {name} {value.isoformat()}"
+    lines = [head]
+    if decision.reasons:
+        why = ", ".join(f"{c.id} ({'inclusion not met' if c.kind == 'include' else 'exclusion met'})"
+                        for c in decision.criteria if c.decisive)
+        lines.append(f"  because: {why}")
+    if decision.missing:
+        lines.append(f"  missing: {', '.join(decision.missing)} (supplying these would settle the decision)")
+    if decision.mode == "fast":
+        lines.append("  (fast mode: stopped at the first decisive criterion)")
+    lines.append("")
+    width = max((len(c.id) for c in decision.criteria), default=2)
+    for c in decision.criteria:
+        lines.append(f"  {c.id:<{width}}  {c.kind}  {str(c.status):<13} \"{c.text}\"")
+        if c.trace is not None:
+            if detail == "full":
+                _tree_lines(c.trace, src, 0, lines)
+            else:
+                lines.append(f"  {'':<{width}}  → {summarize(c.trace, src)}")
+        elif c.status is Status.UNKNOWN and c.missing:
+            lines.append(f"  {'':<{width}}  → missing: {', '.join(c.missing)}")
+    return "\n".join(lines) + "\n"
+
+
+def trace_to_dict(t: TraceNode, src: _Source) -> dict:
+    n = t.node
+    out: dict = {"expr": src.of(n), "kind": type(n).__name__, "value": json_value(t.value)}
+    if n.span is not None:
+        out["span"] = n.span.to_dict()
+    if isinstance(n, ir.Fact):
+        out["fact"] = n.name
+    if isinstance(n, ir.Anchor):
+        out["anchor"] = n.name
+    if t.note:
+        out["note"] = t.note
+    if t.children:
+        out["children"] = [trace_to_dict(c, src) for c in t.children]
+    return out
+
+
+def decision_to_dict(decision: Decision) -> dict:
+    src = _Source(decision.source)
+    criteria = []
+    for c in decision.criteria:
+        entry = {"id": c.id, "kind": c.kind, "text": c.text, "status": str(c.status), "missing": list(c.missing)}
+        if c.trace is not None:
+            entry["summary"] = summarize(c.trace, src)
+            entry["facts_read"] = {k: json_value(v) for k, v in c.facts_read().items()}
+            entry["trace"] = trace_to_dict(c.trace, src)
+        criteria.append(entry)
+    return {
+        "trial": {"id": decision.trial_id, "version": decision.trial_version},
+        "record_id": decision.record_id,
+        "anchors": {k: v.isoformat() for k, v in decision.anchors.items()},
+        "outcome": str(decision.outcome),
+        "reasons": list(decision.reasons),
+        "missing": list(decision.missing),
+        "mode": decision.mode,
+        "criteria": criteria,
+    }

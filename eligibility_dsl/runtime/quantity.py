@@ -1,0 +1,305 @@
+"""Exact quantities: a ``Decimal`` value exactly as written plus a ``Unit``.
+
+Why Decimal and Fraction, never float: criteria are legal cut-offs ("ANC >=
+1.5 10*9/L"), and ``134.4 h * 5`` must equal ``28 days`` exactly, not to within
+a tolerance.  Values keep the digits they were written or received with so
+that explanations show the patient's own numbers; comparisons go through exact
+``Fraction`` bases (value times unit factor).
+
+No operation here depends on the ambient ``decimal`` context: addition,
+subtraction and multiplication use an unbounded-precision context and are
+exact; division is the operation that may round (34 significant digits,
+half-even), because a quotient such as 1/3 has no finite decimal.  The only
+other rounding is of a *result's display value* when its exact amount has no
+finite decimal in the unit it must be shown in (``1 min`` in hours); the
+comparisons that decide eligibility never see a rounded number unless the
+criterion itself divided.
+"""
+
+from __future__ import annotations
+
+from decimal import (
+    MAX_EMAX,
+    MAX_PREC,
+    MIN_EMIN,
+    ROUND_HALF_EVEN,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+)
+from fractions import Fraction
+
+from .units import Unit, UnitMismatch, dimension_name, parse_unit
+
+__all__ = [
+    "DISPLAY_PRECISION",
+    "DIVISION_CONTEXT",
+    "Quantity",
+    "add",
+    "compare",
+    "div",
+    "divide_by_number",
+    "max_q",
+    "min_q",
+    "mul",
+    "scale",
+    "sub",
+]
+
+# Big enough that +, - and * never round: their results have bounded digits.
+_EXACT = Context(
+    prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, Overflow]
+)
+# Division rounds here, and only here; traps are explicit so that a changed
+# decimal.DefaultContext cannot turn an overflow into a silent Infinity.
+DIVISION_CONTEXT = Context(
+    prec=34, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow]
+)
+# A conversion whose exact result has no finite decimal is shown with this many digits.
+DISPLAY_PRECISION = 28
+
+
+def _as_decimal(value: object) -> Decimal:
+    """Accept Decimal, int or decimal text; refuse float (inexact) and bool (a bug)."""
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, (int, str)) and not isinstance(value, bool):
+        try:
+            result = Decimal(value)
+        except ArithmeticError:
+            raise ValueError(f"`{value}` is not a decimal number") from None
+    else:
+        raise TypeError(f"quantity values must be Decimal, int or str, not {type(value).__name__}")
+    if not result.is_finite():
+        raise ValueError(f"`{value}` is not a finite number")
+    return result
+
+
+def _terminating(value: Fraction) -> Decimal | None:
+    """The exact Decimal equal to ``value``, or None when its decimal expansion never ends."""
+    denominator, twos, fives = value.denominator, 0, 0
+    while denominator % 2 == 0:
+        denominator //= 2
+        twos += 1
+    while denominator % 5 == 0:
+        denominator //= 5
+        fives += 1
+    if denominator != 1:
+        return None
+    shift = max(twos, fives)
+    digits = value.numerator * (10**shift // value.denominator)
+    sign, coefficient, _ = Decimal(digits).as_tuple()
+    return Decimal((sign, coefficient, -shift))
+
+
+def _to_decimal(value: Fraction, precision: int) -> Decimal:
+    """Exact when possible, else correctly rounded to ``precision`` significant digits."""
+    exact = _terminating(value)
+    if exact is not None:
+        return exact
+    context = Context(prec=precision, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, Overflow])
+    return context.divide(Decimal(value.numerator), Decimal(value.denominator))
+
+
+class Quantity:
+    """A value with a unit.  Treat instances as immutable: the hash depends on them.
+
+    ``==`` and the orderings raise UnitMismatch between different dimensions
+    (``0.5 == 50 %``): that is a mistake in a criterion, not a false comparison.
+
+    A plain class with ``__slots__`` rather than attrs because compiled evaluators
+    create and compare these on the hot path.
+    """
+
+    __slots__ = ("unit", "value")
+
+    def __init__(self, value: Decimal | int | str, unit: Unit | str) -> None:
+        self.value = value if type(value) is Decimal and value.is_finite() else _as_decimal(value)
+        if type(unit) is not Unit:
+            if not isinstance(unit, str):
+                raise TypeError(f"quantity units must be Unit or str, not {type(unit).__name__}")
+            unit = parse_unit(unit)
+        self.unit = unit
+
+    @property
+    def base(self) -> Fraction:
+        """The exact amount in base units; what every cross-unit comparison uses."""
+        return Fraction(self.value) * self.unit.factor
+
+    def to(self, unit: Unit | str) -> Quantity:
+        """Exact conversion.  A result with no finite decimal (1 min in h) is rounded
+        to DISPLAY_PRECISION digits; that only affects display, since comparisons
+        use exact bases of the original operands."""
+        target = unit if type(unit) is Unit else parse_unit(unit)
+        _check_dims(self, target.dims, "convert", f"`{target.symbol}`")
+        if target.factor == self.unit.factor:
+            return Quantity(self.value, target)
+        return Quantity(_to_decimal(self.base / target.factor, DISPLAY_PRECISION), target)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Quantity):
+            return NotImplemented
+        return compare(self, other) == 0
+
+    def __lt__(self, other: Quantity) -> bool:
+        return compare(self, other) < 0 if isinstance(other, Quantity) else NotImplemented
+
+    def __le__(self, other: Quantity) -> bool:
+        return compare(self, other) <= 0 if isinstance(other, Quantity) else NotImplemented
+
+    def __gt__(self, other: Quantity) -> bool:
+        return compare(self, other) > 0 if isinstance(other, Quantity) else NotImplemented
+
+    def __ge__(self, other: Quantity) -> bool:
+        return compare(self, other) >= 0 if isinstance(other, Quantity) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.unit.dims, self.base))
+
+    def __add__(self, other: Quantity) -> Quantity:
+        return add(self, other) if isinstance(other, Quantity) else NotImplemented
+
+    def __sub__(self, other: Quantity) -> Quantity:
+        return sub(self, other) if isinstance(other, Quantity) else NotImplemented
+
+    def __mul__(self, other: Quantity | Decimal | int) -> Quantity | Decimal:
+        return mul(self, other) if isinstance(other, Quantity) else scale(self, other)
+
+    def __rmul__(self, other: Decimal | int) -> Quantity:
+        return scale(self, other)
+
+    def __truediv__(self, other: Quantity | Decimal | int) -> Quantity | Decimal:
+        return div(self, other) if isinstance(other, Quantity) else divide_by_number(self, other)
+
+    def __neg__(self) -> Quantity:
+        return Quantity(self.value.copy_negate(), self.unit)
+
+    def __str__(self) -> str:
+        number = format(self.value, "f")
+        return number if self.unit.symbol == "1" else f"{number} {self.unit.symbol}"
+
+    def __repr__(self) -> str:
+        return f"Quantity({str(self.value)!r}, {self.unit.symbol!r})"
+
+
+_JOINERS = {"convert": "to", "compare": "with"}
+
+
+def _check_dims(a: Quantity, dims: tuple[int, ...], verb: str, other_text: str) -> None:
+    """Raise UnitMismatch, with a hint for the two classic confusions, unless dims agree."""
+    if a.unit.dims == dims:
+        return
+    names = {dimension_name(a.unit.dims), dimension_name(dims)}
+    help_text = None
+    if names == {"time", "calendar duration"}:
+        help_text = (
+            "months and years have no fixed length in days; write both durations in the same kind of unit"
+        )
+    elif names == {"percent", "dimensionless"}:
+        help_text = "a percentage is not a plain number: write `50 %` rather than `0.5`"
+    raise UnitMismatch(
+        f"cannot {verb} `{a}` ({dimension_name(a.unit.dims)}) "
+        f"{_JOINERS.get(verb, 'and')} {other_text} ({dimension_name(dims)})",
+        help_text,
+    )
+
+
+def compare(a: Quantity, b: Quantity) -> int:
+    """-1, 0 or 1 as ``a`` is less than, equal to or greater than ``b``, exactly.
+
+    Same factor (the common case: both sides written in the same unit) compares
+    the Decimals directly; otherwise the exact Fraction bases are compared.
+    """
+    ua, ub = a.unit, b.unit
+    if ua.dims != ub.dims:
+        _check_dims(a, ub.dims, "compare", f"`{b}`")
+    if ua.factor == ub.factor:
+        x, y = a.value, b.value
+        return (x > y) - (x < y)
+    fx, fy = a.base, b.base
+    return (fx > fy) - (fx < fy)
+
+
+def _sum(a: Quantity, b: Quantity, sign: int, verb: str) -> Quantity:
+    """a + sign*b expressed in the finer unit, so that ``28 days + 12 h`` is ``684 h``.
+
+    If that unit cannot hold the exact result as a finite decimal (``mg/day`` plus
+    ``g/week``), the coarser unit is tried, and only then is the result rounded.
+    """
+    _check_dims(a, b.unit.dims, verb, f"`{b}`")
+    fine, coarse = (a.unit, b.unit) if a.unit.factor <= b.unit.factor else (b.unit, a.unit)
+    ratio_a, ratio_b = a.unit.factor / fine.factor, b.unit.factor / fine.factor
+    if ratio_a.denominator == 1 and ratio_b.denominator == 1:
+        left = _EXACT.multiply(a.value, Decimal(ratio_a.numerator))
+        right = _EXACT.multiply(b.value, Decimal(ratio_b.numerator))
+        return Quantity(_EXACT.add(left, right) if sign > 0 else _EXACT.subtract(left, right), fine)
+    total = a.base + sign * b.base
+    for unit in (fine, coarse):
+        exact = _terminating(total / unit.factor)
+        if exact is not None:
+            return Quantity(exact, unit)
+    return Quantity(_to_decimal(total / fine.factor, DIVISION_CONTEXT.prec), fine)
+
+
+def add(a: Quantity, b: Quantity) -> Quantity:
+    """Exact sum of two quantities of the same dimension, in the finer of the two units."""
+    return _sum(a, b, 1, "add")
+
+
+def sub(a: Quantity, b: Quantity) -> Quantity:
+    """Exact difference of two quantities of the same dimension, in the finer of the two units."""
+    return _sum(a, b, -1, "subtract")
+
+
+def mul(a: Quantity, b: Quantity) -> Quantity | Decimal:
+    """Exact product; units combine (``mg/kg`` times ``kg`` is ``mg``).
+
+    When the dimensions cancel the result is a plain Decimal, as for ``div``
+    (``3 /min`` times ``2 min`` is ``6``); only then, and only if the unit
+    factors leave a ratio with no finite decimal, is it rounded to 34 digits.
+    """
+    unit = a.unit.mul(b.unit)
+    value = _EXACT.multiply(a.value, b.value)
+    if unit.is_dimensionless:
+        return _to_decimal(Fraction(value) * unit.factor, DIVISION_CONTEXT.prec)
+    return Quantity(value, unit)
+
+
+def div(a: Quantity, b: Quantity) -> Quantity | Decimal:
+    """Quotient; units combine (``mg`` per ``day`` is ``mg/day``).
+
+    Quantities of identical dimensions give a plain Decimal, the exact ratio of
+    their bases (``1 week / 1 day`` is ``7``).  A quotient with no finite
+    decimal is rounded to 34 digits; a zero divisor raises ZeroDivisionError.
+    """
+    if not b.value:
+        raise ZeroDivisionError(f"cannot divide `{a}` by `{b}`")
+    unit = a.unit.div(b.unit)
+    if unit.is_dimensionless:
+        return _to_decimal(a.base / b.base, DIVISION_CONTEXT.prec)
+    return Quantity(DIVISION_CONTEXT.divide(a.value, b.value), unit)
+
+
+def scale(q: Quantity, n: Decimal | int) -> Quantity:
+    """Exact ``q * n`` for a plain number ``n``; the unit is unchanged."""
+    return Quantity(_EXACT.multiply(q.value, _as_decimal(n)), q.unit)
+
+
+def divide_by_number(q: Quantity, n: Decimal | int) -> Quantity:
+    """``q / n`` rounded to 34 digits when not exact; ``n == 0`` raises ZeroDivisionError."""
+    divisor = _as_decimal(n)
+    if not divisor:  # checked here: decimal reports 0/0 as InvalidOperation, not ZeroDivisionError
+        raise ZeroDivisionError(f"cannot divide `{q}` by zero")
+    return Quantity(DIVISION_CONTEXT.divide(q.value, divisor), q.unit)
+
+
+def max_q(a: Quantity, b: Quantity) -> Quantity:
+    """The larger operand itself (``a`` on a tie), so traces keep the unit it was written in."""
+    return a if compare(a, b) >= 0 else b
+
+
+def min_q(a: Quantity, b: Quantity) -> Quantity:
+    """The smaller operand itself (``a`` on a tie), so traces keep the unit it was written in."""
+    return a if compare(a, b) <= 0 else b

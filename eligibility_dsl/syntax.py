@@ -1,0 +1,379 @@
+"""Syntax: the Lark grammar, the parser, the parse tree to AST transform, and syntax errors in words.
+
+``parse(text, file)`` returns a :class:`ParseResult` holding the module (every
+declaration that parsed) and the syntax diagnostics.  It never raises on bad
+input: a user's mistake is data.
+
+Recovery: every declaration starts with a reserved word at the start of a line.
+When the whole file does not parse, each declaration is parsed on its own (the
+rest of the file blanked out so positions stay true), so one mistake does not
+hide the next, and the checker still sees every declaration that is sound.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+
+import attrs
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from . import ast as A
+from .diagnostics import Diagnostic, Span
+
+GRAMMAR_FILE = "elig.lark"
+DECLARATION_KEYWORDS = ("trial", "version", "anchor", "fact", "define", "include", "exclude")
+RESERVED_WORDS = frozenset(
+    DECLARATION_KEYWORDS
+    + ("and", "or", "not", "implies", "between", "in", "if", "then", "else", "true", "false", "unknown")
+    + ("age", "at", "years", "months", "weeks", "days", "boolean", "number", "quantity", "date", "text")
+    + ("code", "of")
+)
+_DECL_START = re.compile(r"^[ \t]*(" + "|".join(DECLARATION_KEYWORDS) + r")\b", re.MULTILINE)
+_DECLARED_NAME = re.compile(r"^[ \t]*(?:fact|define|anchor)[ \t]+([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def grammar_text() -> str:
+    """The grammar, from the installed package or, in a source checkout, the top-level grammars/."""
+    packaged = resources.files("eligibility_dsl").joinpath("grammars").joinpath(GRAMMAR_FILE)
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    source_tree = Path(__file__).resolve().parent.parent / "grammars" / GRAMMAR_FILE
+    return source_tree.read_text(encoding="utf-8")
+
+
+@functools.cache
+def parser() -> Lark:
+    return Lark(
+        grammar_text(),
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        maybe_placeholders=True,
+    )
+
+
+@attrs.frozen
+class ParseResult:
+    module: A.Module
+    diagnostics: tuple[Diagnostic, ...] = ()
+    # Names declared by declarations that failed to parse: the checker treats
+    # them as known (of unknown type) so one syntax error does not cascade.
+    broken_names: frozenset[str] = frozenset()
+
+
+def parse(text: str, file: str = "<input>") -> ParseResult:
+    try:
+        tree = parser().parse(text)
+    except UnexpectedInput:
+        return _parse_with_recovery(text, file)
+    return ParseResult(A.Module(file, tuple(_to_ast(tree, file)), span=_file_span(file, text)), ())
+
+
+def parse_expression(text: str, file: str = "<expression>") -> A.Expr | Diagnostic:
+    """Parse one expression (used by the API's `evaluate_expression` and the tests)."""
+    source = 'define __expression__: ' + text
+    result = parse(source, file)
+    if result.diagnostics:
+        return result.diagnostics[0]
+    (decl,) = result.module.decls
+    return decl.expr
+
+
+def _file_span(file: str, text: str) -> Span:
+    lines = text.split("\n")
+    return Span(file, 1, 1, len(lines), len(lines[-1]) + 1, 0, len(text))
+
+
+def _parse_with_recovery(text: str, file: str) -> ParseResult:
+    starts = [m.start() for m in _DECL_START.finditer(text)]
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    bounds = list(zip(starts, starts[1:] + [len(text)]))
+    decls: list[A.Decl] = []
+    diagnostics: list[Diagnostic] = []
+    broken: set[str] = set()
+    blank = re.compile(r"[^\n]")
+    for lo, hi in bounds:
+        last = hi == len(text)
+        chunk = text[lo:hi]
+        if not chunk.strip() or all(line.strip().startswith("#") or not line.strip() for line in chunk.split("\n")):
+            continue
+        masked = blank.sub(" ", text[:lo]) + chunk
+        try:
+            tree = parser().parse(masked)
+        except UnexpectedInput as err:
+            diagnostics.append(syntax_diagnostic(err, masked, file, last))
+            m = _DECLARED_NAME.match(chunk)
+            if m:
+                broken.add(m.group(1))
+            continue
+        decls.extend(_to_ast(tree, file))
+    return ParseResult(A.Module(file, tuple(decls), span=_file_span(file, text)), tuple(diagnostics),
+                       frozenset(broken))
+
+
+def _to_ast(tree, file: str) -> list[A.Decl]:
+    try:
+        return ToAst(file).transform(tree)
+    except VisitError as err:  # a bug in a transform method: surface the original
+        raise err.orig_exc from err
+
+
+# -------------------------------------------------------------- syntax errors
+
+_TERMINAL_WORDS = {
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "STRING": 'a quoted text (`"..."`)',
+    "DATE": "a date (`YYYY-MM-DD`)",
+    "UNIT": "a unit",
+    "QUOTED_UNIT": "a unit",
+    "COMP_OP": "a comparison (`=`, `!=`, `<`, `<=`, `>`, `>=`)",
+    "$END": "the end of the file",
+}
+_OPERATOR_TERMINALS = {"COMP_OP", "AND", "OR", "PLUS", "MINUS", "STAR", "SLASH", "IMPLIES", "BETWEEN", "IN"}
+_DECLARATION_TERMINALS = {k.upper() for k in DECLARATION_KEYWORDS}
+_CHARACTER_HELP = {
+    "&": "write `and` to combine conditions",
+    "|": "write `or` for alternatives",
+    "!": "write `not` to negate, or `!=` for 'is not equal to'",
+    "'": "units with symbols are quoted like `'10*9/L'`; texts use double quotes",
+}
+
+
+def _describe_terminal(name: str) -> str:
+    if name in _TERMINAL_WORDS:
+        return _TERMINAL_WORDS[name]
+    for term in parser().terminals:
+        if term.name == name and term.pattern.type == "str":
+            return f"`{term.pattern.value}`"
+    return name.lower()
+
+
+_CLOSERS = {"RPAR", "LPAR", "COMMA", "RSQB", "ELSE", "THEN", "STRING", "COLON"}
+
+
+def _describe_expected(expected: set[str]) -> str:
+    """The expected terminals in words, most specific first; LALR look-ahead sets are broad."""
+    expected = set(expected)
+    if "COLON" in expected:
+        return "`:`"
+    words: list[str] = []
+    if {"NAME", "NUMBER", "LPAR"} <= expected:
+        words.append("an expression")
+        expected -= {"NAME", "NUMBER", "LPAR", "DATE", "STRING", "MINUS", "TRUE", "FALSE", "UNKNOWN",
+                     "AGE", "IF", "YEARS", "MONTHS", "WEEKS", "DAYS", "NOT"}
+    if len(expected & _OPERATOR_TERMINALS) > 2:
+        words.append("an operator")
+        expected -= _OPERATOR_TERMINALS | _CLOSERS | {"MUL", "NOT", "UNIT", "QUOTED_UNIT"}
+    if len(expected & (_DECLARATION_TERMINALS | {"$END"})) > 3:
+        words.append("a new declaration")
+        expected -= _DECLARATION_TERMINALS | {"$END"} | _CLOSERS
+    words.extend(sorted({_describe_terminal(t) for t in expected if not t.startswith("__")}))
+    if not words:
+        return "something else"
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _token_span(file: str, text: str, line: int, column: int, pos: int, length: int) -> Span:
+    length = max(1, length)
+    return Span(file, line, column, line, column + length, pos, pos + length)
+
+
+def syntax_diagnostic(err: UnexpectedInput, text: str, file: str, last: bool = True) -> Diagnostic:
+    """One syntax error as a diagnostic; ``last`` is False when another declaration follows."""
+    if isinstance(err, UnexpectedToken) and err.token.type == "$END" or isinstance(err, UnexpectedEOF):
+        body = re.sub(r"#[^\n]*", "", text).rstrip()
+        lines = body.split("\n")
+        line, col = len(lines), len(lines[-1]) + 1
+        expected = _describe_expected(set(err.expected))
+        where = "the end of the file" if last else "the end of the declaration"
+        return Diagnostic("E0002", f"expected {expected}, found {where}",
+                          _token_span(file, text, line, col, len(body), 1))
+    if isinstance(err, UnexpectedCharacters):
+        char = text[err.pos_in_stream]
+        span = _token_span(file, text, err.line, err.column, err.pos_in_stream, 1)
+        if char == '"':
+            return Diagnostic("E0004", "unterminated text", span, 'close the text with `"` on the same line')
+        return Diagnostic("E0003", f"unexpected character `{char}`", span, _CHARACTER_HELP.get(char))
+    assert isinstance(err, UnexpectedToken)
+    tok: Token = err.token
+    span = _token_span(file, text, tok.line, tok.column, tok.start_pos, len(str(tok)))
+    value = str(tok)
+    if tok.type.upper() == value.upper() and value in RESERVED_WORDS and "NAME" in err.expected:
+        return Diagnostic("E0109", f"`{value}` is a reserved word and cannot be used as a name", span,
+                          f"choose another name, such as `{value}_value`")
+    shown = value if len(value) <= 30 else value[:27] + "..."
+    help = None
+    if value == "=" and tok.start_pos > 0 and text[tok.start_pos - 1] in "=!<>":
+        help = "compare with a single `=`"
+    elif value == ":" and "NAME" not in err.expected and "STRING" in err.expected:
+        help = 'a criterion needs its protocol text: `include I1 "verbatim text": ...`'
+    elif tok.type in ("NAME", "NUMBER", "STRING", "UNIT") and len(err.expected & _OPERATOR_TERMINALS) > 2:
+        help = "join conditions with `and` or `or`"
+    return Diagnostic("E0001", f"expected {_describe_expected(set(err.expected))}, found `{shown}`", span, help)
+
+
+# ------------------------------------------------------------ tree to AST
+
+
+def _unquote(token: str) -> str:
+    return re.sub(r"\\(.)", r"\1", token[1:-1])
+
+
+_COMPARE_OPS = {"≥": ">=", "≤": "<=", "≠": "!="}
+
+
+@v_args(meta=True)
+class ToAst(Transformer):
+    """Lark parse tree to :mod:`eligibility_dsl.ast`; one method per grammar rule (a dispatch table)."""
+
+    def __init__(self, file: str):
+        super().__init__()
+        self.file = file
+
+    def _span(self, meta) -> Span:
+        return Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column, meta.start_pos, meta.end_pos)
+
+    def _tok_span(self, tok: Token) -> Span:
+        return Span(self.file, tok.line, tok.column, tok.end_line, tok.end_column, tok.start_pos, tok.end_pos)
+
+    # declarations
+    def start(self, meta, children):
+        return list(children)
+
+    def trial_decl(self, meta, c):
+        ident = _unquote(c[0]) if c[0].type == "STRING" else str(c[0])
+        return A.TrialDecl(ident, c[1], span=self._span(meta), name_span=self._tok_span(c[0]))
+
+    def version_decl(self, meta, c):
+        return A.VersionDecl(_unquote(c[0]), span=self._span(meta), name_span=self._tok_span(c[0]))
+
+    def anchor_decl(self, meta, c):
+        return A.AnchorDecl(str(c[0]), c[1], span=self._span(meta), name_span=self._tok_span(c[0]))
+
+    def fact_decl(self, meta, c):
+        return A.FactDecl(str(c[0]), c[1], c[2], span=self._span(meta), name_span=self._tok_span(c[0]))
+
+    def define_decl(self, meta, c):
+        return A.DefineDecl(str(c[0]), c[1], span=self._span(meta), name_span=self._tok_span(c[0]))
+
+    def include_decl(self, meta, c):
+        return A.Criterion("include", str(c[0]), c[1], c[2], span=self._span(meta), name_span=self._tok_span(c[0]))
+
+    def exclude_decl(self, meta, c):
+        return A.Criterion("exclude", str(c[0]), c[1], c[2], span=self._span(meta), name_span=self._tok_span(c[0]))
+
+    def text(self, meta, c):
+        return "".join(_unquote(s) for s in c)
+
+    # types
+    def boolean_type(self, meta, c):
+        return A.TypeExpr("boolean", span=self._span(meta))
+
+    def number_type(self, meta, c):
+        return A.TypeExpr("number", span=self._span(meta))
+
+    def quantity_type(self, meta, c):
+        return A.TypeExpr("quantity", unit=c[0], span=self._span(meta))
+
+    def date_type(self, meta, c):
+        return A.TypeExpr("date", span=self._span(meta))
+
+    def text_type(self, meta, c):
+        return A.TypeExpr("text", span=self._span(meta))
+
+    def code_type(self, meta, c):
+        values = tuple(_unquote(s) for s in c if s is not None)
+        return A.TypeExpr("code", values=values or None, span=self._span(meta))
+
+    def unit(self, meta, c):
+        tok = str(c[0])
+        return tok[1:-1] if tok.startswith("'") else tok
+
+    def period(self, meta, c):
+        return str(c[0])
+
+    def list(self, meta, c):
+        return tuple(c)
+
+    # literals and names
+    def number(self, meta, c):
+        return A.NumberLit(Decimal(str(c[0])), span=self._span(meta))
+
+    def quantity(self, meta, c):
+        return A.QuantityLit(Decimal(str(c[0])), c[1], span=self._span(meta))
+
+    def date(self, meta, c):
+        return A.DateLit(str(c[0]), span=self._span(meta))
+
+    def string(self, meta, c):
+        return A.TextLit(_unquote(c[0]), span=self._span(meta))
+
+    def true(self, meta, c):
+        return A.BoolLit(True, span=self._span(meta))
+
+    def false(self, meta, c):
+        return A.BoolLit(False, span=self._span(meta))
+
+    def unknown(self, meta, c):
+        return A.BoolLit(None, span=self._span(meta))
+
+    def name(self, meta, c):
+        return A.Name(str(c[0]), span=self._span(meta))
+
+    def call(self, meta, c):
+        return A.Call(str(c[0]), tuple(c[1:]), span=self._span(meta))
+
+    def age(self, meta, c):
+        return A.Age(c[0], span=self._span(meta))
+
+    def duration_between(self, meta, c):
+        return A.DurationBetween(c[0], c[1], c[2], span=self._span(meta))
+
+    def conditional(self, meta, c):
+        return A.Conditional(c[0], c[1], c[2], span=self._span(meta))
+
+    # operators
+    def neg(self, meta, c):
+        return A.Neg(c[0], span=self._span(meta))
+
+    def _arith(op):  # noqa: N805 - a method factory used while the class body runs
+        def method(self, meta, c):
+            return A.Arith(op, c[0], c[1], span=self._span(meta))
+        return method
+
+    add, sub, mul, div = _arith("+"), _arith("-"), _arith("*"), _arith("/")
+
+    def compare(self, meta, c):
+        op = str(c[1])
+        return A.Compare(_COMPARE_OPS.get(op, op), c[0], c[2], span=self._span(meta))
+
+    def between(self, meta, c):
+        return A.Between(c[0], c[1], c[2], span=self._span(meta))
+
+    def not_between(self, meta, c):
+        return A.Between(c[0], c[1], c[2], negated=True, span=self._span(meta))
+
+    def member(self, meta, c):
+        return A.Member(c[0], c[1], span=self._span(meta))
+
+    def not_member(self, meta, c):
+        return A.Member(c[0], c[1], negated=True, span=self._span(meta))
+
+    def not_(self, meta, c):
+        return A.Not(c[0], span=self._span(meta))
+
+    def and_(self, meta, c):
+        return A.And(tuple(c), span=self._span(meta))
+
+    def or_(self, meta, c):
+        return A.Or(tuple(c), span=self._span(meta))
+
+    def implies(self, meta, c):
+        return A.Implies(c[0], c[1], span=self._span(meta))

@@ -1,0 +1,47 @@
+"""Trace data: what each sub-expression evaluated to, for one criterion and one record.
+
+Built by the traced evaluator (``compile``), read by the renderers (``explain``).
+A node keeps the IR node it evaluated (type, span, kind), its value and its
+children; fact nodes name the fact they read.  Values are runtime values; the
+``explain`` layer turns them into text or JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+
+from . import ir
+
+
+@attrs.frozen
+class TraceNode:
+    node: ir.Node
+    value: Any
+    children: tuple[TraceNode, ...] = ()
+    # Set where the value follows from a stated rule rather than plain evaluation
+    # (e.g. `x < max(a, b)` compared with each argument when one is unknown).
+    note: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return type(self.node).__name__
+
+    @property
+    def fact(self) -> str | None:
+        return self.node.name if isinstance(self.node, ir.Fact) else None
+
+    def walk(self) -> Iterator[TraceNode]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def facts_read(self) -> dict[str, Any]:
+        """Every fact this subtree read, by name, with the value it had (None: missing)."""
+        out: dict[str, Any] = {}
+        for t in self.walk():
+            if t.fact is not None:
+                out.setdefault(t.fact, t.value)
+        return out
