@@ -151,6 +151,7 @@ class TypeExpr(Node):
     kind: str
     unit: str | None = None
     values: tuple[str, ...] | None = None
+    unit_span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
 
 @attrs.frozen

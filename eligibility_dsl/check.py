@@ -13,7 +13,7 @@ from collections.abc import Callable
 from . import ast as A
 from . import ir
 from . import types as T
-from .diagnostics import Diagnostic, Span, suggest
+from .diagnostics import Diagnostic, Span, sort_key, suggest
 from .runtime.calendar import parse_date
 from .runtime.quantity import Quantity
 from .runtime.units import UnitError, dimension_name, parse_unit
@@ -132,7 +132,7 @@ class Checker:
 
     def _fact_type(self, t: A.TypeExpr) -> T.Type:
         if t.kind == "quantity":
-            unit = self._unit(t.unit, t.span)
+            unit = self._unit(t.unit, t.unit_span or t.span)
             return T.quantity(unit) if unit is not None else T.ERROR
         if t.kind == "code":
             return T.code(t.values)
@@ -221,7 +221,8 @@ class Checker:
         first = args[0]
         for a_node, arg in zip(n.args[1:], args[1:]):
             if not T.ordered(first.type, arg.type):
-                self._mismatch(f"`{n.func}` cannot choose between", n.args[0], first.type, a_node, arg.type, n.span)
+                self._mismatch(f"`{n.func}` cannot choose between", n.args[0], first.type, a_node, arg.type, n.span,
+                               "and")
                 return ir.Const(T.ERROR, None, span=n.span)
         if first.type.kind not in ("number", "quantity", "date", "error"):
             self.error("E0201", f"`{n.func}` needs numbers, quantities or dates, found {first.type.describe()}",
@@ -251,7 +252,8 @@ class Checker:
         cond = self.condition(n.cond, "`if`")
         then, otherwise = self.expr(n.then), self.expr(n.otherwise)
         if not T.comparable(then.type, otherwise.type) or {then.type.kind, otherwise.type.kind} == {"code", "text"}:
-            self._mismatch("the branches of `if` differ:", n.then, then.type, n.otherwise, otherwise.type, n.span)
+            self._mismatch("the branches of `if` differ:", n.then, then.type, n.otherwise, otherwise.type, n.span,
+                           "and")
             return ir.Const(T.ERROR, None, span=n.span)
         typ = then.type if not then.type.is_error else otherwise.type
         return ir.Conditional(typ, cond, then, otherwise, span=n.span)
@@ -276,7 +278,7 @@ class Checker:
         return ir.Arith(typ, n.op, kind, left, right, span=n.span)
 
     def _arith_error(self, n: A.Arith, lt: T.Type, rt: T.Type) -> None:
-        words = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}[n.op]
+        a, b = f"`{self.text_of(n.left)}`", f"`{self.text_of(n.right)}`"
         help = None
         if lt.kind == rt.kind == "date" and n.op == "-":
             help = "use `days between A and B` (or months, years) for the time between two dates"
@@ -284,23 +286,24 @@ class Checker:
             help = "write the number with its unit, e.g. `28 days`"
         elif lt.kind == "date" or rt.kind == "date":
             help = "a date moves by a duration: `screening - 6 months`"
-        if lt.kind == rt.kind == "quantity":
-            self.error("E0202", f"cannot {words} `{self.text_of(n.left)}` ({dimension_name(lt.dims)}) and "
-                       f"`{self.text_of(n.right)}` ({dimension_name(rt.dims)})", n.span, help)
-            return
-        self.error("E0201", f"cannot {words} `{self.text_of(n.left)}` ({lt.describe()}) and "
-                   f"`{self.text_of(n.right)}` ({rt.describe()})", n.span, help)
+        units = lt.kind == rt.kind == "quantity"
+        a += f" ({dimension_name(lt.dims) if units else lt.describe()})"
+        b += f" ({dimension_name(rt.dims) if units else rt.describe()})"
+        phrase = {"+": f"add {a} and {b}", "-": f"subtract {b} from {a}", "*": f"multiply {a} by {b}",
+                  "/": f"divide {a} by {b}"}[n.op]
+        self.error("E0202" if units else "E0201", f"cannot {phrase}", n.span, help)
 
-    def _mismatch(self, lead: str, a: A.Expr, at: T.Type, b: A.Expr, bt: T.Type, span: Span | None) -> None:
+    def _mismatch(self, lead: str, a: A.Expr, at: T.Type, b: A.Expr, bt: T.Type, span: Span | None,
+                  joiner: str = "with") -> None:
         if at.kind == bt.kind == "quantity":
             help = None
             if {dimension_name(at.dims), dimension_name(bt.dims)} == {"time", "calendar duration"}:
                 help = "months and years have no fixed length in days; compare dates instead"
-            self.error("E0202", f"{lead} `{self.text_of(a)}` ({dimension_name(at.dims)}) and "
+            self.error("E0202", f"{lead} `{self.text_of(a)}` ({dimension_name(at.dims)}) {joiner} "
                        f"`{self.text_of(b)}` ({dimension_name(bt.dims)})", span, help)
             return
-        help = "write the number with its unit, e.g. `50 %`" if {at.kind, bt.kind} == {"number", "quantity"} else None
-        self.error("E0201", f"{lead} `{self.text_of(a)}` ({at.describe()}) and `{self.text_of(b)}` "
+        help = "write the number with its unit" if {at.kind, bt.kind} == {"number", "quantity"} else None
+        self.error("E0201", f"{lead} `{self.text_of(a)}` ({at.describe()}) {joiner} `{self.text_of(b)}` "
                    f"({bt.describe()})", span, help)
 
     def _compare(self, n: A.Compare):
@@ -419,7 +422,7 @@ _ARITH_RULES: dict[tuple[str, str, str], Callable] = {
 def check(parsed: ParseResult, source: str) -> tuple[ir.CheckedTrial, list[Diagnostic]]:
     checker = Checker(parsed, source)
     trial = checker.run()
-    return trial, checker.diagnostics
+    return trial, sorted(checker.diagnostics, key=sort_key)
 
 
 def check_expression(expr: A.Expr, source: str, file: str = "<expression>") -> tuple[ir.Node, list[Diagnostic]]:

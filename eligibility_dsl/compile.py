@@ -109,7 +109,7 @@ def extremum_value(func: str, args):
 # For `x OP max(...)`, whether the per-argument comparisons combine with `or` (True) or `and`.
 _EXTREMUM_COMBINE = {("max", "<"): True, ("max", "<="): True, ("max", ">"): False, ("max", ">="): False,
                      ("min", "<"): False, ("min", "<="): False, ("min", ">"): True, ("min", ">="): True}
-_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
+FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
 
 
 def compare_extremum(op: str, x, func: str, args):
@@ -234,7 +234,7 @@ class Compiler:
         if isinstance(right, ir.Extremum):
             return node.op, right, node.left, 1
         if isinstance(left, ir.Extremum):
-            return _FLIP[node.op], left, node.right, 0
+            return FLIP[node.op], left, node.right, 0
         return None
 
     # fast closures -----------------------------------------------------------
@@ -374,7 +374,8 @@ class Compiler:
                 ts = [k(ctx) for k in kids]
                 other_t, ext_t = ts[1 - index], _unwrap_trace(ts[index])
                 args = [c.value for c in ext_t.children]
-                return TraceNode(node, compare_extremum(op, other_t.value, extremum.func, args), tuple(ts), note)
+                shown = note if any(a is None for a in args) else None
+                return TraceNode(node, compare_extremum(op, other_t.value, extremum.func, args), tuple(ts), shown)
             return t_ext
         value = _value_fn(node)
 

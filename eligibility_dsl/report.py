@@ -17,20 +17,20 @@ def render_diagnostic(d: Diagnostic, sources: dict[str, str]) -> str:
     lines = [f"{d.severity}[{d.code}]: {d.message}"]
     s = d.span
     if s is not None:
-        lines.append(f"  --> {s.file}:{s.line}:{s.column}")
+        gutter = " " * len(str(s.line))
+        lines.append(f"{gutter}--> {s.file}:{s.line}:{s.column}")
         text = sources.get(s.file)
         if text is not None:
             source_lines = text.split("\n")
             if 1 <= s.line <= len(source_lines):
                 src = source_lines[s.line - 1].rstrip()
-                gutter = " " * len(str(s.line))
                 end = s.end_column if s.end_line == s.line else len(src) + 1
                 width = max(1, end - s.column)
                 lines.append(f"{gutter} |")
                 lines.append(f"{s.line} | {src}")
                 lines.append(f"{gutter} | {' ' * (s.column - 1)}{'^' * width}")
     if d.help:
-        lines.append(f"  = help: {d.help}")
+        lines.append(f"{gutter if s else ''} = help: {d.help}")
     return "\n".join(lines)
 
 

@@ -280,7 +280,8 @@ class ToAst(Transformer):
         return A.TypeExpr("number", span=self._span(meta))
 
     def quantity_type(self, meta, c):
-        return A.TypeExpr("quantity", unit=c[0], span=self._span(meta))
+        text, span = c[0]
+        return A.TypeExpr("quantity", unit=text, span=self._span(meta), unit_span=span)
 
     def date_type(self, meta, c):
         return A.TypeExpr("date", span=self._span(meta))
@@ -294,7 +295,7 @@ class ToAst(Transformer):
 
     def unit(self, meta, c):
         tok = str(c[0])
-        return tok[1:-1] if tok.startswith("'") else tok
+        return (tok[1:-1] if tok.startswith("'") else tok), self._tok_span(c[0])
 
     def period(self, meta, c):
         return str(c[0])
@@ -307,7 +308,7 @@ class ToAst(Transformer):
         return A.NumberLit(Decimal(str(c[0])), span=self._span(meta))
 
     def quantity(self, meta, c):
-        return A.QuantityLit(Decimal(str(c[0])), c[1], span=self._span(meta))
+        return A.QuantityLit(Decimal(str(c[0])), c[1][0], span=self._span(meta))
 
     def date(self, meta, c):
         return A.DateLit(str(c[0]), span=self._span(meta))

@@ -26,7 +26,7 @@ class Type:
         if self.kind == "quantity":
             return f"{_article(dimension_name(self.dims))} {dimension_name(self.dims)} quantity"
         if self.kind == "boolean":
-            return "a condition (boolean)"
+            return "a condition"
         return {"number": "a number", "date": "a date", "text": "a text", "code": "a code",
                 "error": "an erroneous value"}[self.kind]
 

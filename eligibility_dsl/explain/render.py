@@ -8,6 +8,7 @@ its value and line, down to the facts and thresholds.
 from __future__ import annotations
 
 from .. import ir
+from ..compile import FLIP, compare_value
 from ..trace import TraceNode
 from .decision import Decision, Status, json_value, text_value
 
@@ -45,6 +46,8 @@ def summarize(t: TraceNode, src: _Source) -> str:
         missing = _missing_below(t)
         why = f" (missing: {', '.join(missing)})" if missing else ""
         return f"{src.of(n)} is unknown{why}"
+    if isinstance(n, ir.Compare) and t.note:
+        return _summarize_extremum(t, src)
     if isinstance(n, ir.Compare):
         left, right = t.children
         return f"{_operand(left, src)} {'is' if v else 'is not'} {_OP_WORDS[n.op]} {_operand(right, src)}"
@@ -68,6 +71,26 @@ def summarize(t: TraceNode, src: _Source) -> str:
     if isinstance(n, ir.Fact | ir.Const):
         return f"{src.of(n)} is {text_value(v)}"
     return f"{src.of(n)} is {text_value(v)}"
+
+
+def _unwrap(t: TraceNode) -> TraceNode:
+    while isinstance(t.node, ir.DefRef):
+        t = t.children[0]
+    return t
+
+
+def _summarize_extremum(t: TraceNode, src: _Source) -> str:
+    """`x < max(a, b)` decided by a known bound although another argument is unknown."""
+    n, v = t.node, t.value
+    index = 1 if isinstance(_unwrap(t.children[1]).node, ir.Extremum) else 0
+    other, ext_ref = t.children[1 - index], t.children[index]
+    ext = _unwrap(ext_ref)
+    op = n.op if index == 1 else FLIP[n.op]
+    deciding = next(a for a in ext.children if a.value is not None and compare_value(op, other.value, a.value) is v)
+    missing = _missing_below(ext)
+    why = f" ({', '.join(missing)} missing)" if missing else ""
+    return (f"{_operand(other, src)} {'is' if v else 'is not'} {op} {src.of(ext_ref.node)}: "
+            f"{op} {_operand(deciding, src)} already decides `{src.of(ext.node)}`{why}")
 
 
 def _tree_lines(t: TraceNode, src: _Source, depth: int, out: list[str]) -> None:

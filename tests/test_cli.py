@@ -1,0 +1,97 @@
+"""The `elig` command as a trial designer and a screening coordinator use it."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from eligibility_dsl.cli import main
+
+ROOT = Path(__file__).parent.parent
+TRIAL = str(ROOT / "trials" / "ssc_telitacicept.elig")
+PATIENT = str(ROOT / "trials" / "patients" / "example.json")
+FIVE = ROOT / "tests" / "fixtures" / "diagnostics" / "five_mistakes.elig"
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_check_passes_on_the_trial_file(capsys):
+    code, out, _ = run(capsys, "check", TRIAL)
+    assert code == 0
+    assert out.strip().endswith("ok (NCT06546540, 8 criteria)")
+
+
+def test_check_reports_all_five_mistakes_with_line_and_column(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(FIVE.parent)
+    code, out, _ = run(capsys, "check", FIVE.name)
+    assert code == 1
+    for location in ("five_mistakes.elig:8:5", "five_mistakes.elig:11:5", "five_mistakes.elig:13:9",
+                     "five_mistakes.elig:17:5", "five_mistakes.elig:20:29"):
+        assert f"--> {location}\n" in out
+    assert out == FIVE.with_suffix(".expected").read_text(encoding="utf-8")
+
+
+def test_check_json(capsys):
+    code, out, _ = run(capsys, "check", str(FIVE), "--format", "json")
+    assert code == 1
+    assert [d["code"] for d in json.loads(out)] == ["E0101", "E0202", "E0102", "E0203", "E0001"]
+
+
+def test_eval_prints_an_explained_decision(capsys):
+    code, out, _ = run(capsys, "eval", TRIAL, PATIENT, "--anchor", "screening=2025-09-11")
+    assert code == 0
+    assert out.startswith("INELIGIBLE  NCT06546540 v0.1 · record example-001 · screening 2025-09-11\n")
+    assert "→ fvc_percent_predicted 48 % is not > 50 %" in out
+
+
+def test_eval_json_and_full_explanations(capsys):
+    code, out, _ = run(capsys, "eval", TRIAL, PATIENT, "--anchor", "screening=2025-09-11", "--format", "json")
+    assert code == 0 and json.loads(out)["outcome"] == "INELIGIBLE"
+    code, out, _ = run(capsys, "eval", TRIAL, PATIENT, "--anchor", "screening=2025-09-11", "--explain", "full")
+    assert "· fvc_percent_predicted  →  48 %   (fact)" in out
+
+
+def test_eval_of_a_list_of_records(capsys, tmp_path):
+    record = json.loads(Path(PATIENT).read_text())
+    second = dict(record, id="second")
+    path = tmp_path / "many.json"
+    path.write_text(json.dumps([record, second]))
+    code, out, _ = run(capsys, "eval", TRIAL, str(path), "--anchor", "screening=2025-09-11", "--format", "json")
+    assert code == 0 and [d["record_id"] for d in json.loads(out)] == ["example-001", "second"]
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--anchor", "screening=2025-02-30"], "anchor `screening`: `2025-02-30` is not a valid date"),
+    ([], "missing anchor `screening`"),
+    (["--anchor", "screening"], "should be NAME=YYYY-MM-DD"),
+])
+def test_eval_input_mistakes_are_errors_not_tracebacks(capsys, argv, message):
+    code, out, err = run(capsys, "eval", TRIAL, PATIENT, *argv)
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_eval_reports_record_problems_with_paths(capsys, tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text('{"id": "x", "facts": {"fvc_percent_predicted": {"value": 48, "unit": "mg"}}}')
+    code, _, err = run(capsys, "eval", TRIAL, str(path), "--anchor", "screening=2025-09-11")
+    assert code == 2
+    assert "(record `x`) does not fit the patient model" in err
+    assert "facts.fvc_percent_predicted: `mg` is a unit of mass, expected percent (such as `%`)" in err
+
+
+def test_eval_reports_invalid_json_and_missing_files(capsys, tmp_path):
+    path = tmp_path / "broken.json"
+    path.write_text('{"facts": {')
+    code, _, err = run(capsys, "eval", TRIAL, str(path), "--anchor", "screening=2025-09-11")
+    assert code == 2 and "broken.json:1:12: invalid JSON" in err
+    code, _, err = run(capsys, "eval", TRIAL, str(tmp_path / "nope.json"), "--anchor", "screening=2025-09-11")
+    assert code == 2 and "cannot read" in err
+
+
+def test_eval_of_a_broken_criteria_file_prints_diagnostics(capsys):
+    code, out, _ = run(capsys, "eval", str(FIVE), PATIENT, "--anchor", "screening=2025-09-11")
+    assert code == 1 and "5 errors" in out
