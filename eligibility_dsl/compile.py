@@ -163,19 +163,25 @@ def neg_value(v):
     return None if v is None else -v
 
 
-_UNIT_OF_PERIOD = {p: parse_unit(p) for p in ("years", "months", "weeks", "days")}
+# Whole periods are shown as a person writes them: `1 year`, `2 years`.
+_PERIOD_UNITS = {p: (parse_unit(p[:-1]), parse_unit(p)) for p in ("years", "months", "weeks", "days")}
+
+
+def _periods(n: int, unit: str) -> Q.Quantity:
+    singular, plural = _PERIOD_UNITS[unit]
+    return Q.Quantity(Decimal(n), singular if abs(n) == 1 else plural)
 
 
 def age_value(birth, at):
     if birth is None or at is None:
         return None
-    return Q.Quantity(Decimal(calendar.age_in_years(birth, at)), _UNIT_OF_PERIOD["years"])
+    return _periods(calendar.age_in_years(birth, at), "years")
 
 
 def duration_value(unit: str, start, end):
     if start is None or end is None:
         return None
-    return Q.Quantity(Decimal(calendar.between(unit, start, end)), _UNIT_OF_PERIOD[unit])
+    return _periods(calendar.between(unit, start, end), unit)
 
 
 def conditional_value(cond, then, otherwise):
