@@ -26,15 +26,20 @@ from . import ast as A
 from .diagnostics import Diagnostic, Span
 
 GRAMMAR_FILE = "elig.lark"
-DECLARATION_KEYWORDS = ("trial", "version", "anchor", "fact", "define", "include", "exclude")
-RESERVED_WORDS = frozenset(
-    DECLARATION_KEYWORDS
-    + ("and", "or", "not", "implies", "between", "in", "if", "then", "else", "true", "false", "unknown")
-    + ("age", "at", "years", "months", "weeks", "days", "boolean", "number", "quantity", "date", "text")
-    + ("code", "of")
-)
-_DECL_START = re.compile(r"^[ \t]*(" + "|".join(DECLARATION_KEYWORDS) + r")\b", re.MULTILINE)
-_DECLARED_NAME = re.compile(r"^[ \t]*(?:fact|define|anchor)[ \t]+([A-Za-z_][A-Za-z0-9_]*)")
+DECLARATION_KEYWORDS = ("trial", "library", "import", "version", "anchor", "fact", "codeset", "table", "score",
+                        "define", "include", "exclude")
+# Words that are keywords inside expressions, so they cannot name a fact or definition.
+# Declaration keywords (`fact`, `score`, `code`, ...) are keywords only where a declaration
+# or type may start, so they remain usable as names (`latest score of assessments`).
+RESERVED_WORDS = frozenset((
+    "and", "or", "not", "implies", "between", "in", "if", "then", "else", "true", "false", "unknown",
+    "age", "at", "years", "months", "weeks", "days", "exists", "count", "all", "have", "latest", "earliest",
+    "on", "stable", "change", "where", "during", "before", "after", "from", "to", "allowing", "gaps", "of",
+))
+# Recovery splits a broken file at declarations that start in column 1 (the layout the
+# formatter writes): indented continuation lines never start a declaration.
+_DECL_START = re.compile(r"^(" + "|".join(DECLARATION_KEYWORDS) + r")\b", re.MULTILINE)
+_DECLARED_NAME = re.compile(r"^(?:fact|define|anchor|codeset|table|score)[ \t]+([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def grammar_text() -> str:
@@ -155,7 +160,10 @@ def _describe_terminal(name: str) -> str:
     return name.lower()
 
 
-_CLOSERS = {"RPAR", "LPAR", "COMMA", "RSQB", "ELSE", "THEN", "STRING", "COLON"}
+# Tokens that can only continue a construct the parser is inside of; after a complete
+# expression they clutter the message, which names operators and declarations instead.
+_CLOSERS = {"RPAR", "LPAR", "COMMA", "RSQB", "LSQB", "ELSE", "THEN", "STRING", "COLON", "AFTER", "BEFORE",
+            "DURING", "WHERE", "HAVE", "TO", "ALLOWING", "NUMBER", "CATEGORY", "SOURCE"}
 
 
 def _describe_expected(expected: set[str]) -> str:
@@ -167,7 +175,8 @@ def _describe_expected(expected: set[str]) -> str:
     if {"NAME", "NUMBER", "LPAR"} <= expected:
         words.append("an expression")
         expected -= {"NAME", "NUMBER", "LPAR", "DATE", "STRING", "MINUS", "TRUE", "FALSE", "UNKNOWN",
-                     "AGE", "IF", "YEARS", "MONTHS", "WEEKS", "DAYS", "NOT"}
+                     "AGE", "IF", "YEARS", "MONTHS", "WEEKS", "DAYS", "NOT", "EXISTS", "COUNT", "ALL",
+                     "LATEST", "EARLIEST", "STABLE", "CHANGE"}
     if len(expected & _OPERATOR_TERMINALS) > 2:
         words.append("an operator")
         expected -= _OPERATOR_TERMINALS | _CLOSERS | {"MUL", "NOT", "UNIT", "QUOTED_UNIT"}
