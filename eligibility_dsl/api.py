@@ -21,7 +21,7 @@ from .check import check, check_expression
 from .compile import Compiler, Ctx
 from .diagnostics import CompileError, Diagnostic
 from .explain import CriterionResult, Decision, Status, decide
-from .records import InputError, RecordBinder
+from .records import BoundRecord, InputError, RecordBinder
 from .runtime.calendar import parse_date
 from .syntax import parse, parse_expression
 
@@ -65,8 +65,8 @@ class Trial:
         return self.checked.criteria
 
     # evaluation
-    def bind(self, record: Any) -> dict[str, Any]:
-        """Validate a JSON record and return its typed fact values (raises RecordError)."""
+    def bind(self, record: Any) -> BoundRecord:
+        """Validate a JSON record and return its typed facts and events (raises RecordError)."""
         return self._binder.bind(record)
 
     def parse_anchors(self, anchors: Mapping[str, datetime.date | str]) -> dict[str, datetime.date]:
@@ -94,60 +94,73 @@ class Trial:
     def evaluate(self, record: Any, anchors: Mapping[str, datetime.date | str], *,
                  trace: bool = True, fast: bool = False) -> Decision:
         """Decide one record.  ``fast`` stops at the first decisive criterion (and implies no trace)."""
-        facts = self._binder.bind(record)
-        return self.evaluate_bound(facts, self.parse_anchors(anchors), record_id=record.get("id"),
-                                   trace=trace and not fast, fast=fast)
+        bound = self._binder.bind(record)
+        return self.evaluate_bound(bound, self.parse_anchors(anchors), trace=trace and not fast, fast=fast)
 
     def evaluate_many(self, records: Iterable[Any], anchors: Mapping[str, datetime.date | str], *,
                       trace: bool = False, fast: bool = False) -> Iterator[Decision]:
         """Decide many records against the same anchors (traces off by default: batch use)."""
         parsed = self.parse_anchors(anchors)
         for record in records:
-            yield self.evaluate_bound(self._binder.bind(record), parsed, record_id=record.get("id"),
-                                      trace=trace and not fast, fast=fast)
+            yield self.evaluate_bound(self._binder.bind(record), parsed, trace=trace and not fast, fast=fast)
 
-    def evaluate_bound(self, facts: dict[str, Any], anchors: dict[str, datetime.date], *,
-                       record_id: str | None = None, trace: bool = True, fast: bool = False) -> Decision:
-        ctx = Ctx(facts, anchors)
+    def evaluate_bound(self, bound: BoundRecord, anchors: dict[str, datetime.date], *,
+                       trace: bool = True, fast: bool = False) -> Decision:
+        """Decide a record already bound with :meth:`bind` (anchors from :meth:`parse_anchors`)."""
+        ctx = Ctx(bound.facts, anchors, bound.events, bound.coverage)
         results: list[CriterionResult] = []
         stopped = False
         for crit, run_fast, run_traced in self._criteria:
             if stopped:
                 results.append(CriterionResult(crit.id, crit.kind, crit.text, Status.NOT_EVALUATED))
                 continue
-            ctx.missing = set()
+            ctx.missing, ctx.problems = set(), set()
             tnode = run_traced(ctx) if trace else None
             value = tnode.value if tnode is not None else run_fast(ctx)
             status = Status.of(value)
             missing = tuple(sorted(ctx.missing)) if status is Status.UNKNOWN else ()
-            result = CriterionResult(crit.id, crit.kind, crit.text, status, missing, tnode)
+            result = CriterionResult(crit.id, crit.kind, crit.text, status, missing, tnode,
+                                     tuple(sorted(ctx.problems)))
             results.append(result)
             stopped = fast and result.decisive
         outcome, missing = decide([r for r in results if r.status is not Status.NOT_EVALUATED])
-        return Decision(self.id, self.version, record_id, dict(anchors), outcome, tuple(results), missing,
-                        mode="fast" if fast else "full", source=self.checked.source)
+        return Decision(self.id, self.version, bound.id, dict(anchors), outcome, tuple(results), missing,
+                        mode="fast" if fast else "full", source=self.checked.source,
+                        sources=self.checked.sources)
 
 
-def _raise_if_errors(diagnostics: list[Diagnostic], file: str, text: str) -> None:
+def _raise_if_errors(diagnostics: list[Diagnostic], sources: dict[str, str]) -> None:
     errors = [d for d in diagnostics if d.severity == "error"]
     if errors:
-        raise CompileError(errors, {file: text})
+        raise CompileError(errors, sources)
 
 
-def check_source(text: str, file: str = "<string>") -> tuple[ir.CheckedTrial, list[Diagnostic]]:
-    """Parse and check without raising: the trial (possibly partial) and every diagnostic."""
-    return check(parse(text, file), text)
+def file_loader(path: str, importer: str) -> tuple[str, str]:
+    """Resolve `import "lib/x.elig"` relative to the importing file's folder."""
+    target = Path(importer).parent / path
+    return str(target), target.read_text(encoding="utf-8")
 
 
-def compile_source(text: str, file: str = "<string>") -> Trial:
-    checked, diagnostics = check_source(text, file)
-    _raise_if_errors(diagnostics, file, text)
+def check_source(text: str, file: str = "<string>", loader=None) -> tuple[ir.CheckedTrial, list[Diagnostic]]:
+    """Parse and check without raising: the trial (possibly partial) and every diagnostic.
+    ``loader`` reads imported libraries (see :func:`file_loader`); without one, imports are errors."""
+    return check(parse(text, file), text, loader)
+
+
+def compile_source(text: str, file: str = "<string>", loader=None) -> Trial:
+    checked, diagnostics = check_source(text, file, loader)
+    _raise_if_errors(diagnostics, checked.sources)
     return Trial(checked)
+
+
+def check_file(path: str | Path) -> tuple[ir.CheckedTrial, list[Diagnostic]]:
+    path = Path(path)
+    return check_source(path.read_text(encoding="utf-8"), str(path), file_loader)
 
 
 def compile_file(path: str | Path) -> Trial:
     path = Path(path)
-    return compile_source(path.read_text(encoding="utf-8"), str(path))
+    return compile_source(path.read_text(encoding="utf-8"), str(path), file_loader)
 
 
 def evaluate_expression(text: str) -> Any:
@@ -159,6 +172,6 @@ def evaluate_expression(text: str) -> Any:
     if isinstance(parsed, Diagnostic):
         raise CompileError([parsed], {file: source})
     node, diagnostics = check_expression(parsed, source, file)
-    _raise_if_errors(diagnostics, file, source)
+    _raise_if_errors(diagnostics, {file: source})
     empty = ir.CheckedTrial("", "", None, {}, {}, {}, (), file, source)
     return Compiler(empty).fast(node)(Ctx({}, {}))

@@ -141,6 +141,88 @@ class Implies(Expr):
     right: Expr
 
 
+@attrs.frozen
+class InCodeset(Expr):
+    """`code in tnf_inhibitors`: whether a coding belongs to a named code set."""
+
+    operand: Expr
+    codeset: str
+    negated: bool = False
+
+
+@attrs.frozen
+class Lookup(Expr):
+    """`prednisone_equivalent[code]`: the value a table gives for a coding."""
+
+    table: str
+    key: Expr
+
+
+@attrs.frozen
+class Window(Node):
+    """When a query looks. Worded forms (`1 year before screening`) include both ends;
+    bracket forms state each end. ``length``/``anchor`` are set for the relative forms,
+    ``low``/``high`` for `from ... to ...` and brackets; an absent bound is unbounded."""
+
+    kind: str  # before | after | ever_before | ever_after | range
+    length: Expr | None = None
+    anchor: Expr | None = None
+    low: Expr | None = None
+    high: Expr | None = None
+    low_closed: bool = True
+    high_closed: bool = True
+
+
+@attrs.frozen
+class Query(Node):
+    """`medications in tnf_inhibitors where FILTER during WINDOW`."""
+
+    collection: str
+    codeset: str | None = None
+    filter: Expr | None = None
+    window: Window | None = None
+
+
+@attrs.frozen
+class Aggregate(Expr):
+    """`exists Q`, `count Q`, `days on Q`."""
+
+    kind: str  # exists | count | days_on
+    query: Query
+
+
+@attrs.frozen
+class All(Expr):
+    query: Query
+    condition: Expr
+
+
+@attrs.frozen
+class Pick(Expr):
+    """`latest value of Q` / `earliest date of Q`."""
+
+    which: str  # latest | earliest
+    field: str
+    query: Query
+
+
+@attrs.frozen
+class Stable(Expr):
+    """`stable daily_dose of Q [allowing gaps of 7 days]`."""
+
+    field: str
+    query: Query
+    gap: Expr | None = None
+
+
+@attrs.frozen
+class Change(Expr):
+    """`change in score of Q`: the latest value minus the earliest."""
+
+    field: str
+    query: Query
+
+
 # ---------------------------------------------------------------- declarations
 
 
@@ -196,6 +278,71 @@ class Criterion(Decl):
     id: str
     text: str
     expr: Expr
+
+
+@attrs.frozen
+class LibraryDecl(Decl):
+    name: str
+    title: str
+
+
+@attrs.frozen
+class ImportDecl(Decl):
+    path: str
+
+
+@attrs.frozen
+class CodeEntry(Node):
+    system: str
+    code: str
+    display: str | None = None
+
+
+@attrs.frozen
+class CodesetRef(Node):
+    name: str
+
+
+@attrs.frozen
+class CodesetDecl(Decl):
+    name: str
+    description: str | None
+    entries: tuple[CodeEntry | CodesetRef, ...]
+
+
+@attrs.frozen
+class TableEntry(Node):
+    key: str  # a code set's name
+    value: Expr
+
+
+@attrs.frozen
+class TableDecl(Decl):
+    name: str
+    description: str | None
+    source: str | None
+    entries: tuple[TableEntry, ...]
+
+
+@attrs.frozen
+class ScoreItem(Node):
+    weight: Decimal
+    condition: Expr
+
+
+@attrs.frozen
+class ScoreCategory(Node):
+    title: str
+    items: tuple[ScoreItem, ...]
+
+
+@attrs.frozen
+class ScoreDecl(Decl):
+    """The sum over categories of the highest weight whose condition holds."""
+
+    name: str
+    description: str | None
+    categories: tuple[ScoreCategory, ...]
 
 
 @attrs.frozen

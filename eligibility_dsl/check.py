@@ -13,11 +13,15 @@ from collections.abc import Callable
 from . import ast as A
 from . import ir
 from . import types as T
+from .check_history import _KIND_WORDS, HISTORY_EXPR, HistoryChecks
 from .diagnostics import Diagnostic, Span, sort_key, suggest
 from .runtime.calendar import parse_date
 from .runtime.quantity import Quantity
 from .runtime.units import UnitError, dimension_name, parse_unit
-from .syntax import RESERVED_WORDS, ParseResult
+from .syntax import RESERVED_WORDS, ParseResult, parse
+
+# Reads an imported file: (the path written, the importing file) -> (file name, text); raises OSError.
+Loader = Callable[[str, str], tuple[str, str]]
 
 FUNCTIONS = {"max": "the largest of its arguments", "min": "the smallest of its arguments"}
 _PERIOD_UNIT = {"years": "years", "months": "months", "weeks": "weeks", "days": "days"}
@@ -30,12 +34,18 @@ class _Symbol:
         self.kind, self.type, self.span, self.decl = kind, type_, span, decl
 
 
-class Checker:
-    def __init__(self, parsed: ParseResult, source: str):
+class Checker(HistoryChecks):
+    def __init__(self, parsed: ParseResult, source: str, loader: Loader | None = None):
         self.module = parsed.module
         self.source = source
-        self.broken = parsed.broken_names
+        self.sources = {parsed.module.file: source}
+        self.loader = loader
+        self.broken = set(parsed.broken_names)
         self.diagnostics: list[Diagnostic] = list(parsed.diagnostics)
+        self.scope: list = []  # collections whose fields are in scope (inside a query)
+        self._tables: dict[str, ir.TableSpec] = {}
+        self._scores: dict[str, ir.ScoreSpec] = {}
+        self._scores_checking: set[str] = set()
         self.symbols: dict[str, _Symbol] = {
             name: _Symbol("builtin", typ, None) for name, (typ, _) in T.BUILTIN_FACTS.items()
         }
@@ -49,9 +59,10 @@ class Checker:
 
     def text_of(self, node: A.Node) -> str:
         s = node.span
-        if s is None or s.end <= s.start:
+        source = self.sources.get(s.file, "") if s is not None else ""
+        if s is None or s.end <= s.start or not source:
             return "?"
-        text = " ".join(self.source[s.start:s.end].split())
+        text = " ".join(source[s.start:s.end].split())
         return text if len(text) <= 40 else text[:37] + "..."
 
     # -------------------------------------------------------- declarations
@@ -63,7 +74,18 @@ class Checker:
         facts: dict[str, ir.FactSpec] = {
             name: ir.FactSpec(name, typ, desc, builtin=True) for name, (typ, desc) in T.BUILTIN_FACTS.items()
         }
+        library = next((d for d in self.module.decls if isinstance(d, A.LibraryDecl)), None)
+        codeset_decls: list[A.CodesetDecl] = []
+        for decl in self._with_imports(self.module, set()):
+            if isinstance(decl, A.CodesetDecl | A.TableDecl | A.ScoreDecl):
+                kind = {A.CodesetDecl: "codeset", A.TableDecl: "table", A.ScoreDecl: "score"}[type(decl)]
+                if self._declare(decl.name, kind, T.NUMBER if kind == "score" else None, decl) and kind == "codeset":
+                    codeset_decls.append(decl)
         for decl in self.module.decls:
+            if library is not None and not isinstance(decl, A.LibraryDecl | A.ImportDecl | A.CodesetDecl
+                                                      | A.TableDecl):
+                self.error("E0117", "a library may hold only code sets, tables and imports", decl.span)
+                continue
             if isinstance(decl, A.TrialDecl):
                 if header is not None:
                     self.error("E0103", "the trial is already declared", decl.span,
@@ -80,7 +102,14 @@ class Checker:
                     facts[decl.name] = ir.FactSpec(decl.name, typ, decl.description)
             elif isinstance(decl, A.DefineDecl):
                 self._declare(decl.name, "define", None, decl)
-        if header is None and not self.diagnostics:
+        codesets = {d.name: self._codeset(d) for d in codeset_decls}
+        self._codeset_cycles(codesets)
+        for name, sym in self.symbols.items():
+            if sym.kind == "table":
+                self.table_type(name)
+            elif sym.kind == "score":
+                self._score_type(name)
+        if header is None and library is None and not self.diagnostics:
             self.error("E0108", "missing trial declaration", Span(self.module.file, 1, 1, 1, 2, 0, 1),
                        'start the file with `trial NCT00000000 "title"`')
 
@@ -105,8 +134,8 @@ class Checker:
             criteria.append(ir.Criterion(decl.kind, decl.id, decl.text, node, span=decl.span))
 
         return ir.CheckedTrial(
-            registry_id=header.registry_id if header else "?",
-            title=header.title if header else "",
+            registry_id=header.registry_id if header else library.name if library else "?",
+            title=header.title if header else library.title if library else "",
             version=version,
             anchors=anchors,
             facts=facts,
@@ -114,7 +143,60 @@ class Checker:
             criteria=tuple(criteria),
             file=self.module.file,
             source=self.source,
+            codesets=codesets,
+            tables=self._tables,
+            scores=self._scores,
+            sources=self.sources,
+            is_library=library is not None,
         )
+
+    def _with_imports(self, module: A.Module, seen: set[str]):
+        """The module's declarations preceded by those of the libraries it imports (recursively)."""
+        for decl in module.decls:
+            if isinstance(decl, A.ImportDecl):
+                yield from self._import(decl, module.file, seen)
+        yield from module.decls
+
+    def _import(self, decl: A.ImportDecl, importer: str, seen: set[str]):
+        if self.loader is None:
+            self.error("E0116", f"cannot import `{decl.path}` here", decl.span,
+                       "imports are resolved when compiling a file (`compile_file`, `elig check`)")
+            return
+        try:
+            file, text = self.loader(decl.path, importer)
+        except OSError as err:
+            self.error("E0116", f"cannot import `{decl.path}`: {err.strerror or err}", decl.name_span)
+            return
+        if file in seen:
+            return
+        seen.add(file)
+        self.sources[file] = text
+        parsed = parse(text, file)
+        self.diagnostics.extend(parsed.diagnostics)
+        self.broken |= parsed.broken_names
+        if not any(isinstance(d, A.LibraryDecl) for d in parsed.module.decls):
+            self.error("E0117", f"`{decl.path}` is not a library (it should start with `library NAME \"title\"`)",
+                       decl.name_span)
+            return
+        for inner in self._with_imports(parsed.module, seen):
+            if isinstance(inner, A.CodesetDecl | A.TableDecl):
+                yield inner
+            elif not isinstance(inner, A.LibraryDecl | A.ImportDecl):
+                self.error("E0117", "a library may hold only code sets, tables and imports", inner.span)
+
+    def table_type(self, name: str) -> T.Type:
+        if name not in self._tables:
+            self._tables[name] = self._table(self.symbols[name].decl)
+        return self._tables[name].type
+
+    def _score_type(self, name: str) -> T.Type:
+        if name not in self._scores:
+            if name in self._scores_checking:
+                self.error("E0105", f"score `{name}` refers to itself", self.symbols[name].decl.name_span)
+                return T.ERROR
+            self._scores_checking.add(name)
+            self._scores[name] = self._score(self.symbols[name].decl)
+        return T.NUMBER
 
     def _declare(self, name: str, kind: str, typ: T.Type | None, decl: A.Decl) -> bool:
         if name in RESERVED_WORDS:
@@ -198,6 +280,8 @@ class Checker:
         return ir.Const(T.BOOLEAN, n.value, span=n.span)
 
     def _name(self, n: A.Name):
+        if self.scope and n.id in self.scope[-1].fields:
+            return ir.FieldRef(self.scope[-1].fields[n.id].type, n.id, span=n.span)
         sym = self.symbols.get(n.id)
         if sym is None:
             if n.id not in self.broken:
@@ -208,6 +292,13 @@ class Checker:
             return ir.Anchor(T.DATE, n.id, span=n.span)
         if sym.kind == "define":
             return ir.DefRef(self._definition(n.id), n.id, span=n.span)
+        if sym.kind == "score":
+            return ir.ScoreRef(self._score_type(n.id), n.id, span=n.span)
+        if sym.kind in ("codeset", "table"):
+            use = "test membership with `code in " if sym.kind == "codeset" else "look a coding up with `"
+            use += f"{n.id}`" if sym.kind == "codeset" else f"{n.id}[code]`"
+            self.error("E0201", f"`{n.id}` is a {_KIND_WORDS[sym.kind]}, not a value", n.span, use)
+            return ir.Const(T.ERROR, None, span=n.span)
         return ir.Fact(sym.type, n.id, span=n.span)
 
     def _call(self, n: A.Call):
@@ -267,7 +358,7 @@ class Checker:
 
     def _arith(self, n: A.Arith):
         left, right = self.expr(n.left), self.expr(n.right)
-        lt, rt = left.type, right.type
+        lt, rt = _static(left.type), _static(right.type)
         if lt.is_error or rt.is_error:
             return ir.Const(T.ERROR, None, span=n.span)
         result = _ARITH_RULES.get((n.op, lt.kind, rt.kind))
@@ -375,10 +466,21 @@ _EXPR: dict[type, Callable[[Checker, A.Expr], ir.Node]] = {
     A.And: Checker._and,
     A.Or: Checker._or,
     A.Implies: Checker._implies,
+    **HISTORY_EXPR,
 }
 
 
+_ANY_QUANTITY = T.Type("quantity")
+
+
+def _static(t: T.Type) -> T.Type:
+    """For arithmetic, an observation's value is taken to be a quantity (checked when evaluating)."""
+    return _ANY_QUANTITY if t.kind == "any" else t
+
+
 def _same_dims(lt: T.Type, rt: T.Type):
+    if lt.dims is None or rt.dims is None:
+        return _ANY_QUANTITY, "quantity"
     if lt.dims != rt.dims:
         return None, None
     finer = lt.unit if lt.unit.factor <= rt.unit.factor else rt.unit
@@ -386,15 +488,19 @@ def _same_dims(lt: T.Type, rt: T.Type):
 
 
 def _duration(dt: T.Type) -> bool:
-    return dimension_name(dt.dims) in ("time", "calendar duration")
+    return dt.dims is not None and dimension_name(dt.dims) in ("time", "calendar duration")
 
 
 def _product(lt: T.Type, rt: T.Type):
+    if lt.dims is None or rt.dims is None:
+        return _ANY_QUANTITY, "quantity"
     unit = lt.unit.mul(rt.unit)
     return (T.NUMBER if unit.is_dimensionless and unit.factor == 1 else T.quantity(unit)), "quantity"
 
 
 def _quotient(lt: T.Type, rt: T.Type):
+    if lt.dims is None or rt.dims is None:
+        return _ANY_QUANTITY, "quantity"
     if lt.dims == rt.dims:
         return T.NUMBER, "quantity"
     return T.quantity(lt.unit.div(rt.unit)), "quantity"
@@ -419,8 +525,8 @@ _ARITH_RULES: dict[tuple[str, str, str], Callable] = {
 }
 
 
-def check(parsed: ParseResult, source: str) -> tuple[ir.CheckedTrial, list[Diagnostic]]:
-    checker = Checker(parsed, source)
+def check(parsed: ParseResult, source: str, loader: Loader | None = None) -> tuple[ir.CheckedTrial, list[Diagnostic]]:
+    checker = Checker(parsed, source, loader)
     trial = checker.run()
     return trial, sorted(checker.diagnostics, key=sort_key)
 

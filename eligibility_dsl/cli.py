@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .api import Trial, check_source, compile_source
+from .api import Trial, check_source, compile_source, file_loader
 from .diagnostics import CompileError
 from .records import InputError, RecordError
 from .report import render_json, render_text
@@ -59,10 +59,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     for path in args.files:
         text = _read_text(path)
         sources[path] = text
-        trial, diagnostics = check_source(text, path)
+        trial, diagnostics = check_source(text, path, file_loader)
+        sources.update(trial.sources)
         all_diagnostics.extend(diagnostics)
         if not diagnostics:
-            summaries.append(f"{path}: ok ({trial.registry_id}, {len(trial.criteria)} criteria)")
+            what = (f"library, {len(trial.codesets)} code sets, {len(trial.tables)} tables" if trial.is_library
+                    else f"{len(trial.criteria)} criteria")
+            summaries.append(f"{path}: ok ({trial.registry_id}, {what})")
     if args.format == "json":
         print(render_json(all_diagnostics))
     else:
@@ -80,7 +83,7 @@ def _records(path: str) -> list[Any]:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     text = _read_text(args.file)
-    trial: Trial = compile_source(text, args.file)
+    trial: Trial = compile_source(text, args.file, file_loader)
     anchors = trial.parse_anchors(_parse_anchors(args.anchor))
     decisions = []
     for path in args.patients:
@@ -91,8 +94,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 where = f"{path}" + (f" (record `{err.record_id}`)" if err.record_id else "")
                 raise _InputProblem(f"{where} does not fit the patient model:\n" +
                                     "\n".join(f"  {issue}" for issue in err.issues)) from None
-            decisions.append(trial.evaluate_bound(facts, anchors, record_id=record.get("id"),
-                                                  trace=not args.fast, fast=args.fast))
+            decisions.append(trial.evaluate_bound(facts, anchors, trace=not args.fast, fast=args.fast))
     if args.format == "json":
         out = [d.to_dict() for d in decisions]
         print(json.dumps(out[0] if len(out) == 1 else out, indent=2, ensure_ascii=False))

@@ -29,9 +29,13 @@ from typing import Any
 
 from . import ir
 from . import types as T
+from .compile_history import _FAST as _HISTORY_FAST
+from .compile_history import _TRACED as _HISTORY_TRACED
+from .compile_history import HistoryCompiler
 from .runtime import calendar
 from .runtime import quantity as Q
-from .runtime.units import parse_unit
+from .runtime.bounded import Bounded, compare_bounded
+from .runtime.units import UnitMismatch, parse_unit
 from .trace import TraceNode
 
 Fast = Callable[["Ctx"], Any]
@@ -39,15 +43,20 @@ Traced = Callable[["Ctx"], TraceNode]
 
 
 class Ctx:
-    """One evaluation: the record's fact values, the anchors, and what was found missing."""
+    """One evaluation: the record's facts and events, the anchors, and what was found missing."""
 
-    __slots__ = ("facts", "anchors", "missing", "defs")
+    __slots__ = ("facts", "anchors", "events", "coverage", "current", "missing", "problems", "defs")
 
-    def __init__(self, facts: dict[str, Any], anchors: dict[str, Any]):
+    def __init__(self, facts: dict[str, Any], anchors: dict[str, Any], events: dict[str, list] | None = None,
+                 coverage: dict[str, Any] | None = None):
         self.facts = facts
         self.anchors = anchors
+        self.events = events or {}
+        self.coverage = coverage or {}
+        self.current = None  # the event a query's filter is looking at
         self.missing: set[str] = set()
-        self.defs: dict[str, tuple[Any, frozenset[str]]] = {}
+        self.problems: set[str] = set()  # data that could not be compared (a dose in IU against mg)
+        self.defs: dict[Any, tuple[Any, frozenset[str]]] = {}
 
 
 # ------------------------------------------------------------ value functions
@@ -87,7 +96,28 @@ def implies_value(a, b):
 def compare_value(op: str, a, b):
     if a is None or b is None:
         return None
+    if type(a) is Bounded or type(b) is Bounded:
+        return compare_bounded(op, a, b)
     return _CMP[op](a, b)
+
+
+def _guarded_call(ctx, value, args):
+    """Apply a value function to operands whose types are known only at run time."""
+    try:
+        return value(*args)
+    except (UnitMismatch, TypeError):
+        ctx.problems.add("cannot combine " + ", ".join(str(a) for a in args))
+        return None
+
+
+def compare_dynamic(op: str, a, b, ctx):
+    """A comparison whose operand types are known only at run time (an observation's value, a
+    dose in any unit): values that cannot be compared are unknown, and the problem is reported."""
+    try:
+        return compare_value(op, a, b)
+    except (UnitMismatch, TypeError):
+        ctx.problems.add(f"cannot compare {a} with {b}")
+        return None
 
 
 def between_value(x, low, high, negated: bool):
@@ -101,7 +131,7 @@ def member_value(x, items, negated: bool):
 
 
 def extremum_value(func: str, args):
-    if any(a is None for a in args):
+    if any(a is None or type(a) is Bounded for a in args):
         return None
     return (max if func == "max" else min)(args)
 
@@ -155,7 +185,9 @@ _ARITH = {"number": _arith_number, "quantity": _arith_quantity, "scale": _arith_
 
 def _none_if_missing(fn):
     def f(a, b):
-        return None if a is None or b is None else fn(a, b)
+        if a is None or b is None or type(a) is Bounded or type(b) is Bounded:
+            return None
+        return fn(a, b)
     return f
 
 
@@ -220,11 +252,12 @@ def _unwrap_trace(t: TraceNode) -> TraceNode:
 # ------------------------------------------------------------------- compiler
 
 
-class Compiler:
+class Compiler(HistoryCompiler):
     def __init__(self, trial: ir.CheckedTrial):
         self.trial = trial
         self._fast_defs: dict[str, Fast] = {}
         self._traced_defs: dict[str, Traced] = {}
+        self.codesets = self._build_codesets()
 
     def _resolve(self, node: ir.Node) -> ir.Node:
         while isinstance(node, ir.DefRef):
@@ -251,11 +284,15 @@ class Compiler:
             op, extremum, other, _ = ext
             x, args = self.fast(other), [self.fast(a) for a in extremum.args]
             return lambda ctx: compare_extremum(op, x(ctx), extremum.func, [a(ctx) for a in args])
-        special = _FAST_SPECIAL.get(type(node))
+        special = _FAST_SPECIAL.get(type(node)) or _HISTORY_FAST.get(type(node))
         if special is not None:
             return special(self, node)
-        value = _value_fn(node)
+        value = self._value_fn(node)
         kids = [self.fast(k) for k in node.children()]
+        if any(T.is_dynamic(k.type) for k in node.children()):
+            def guarded(ctx: Ctx):
+                return _guarded_call(ctx, value, [k(ctx) for k in kids])
+            return guarded
         if len(kids) == 1:
             (k0,) = kids
             return lambda ctx: value(k0(ctx))
@@ -331,7 +368,23 @@ class Compiler:
             return result
         return f
 
+    def _may_be_bounded(self, node: ir.Node) -> bool:
+        """Whether a node can evaluate to a Bounded value (a count or exposure from an
+        incomplete history, a score with unknown items)."""
+        node = self._resolve(node)
+        if isinstance(node, ir.Aggregate):
+            return node.kind in ("count", "days_on")
+        if isinstance(node, ir.Conditional):
+            return self._may_be_bounded(node.then) or self._may_be_bounded(node.otherwise)
+        return isinstance(node, ir.ScoreRef)
+
     def _fast_compare(self, node: ir.Compare) -> Fast:
+        if T.is_dynamic(node.left.type) or T.is_dynamic(node.right.type):
+            left, right, op_name = self.fast(node.left), self.fast(node.right), node.op
+            return lambda ctx: compare_dynamic(op_name, left(ctx), right(ctx), ctx)
+        if self._may_be_bounded(node.left) or self._may_be_bounded(node.right):
+            left, right, op_name = self.fast(node.left), self.fast(node.right), node.op
+            return lambda ctx: compare_value(op_name, left(ctx), right(ctx))
         op = _CMP[node.op]
         left = self.fast(node.left)
         if isinstance(node.right, ir.Const) and node.right.value is not None:
@@ -365,8 +418,15 @@ class Compiler:
 
     # traced closures ---------------------------------------------------------
 
+    def _value_fn(self, node: ir.Node) -> Callable[..., Any]:
+        if isinstance(node, ir.InCodeset):
+            return self._in_codeset_fn(node)
+        if isinstance(node, ir.Lookup):
+            return self._lookup_fn(node)
+        return _value_fn(node)
+
     def traced(self, node: ir.Node) -> Traced:
-        special = _TRACED_SPECIAL.get(type(node))
+        special = _TRACED_SPECIAL.get(type(node)) or _HISTORY_TRACED.get(type(node))
         if special is not None:
             return special(self, node)
         kids = [self.traced(k) for k in node.children()]
@@ -383,11 +443,19 @@ class Compiler:
                 shown = note if any(a is None for a in args) else None
                 return TraceNode(node, compare_extremum(op, other_t.value, extremum.func, args), tuple(ts), shown)
             return t_ext
-        value = _value_fn(node)
+        value = self._value_fn(node)
+        if isinstance(node, ir.Lookup):
+            def t_lookup(ctx: Ctx) -> TraceNode:
+                (key,) = tuple(k(ctx) for k in kids)
+                return TraceNode(node, value(key.value), (key,), self._lookup_note(node, key.value))
+            return t_lookup
+
+        dynamic = any(T.is_dynamic(k.type) for k in node.children())
 
         def t(ctx: Ctx) -> TraceNode:
             ts = tuple(k(ctx) for k in kids)
-            return TraceNode(node, value(*[c.value for c in ts]), ts)
+            args = [c.value for c in ts]
+            return TraceNode(node, _guarded_call(ctx, value, args) if dynamic else value(*args), ts)
         return t
 
     def _traced_leaf(self, node: ir.Node) -> Traced:
@@ -444,6 +512,7 @@ _FAST_SPECIAL: dict[type, Callable[[Compiler, Any], Fast]] = {
 _TRACED_SPECIAL: dict[type, Callable[[Compiler, Any], Traced]] = {
     ir.Const: Compiler._traced_leaf,
     ir.Fact: Compiler._traced_leaf,
+    ir.FieldRef: Compiler._traced_leaf,
     ir.Anchor: Compiler._traced_leaf,
     ir.DefRef: Compiler._traced_defref,
     ir.Age: Compiler._traced_age,

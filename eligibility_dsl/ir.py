@@ -175,6 +175,140 @@ class Conditional(Node):
         return (self.cond, self.then, self.otherwise)
 
 
+# ------------------------------------------------------------------ histories
+
+
+@attrs.frozen
+class FieldRef(Node):
+    """A field of the event a query is looking at (`daily_dose` inside `where`)."""
+
+    name: str
+
+
+@attrs.frozen
+class InCodeset(Node):
+    operand: Node
+    codeset: str
+    negated: bool = False
+
+    def children(self):
+        return (self.operand,)
+
+
+@attrs.frozen
+class Lookup(Node):
+    table: str
+    key: Node
+
+    def children(self):
+        return (self.key,)
+
+
+@attrs.frozen
+class Window:
+    """Bounds are date-valued nodes, None where the window is unbounded."""
+
+    low: Node | None
+    high: Node | None
+    low_closed: bool = True
+    high_closed: bool = True
+    span: Span | None = attrs.field(default=None, eq=False)
+
+    def bounds(self) -> tuple[Node, ...]:
+        return tuple(b for b in (self.low, self.high) if b is not None)
+
+
+@attrs.frozen
+class Query:
+    collection: str
+    codeset: str | None
+    filter: Node | None
+    window: Window | None
+    span: Span | None = attrs.field(default=None, eq=False)
+
+    def children(self) -> tuple[Node, ...]:
+        return (*(self.window.bounds() if self.window else ()), *((self.filter,) if self.filter else ()))
+
+
+@attrs.frozen
+class Aggregate(Node):
+    kind: str  # exists | count | days_on
+    query: Query
+
+    def children(self):
+        return self.query.children()
+
+
+@attrs.frozen
+class All(Node):
+    query: Query
+    condition: Node
+
+    def children(self):
+        return (*self.query.children(), self.condition)
+
+
+@attrs.frozen
+class Pick(Node):
+    which: str  # latest | earliest
+    field: str
+    query: Query
+
+    def children(self):
+        return self.query.children()
+
+
+@attrs.frozen
+class Stable(Node):
+    field: str
+    query: Query
+    gap: Node | None = None
+
+    def children(self):
+        return (*self.query.children(), *((self.gap,) if self.gap else ()))
+
+
+@attrs.frozen
+class Change(Node):
+    field: str
+    query: Query
+
+    def children(self):
+        return self.query.children()
+
+
+@attrs.frozen
+class ScoreRef(Node):
+    name: str
+
+
+@attrs.frozen
+class CodesetSpec:
+    name: str
+    description: str | None
+    codes: tuple[tuple[str, str, str | None], ...]  # (system, code or class prefix ending in *, display)
+    includes: tuple[str, ...]  # other code sets, by name
+    span: Span | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class TableSpec:
+    name: str
+    description: str | None
+    source: str | None
+    entries: tuple[tuple[str, Any], ...]  # (code set name, constant value)
+    type: Type
+    span: Span | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class ScoreSpec:
+    name: str
+    description: str | None
+    categories: tuple[tuple[str, tuple[tuple[Any, Node], ...]], ...]  # (title, ((weight, condition), ...))
+    span: Span | None = attrs.field(default=None, eq=False)
+
+
 @attrs.frozen
 class Definition:
     name: str
@@ -212,3 +346,9 @@ class CheckedTrial:
     criteria: tuple[Criterion, ...]
     file: str
     source: str = attrs.field(eq=False, repr=False)
+    codesets: dict[str, CodesetSpec] = attrs.field(factory=dict)
+    tables: dict[str, TableSpec] = attrs.field(factory=dict)
+    scores: dict[str, ScoreSpec] = attrs.field(factory=dict)
+    # Every file the trial was built from (the trial and its imported libraries), by name.
+    sources: dict[str, str] = attrs.field(factory=dict, eq=False, repr=False)
+    is_library: bool = False

@@ -34,11 +34,14 @@ import attrs
 from . import types as T
 from .diagnostics import suggest
 from .ir import FactSpec
+from .patient_model import COLLECTIONS, MODEL_VERSION, MRSS_SITES, Collection
 from .runtime.calendar import parse_date
+from .runtime.codes import Coding
+from .runtime.events import Coverage, Event
 from .runtime.quantity import Quantity
 from .runtime.units import UnitError, dimension_name, parse_unit
 
-RECORD_FIELDS = ("id", "birth_date", "sex", "facts")
+RECORD_FIELDS = ("record_version", "id", "birth_date", "sex", "facts", "coverage", *COLLECTIONS)
 
 
 @attrs.frozen
@@ -110,15 +113,16 @@ def _number(raw: Any, spec: T.Type) -> Decimal:
 
 
 def _quantity(raw: Any, spec: T.Type) -> Quantity:
+    example = spec.unit.symbol if spec.unit is not None else "mg"
     if isinstance(raw, str):
         value_text, _, unit_text = raw.strip().partition(" ")
         try:
             value = Decimal(value_text)
         except InvalidOperation:
-            raise _Invalid(f'expected a quantity such as "10 {spec.unit.symbol}", found `{raw}`') from None
+            raise _Invalid(f'expected a quantity such as "10 {example}", found `{raw}`') from None
         raw = {"value": value, "unit": unit_text.strip()}
     if not isinstance(raw, dict) or set(raw) != {"value", "unit"}:
-        raise _Invalid(f'expected a quantity `{{"value": 10, "unit": "{spec.unit.symbol}"}}`, found {_json_kind(raw)}')
+        raise _Invalid(f'expected a quantity `{{"value": 10, "unit": "{example}"}}`, found {_json_kind(raw)}')
     value = _decimal(raw["value"])
     if not isinstance(raw["unit"], str):
         raise _Invalid("the unit must be a text")
@@ -126,7 +130,7 @@ def _quantity(raw: Any, spec: T.Type) -> Quantity:
         unit = parse_unit(raw["unit"])
     except UnitError as err:
         raise _Invalid(err.message, err.help) from None
-    if unit.dims != spec.dims:
+    if spec.dims is not None and unit.dims != spec.dims:
         raise _Invalid(f"`{raw['unit']}` is a unit of {dimension_name(unit.dims)}, expected "
                        f"{dimension_name(spec.dims)} (such as `{spec.unit.symbol}`)")
     return Quantity(value, unit)
@@ -156,7 +160,45 @@ def _code(raw: Any, spec: T.Type) -> str:
     return raw
 
 
+def _one_coding(raw: Any) -> Coding:
+    if not isinstance(raw, Mapping) or not {"system", "code"} <= set(raw) or not set(raw) <= {"system", "code",
+                                                                                              "display"}:
+        raise _Invalid(f'expected a coding `{{"system": "ATC", "code": "L04AB02"}}`, found {_json_kind(raw)}')
+    if not isinstance(raw["system"], str) or not isinstance(raw["code"], str):
+        raise _Invalid("a coding's system and code must be texts")
+    try:
+        return Coding(raw["system"], raw["code"], raw.get("display"))
+    except ValueError as err:
+        raise _Invalid(str(err)) from None
+
+
+def _coding(raw: Any, spec: T.Type) -> tuple[Coding, ...]:
+    """One coding or a list of codings (an event may be coded in several systems)."""
+    items = raw if isinstance(raw, list) else [raw]
+    if not items:
+        raise _Invalid("expected at least one coding")
+    return tuple(_one_coding(item) for item in items)
+
+
+def _any(raw: Any, spec: T.Type) -> Any:
+    """An observation's value: a quantity, a coding, a boolean, a number or a text."""
+    if isinstance(raw, bool) or isinstance(raw, str) and not _looks_like_quantity(raw):
+        return raw
+    if isinstance(raw, Mapping) and "system" in raw:
+        return _one_coding(raw)
+    if isinstance(raw, Mapping) or isinstance(raw, str):
+        return _quantity(raw, T.Type("quantity"))
+    return _decimal(raw)
+
+
+def _looks_like_quantity(text: str) -> bool:
+    head = text.strip().partition(" ")[0]
+    return bool(_DECIMAL_TEXT.fullmatch(head)) and " " in text.strip()
+
+
 _READERS: dict[str, Callable[[Any, T.Type], Any]] = {
+    "coding": _coding,
+    "any": _any,
     "boolean": _boolean,
     "number": _number,
     "quantity": _quantity,
@@ -166,15 +208,28 @@ _READERS: dict[str, Callable[[Any, T.Type], Any]] = {
 }
 
 
+@attrs.frozen
+class BoundRecord:
+    """A record read against a trial's patient model: typed facts, events by collection, coverage."""
+
+    id: str | None
+    facts: dict[str, Any]
+    events: dict[str, list[Event]] = attrs.field(factory=dict)
+    coverage: dict[str, Coverage] = attrs.field(factory=dict)
+
+
+_DAY = parse_unit("day")
+
+
 class RecordBinder:
-    """Turns records into fact dictionaries for one trial's patient model (built once per trial)."""
+    """Turns records into typed values for one trial's patient model (built once per trial)."""
 
     def __init__(self, facts: Mapping[str, FactSpec]):
         self.declared = {n: s for n, s in facts.items() if not s.builtin}
         self.builtin = {n: s for n, s in facts.items() if s.builtin}
         self._readers = {n: (_READERS[s.type.kind], s.type) for n, s in facts.items() if s.type.kind in _READERS}
 
-    def bind(self, record: Any) -> dict[str, Any]:
+    def bind(self, record: Any) -> BoundRecord:
         if not isinstance(record, Mapping):
             raise RecordError([RecordIssue("$", f"expected a JSON object, found {_json_kind(record)}")])
         issues: list[RecordIssue] = []
@@ -199,11 +254,138 @@ class RecordBinder:
                 issues.append(RecordIssue(f"facts.{key}", f"unknown fact `{key}`", help))
         for name in self.declared:
             self._read(name, facts.get(name), f"facts.{name}", values, issues)
+        version = record.get("record_version")
+        if version is not None and version != MODEL_VERSION:
+            issues.append(RecordIssue("record_version", f"this library reads version `{MODEL_VERSION}` records, "
+                                      f"found `{version}`"))
+        events = {name: self._events(record.get(name), COLLECTIONS[name], issues) for name in COLLECTIONS}
+        coverage = self._coverage(record.get("coverage"), issues)
+        seen: dict[str, str] = {}
+        for name, items in events.items():
+            for e in items:
+                if e.id in seen:
+                    issues.append(RecordIssue(f"{name}", f"event id `{e.id}` is used twice (also in {seen[e.id]})"))
+                seen[e.id] = name
         if issues:
             raise RecordError(issues, record_id)
-        return values
+        return BoundRecord(record_id, values, events, coverage)
+
+    def _events(self, raw: Any, collection: Collection, issues: list[RecordIssue]) -> list[Event]:
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            issues.append(RecordIssue(collection.name, f"expected a list of events, found {_json_kind(raw)}"))
+            return []
+        out = []
+        for i, item in enumerate(raw):
+            path = f"{collection.name}[{i}]"
+            if not isinstance(item, Mapping):
+                issues.append(RecordIssue(path, f"expected an object, found {_json_kind(item)}"))
+                continue
+            event = self._event(item, collection, path, issues)
+            if event is not None:
+                out.append(event)
+        return out
+
+    def _event(self, item: Mapping, collection: Collection, path: str, issues: list) -> Event | None:
+        before = len(issues)
+        event_id = item.get("id")
+        if not isinstance(event_id, str) or not event_id:
+            issues.append(RecordIssue(f"{path}.id", "every event needs an `id` (a text), for provenance"))
+            event_id = None
+        allowed = set(collection.fields) | {"id"} | ({"components"} if collection.name == "assessments" else set())
+        for key in item:
+            if key not in allowed:
+                issues.append(RecordIssue(f"{path}.{key}", f"{collection.name} have no field `{key}`",
+                                          suggest(key, allowed)))
+        fields: dict[str, Any] = {}
+        for name, field in collection.fields.items():
+            raw = item.get(name)
+            if raw is None:
+                if field.required:
+                    issues.append(RecordIssue(f"{path}.{name}", f"`{name}` is required: {field.description}"))
+                fields[name] = None
+                continue
+            try:
+                fields[name] = _READERS[field.type.kind](raw, field.type)
+            except _Invalid as err:
+                issues.append(RecordIssue(f"{path}.{name}", err.message, err.help))
+                fields[name] = None
+        if collection.name == "medications":
+            _derive_daily_dose(fields)
+        if collection.name == "assessments":
+            self._components(item.get("components"), fields, path, issues)
+        if len(issues) > before or event_id is None:
+            return None
+        start = fields[collection.start]
+        end = start if collection.point else fields[collection.end]
+        try:
+            return Event(event_id, collection.name, fields, start, end)
+        except ValueError as err:
+            issues.append(RecordIssue(path, str(err)))
+            return None
+
+    def _components(self, raw: Any, fields: dict, path: str, issues: list) -> None:
+        """The modified Rodnan skin score's 17 sites: each an integer 0-3; their sum is the score."""
+        if raw is None:
+            return
+        if not isinstance(raw, Mapping):
+            issues.append(RecordIssue(f"{path}.components", f"expected an object, found {_json_kind(raw)}"))
+            return
+        codes = fields.get("code") or ()
+        if not any(c.system == "LOCAL" and c.code == "mRSS" for c in codes):
+            issues.append(RecordIssue(f"{path}.components", "components are read for the mRSS "
+                                      '(code `{"system": "LOCAL", "code": "mRSS"}`) only'))
+            return
+        total, complete = Decimal(0), True
+        for site in raw:
+            if site not in MRSS_SITES:
+                issues.append(RecordIssue(f"{path}.components.{site}", f"unknown mRSS site `{site}`",
+                                          suggest(site, MRSS_SITES)))
+        for site in MRSS_SITES:
+            value = raw.get(site)
+            if value is None:
+                complete = False
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | Decimal) or value not in (0, 1, 2, 3):
+                issues.append(RecordIssue(f"{path}.components.{site}", f"expected 0, 1, 2 or 3, found `{value}`"))
+                complete = False
+                continue
+            total += Decimal(value)
+        if not complete:
+            return  # a missing site leaves the total to the recorded score, if any
+        if fields.get("score") is None:
+            fields["score"] = total
+        elif fields["score"] != total:
+            issues.append(RecordIssue(f"{path}.score", f"the score {fields['score']} is not the sum of the "
+                                      f"17 sites ({total})"))
+
+    def _coverage(self, raw: Any, issues: list) -> dict[str, Coverage]:
+        if raw is None:
+            return {}
+        if not isinstance(raw, Mapping):
+            issues.append(RecordIssue("coverage", f"expected an object, found {_json_kind(raw)}"))
+            return {}
+        out = {}
+        for name, period in raw.items():
+            path = f"coverage.{name}"
+            if name not in COLLECTIONS:
+                issues.append(RecordIssue(path, f"unknown collection `{name}`", suggest(name, COLLECTIONS)))
+                continue
+            if not isinstance(period, Mapping) or "to" not in period or not set(period) <= {"from", "to"}:
+                issues.append(RecordIssue(path, 'expected `{"from": "YYYY-MM-DD" or null, "to": "YYYY-MM-DD"}`'))
+                continue
+            try:
+                low = None if period.get("from") is None else _date(period["from"], T.DATE)
+                out[name] = Coverage(low, _date(period["to"], T.DATE))
+            except _Invalid as err:
+                issues.append(RecordIssue(path, err.message))
+            except ValueError as err:
+                issues.append(RecordIssue(path, str(err)))
+        return out
 
     def _read(self, name: str, raw: Any, path: str, values: dict, issues: list) -> None:
+        """One fact or built-in field."""
         if raw is None:
             values[name] = None
             return
@@ -212,3 +394,10 @@ class RecordBinder:
             values[name] = reader(raw, spec)
         except _Invalid as err:
             issues.append(RecordIssue(path, err.message, err.help))
+
+
+def _derive_daily_dose(fields: dict) -> None:
+    """dose × frequency (administrations per day) when the record gives no daily dose."""
+    dose, frequency = fields.get("dose"), fields.get("frequency")
+    if fields.get("daily_dose") is None and dose is not None and frequency is not None:
+        fields["daily_dose"] = Quantity(dose.value * frequency, dose.unit.div(_DAY))

@@ -278,6 +278,38 @@ class ToAst(Transformer):
     def exclude_decl(self, meta, c):
         return A.Criterion("exclude", str(c[0]), c[1], c[2], span=self._span(meta), name_span=self._tok_span(c[0]))
 
+    def library_decl(self, meta, c):
+        return A.LibraryDecl(str(c[0]), c[1], span=self._span(meta), name_span=self._tok_span(c[0]))
+
+    def import_decl(self, meta, c):
+        return A.ImportDecl(_unquote(c[0]), span=self._span(meta), name_span=self._tok_span(c[0]))
+
+    def codeset_decl(self, meta, c):
+        return A.CodesetDecl(str(c[0]), c[1], tuple(c[2:]), span=self._span(meta), name_span=self._tok_span(c[0]))
+
+    def code_item(self, meta, c):
+        display = _unquote(c[2]) if c[2] is not None else None
+        return A.CodeEntry(str(c[0]), _unquote(c[1]), display, span=self._span(meta))
+
+    def codeset_item(self, meta, c):
+        return A.CodesetRef(str(c[0]), span=self._span(meta))
+
+    def table_decl(self, meta, c):
+        return A.TableDecl(str(c[0]), c[1], c[2], tuple(c[3:]), span=self._span(meta),
+                           name_span=self._tok_span(c[0]))
+
+    def table_entry(self, meta, c):
+        return A.TableEntry(str(c[0]), c[1], span=self._span(meta))
+
+    def score_decl(self, meta, c):
+        return A.ScoreDecl(str(c[0]), c[1], tuple(c[2:]), span=self._span(meta), name_span=self._tok_span(c[0]))
+
+    def score_category(self, meta, c):
+        return A.ScoreCategory(_unquote(c[0]), tuple(c[1:]), span=self._span(meta))
+
+    def score_item(self, meta, c):
+        return A.ScoreItem(Decimal(str(c[0])), c[1], span=self._span(meta))
+
     def text(self, meta, c):
         return "".join(_unquote(s) for s in c)
 
@@ -348,6 +380,74 @@ class ToAst(Transformer):
 
     def conditional(self, meta, c):
         return A.Conditional(c[0], c[1], c[2], span=self._span(meta))
+
+    # queries over event collections
+    def query(self, meta, c):
+        collection, codeset, filter_, window = c
+        return A.Query(str(collection), str(codeset) if codeset is not None else None, filter_, window,
+                       span=self._span(meta))
+
+    def gaps(self, meta, c):
+        return c[0]
+
+    def exists(self, meta, c):
+        return A.Aggregate("exists", c[0], span=self._span(meta))
+
+    def count(self, meta, c):
+        return A.Aggregate("count", c[0], span=self._span(meta))
+
+    def days_on(self, meta, c):
+        return A.Aggregate("days_on", c[0], span=self._span(meta))
+
+    def all(self, meta, c):
+        return A.All(c[0], c[1], span=self._span(meta))
+
+    def latest(self, meta, c):
+        return A.Pick("latest", str(c[0]), c[1], span=self._span(meta))
+
+    def earliest(self, meta, c):
+        return A.Pick("earliest", str(c[0]), c[1], span=self._span(meta))
+
+    def stable(self, meta, c):
+        return A.Stable(str(c[0]), c[1], c[2], span=self._span(meta))
+
+    def change(self, meta, c):
+        return A.Change(str(c[0]), c[1], span=self._span(meta))
+
+    def lookup(self, meta, c):
+        return A.Lookup(str(c[0]), c[1], span=self._span(meta))
+
+    def in_codeset(self, meta, c):
+        return A.InCodeset(c[0], str(c[1]), span=self._span(meta))
+
+    def not_in_codeset(self, meta, c):
+        return A.InCodeset(c[0], str(c[1]), negated=True, span=self._span(meta))
+
+    def window_before(self, meta, c):
+        return A.Window("before", length=c[0], anchor=c[1], span=self._span(meta))
+
+    def window_after(self, meta, c):
+        return A.Window("after", length=c[0], anchor=c[1], span=self._span(meta))
+
+    def window_ever_before(self, meta, c):
+        return A.Window("ever_before", anchor=c[0], span=self._span(meta))
+
+    def window_ever_after(self, meta, c):
+        return A.Window("ever_after", anchor=c[0], span=self._span(meta))
+
+    def window_range(self, meta, c):
+        return A.Window("range", low=c[0], high=c[1], span=self._span(meta))
+
+    def _bracket(low_closed, high_closed):  # noqa: N805 - a method factory used while the class body runs
+        def method(self, meta, c):
+            return A.Window("range", low=c[0], high=c[1], low_closed=low_closed, high_closed=high_closed,
+                            span=self._span(meta))
+        return method
+
+    window_closed = _bracket(True, True)
+    window_closed_open = _bracket(True, False)
+    window_open_closed = _bracket(False, True)
+    window_open = _bracket(False, False)
 
     # operators
     def neg(self, meta, c):

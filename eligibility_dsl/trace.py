@@ -17,6 +17,21 @@ from . import ir
 
 
 @attrs.frozen
+class Evidence:
+    """What decided a query: the window actually computed, the coverage that made an
+    absence count or not, and the records that matched or were undecided."""
+
+    window: str
+    coverage: str
+    matched: tuple[str, ...] = ()
+    undecided: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {"window": self.window, "coverage": self.coverage, "matched": list(self.matched),
+                "undecided": list(self.undecided)}
+
+
+@attrs.frozen
 class TraceNode:
     node: ir.Node
     value: Any
@@ -24,6 +39,9 @@ class TraceNode:
     # Set where the value follows from a stated rule rather than plain evaluation
     # (e.g. `x < max(a, b)` compared with each argument when one is unknown).
     note: str | None = None
+    evidence: Evidence | None = None
+    # For a query's filter evaluated on one event: that event, described.
+    event: str | None = None
 
     @property
     def kind(self) -> str:

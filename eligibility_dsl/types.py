@@ -23,12 +23,14 @@ class Type:
     values: tuple[str, ...] | None = attrs.field(default=None, eq=False)
 
     def describe(self) -> str:
+        if self.kind == "quantity" and self.dims is None:
+            return "a quantity"
         if self.kind == "quantity":
             return f"{_article(dimension_name(self.dims))} {dimension_name(self.dims)} quantity"
         if self.kind == "boolean":
             return "a condition"
         return {"number": "a number", "date": "a date", "text": "a text", "code": "a code",
-                "error": "an erroneous value"}[self.kind]
+                "coding": "a coding", "any": "a value of any type", "error": "an erroneous value"}[self.kind]
 
     @property
     def is_error(self) -> bool:
@@ -68,11 +70,19 @@ BUILTIN_FACTS: dict[str, tuple[Type, str]] = {
 }
 
 
+def is_dynamic(t: Type) -> bool:
+    """A type known only at run time: an observation's value, or a quantity of any dimension
+    (a dose may be in mg or in IU). Comparisons with it are checked when evaluating."""
+    return t.kind == "any" or (t.kind == "quantity" and t.dims is None)
+
+
 def comparable(a: Type, b: Type) -> bool:
     """Whether `a = b` makes sense (codes compare with texts)."""
-    if a.is_error or b.is_error:
+    if a.is_error or b.is_error or a.kind == "any" or b.kind == "any":
         return True
     if {a.kind, b.kind} == {"code", "text"}:
+        return True
+    if a.kind == b.kind == "quantity" and (a.dims is None or b.dims is None):
         return True
     return a == b
 
@@ -80,5 +90,9 @@ def comparable(a: Type, b: Type) -> bool:
 def ordered(a: Type, b: Type) -> bool:
     """Whether `a < b` makes sense: numbers, quantities of one dimension, dates."""
     if a.is_error or b.is_error:
+        return True
+    if a.kind == "any" or b.kind == "any":
+        return (b if a.kind == "any" else a).kind in ("number", "quantity", "date", "any")
+    if a.kind == b.kind == "quantity" and (a.dims is None or b.dims is None):
         return True
     return a == b and a.kind in ("number", "quantity", "date")

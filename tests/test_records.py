@@ -26,14 +26,14 @@ def problems(record) -> list[str]:
 
 def test_values_are_typed_exactly():
     facts = TRIAL.bind({"birth_date": "1980-01-01", "facts": {"dose": {"value": 10.5, "unit": "mg/day"},
-                                                              "score": "3.10", "flag": True}})
+                                                              "score": "3.10", "flag": True}}).facts
     assert facts["dose"].value == Decimal("10.5") and facts["dose"].unit.symbol == "mg/day"
     assert facts["score"] == Decimal("3.10")
     assert facts["when"] is None and facts["sex"] is None  # absent means missing
 
 
 def test_quantity_shorthand_and_equivalent_units():
-    facts = TRIAL.bind({"facts": {"dose": "0.07 g/wk"}})
+    facts = TRIAL.bind({"facts": {"dose": "0.07 g/wk"}}).facts
     assert facts["dose"] == Quantity("10", "mg/day")
 
 

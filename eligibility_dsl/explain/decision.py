@@ -51,6 +51,7 @@ class CriterionResult:
     status: Status
     missing: tuple[str, ...] = ()  # facts whose absence left it UNKNOWN
     trace: TraceNode | None = attrs.field(default=None, eq=False, repr=False)
+    problems: tuple[str, ...] = ()  # data that could not be compared (e.g. a dose in IU against mg)
 
     @property
     def decisive(self) -> bool:
@@ -87,6 +88,12 @@ class Decision:
     mode: str = "full"  # full: every criterion evaluated; fast: stopped at the first decisive one
     # The trial's source text, shared with the trial, so renderers can quote each sub-expression.
     source: str = attrs.field(default="", eq=False, repr=False)
+    sources: dict[str, str] = attrs.field(factory=dict, eq=False, repr=False)  # the trial and its libraries
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """Data that could not be compared, by criterion: worth a look by a person."""
+        return tuple(f"{c.id}: {p}" for c in self.criteria for p in c.problems)
 
     @property
     def trace(self) -> dict[str, TraceNode | None]:

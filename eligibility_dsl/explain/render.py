@@ -29,10 +29,41 @@ class _Source:
         return " ".join(self.text[s.start:s.end].split())
 
 
+_QUERY_WORDS = {"exists": "exists", "count": "count", "days_on": "days on"}
+_QUERY_NODES = (ir.Aggregate, ir.All, ir.Stable, ir.Change, ir.Pick)
+
+
+def _query_label(n: ir.Node) -> str:
+    """A short name for a query: `days on medications in steroids where ...`."""
+    q = n.query
+    head = {ir.Aggregate: lambda: _QUERY_WORDS[n.kind], ir.All: lambda: "all", ir.Stable: lambda: f"stable {n.field} of",
+            ir.Change: lambda: f"change in {n.field} of", ir.Pick: lambda: f"{n.which} {n.field} of"}[type(n)]()
+    return f"{head} {q.collection}" + (f" in {q.codeset}" if q.codeset else "") + (" where ..." if q.filter else "")
+
+
+def _evidence_text(e) -> str:
+    parts = []
+    for label, events in (("found", e.matched), ("undecided", e.undecided)):
+        if events:
+            more = f" and {len(events) - 3} more" if len(events) > 3 else ""
+            parts.append(f"{label} " + "; ".join(events[:3]) + more)
+    if not e.matched and not e.undecided:
+        parts.append("no matching record")
+    parts.append(f"window {e.window}")
+    parts.append(e.coverage)
+    return " · ".join(parts)
+
+
 def _operand(t: TraceNode, src: _Source) -> str:
     if isinstance(t.node, ir.Const):
         return text_value(t.value)
+    if isinstance(t.node, _QUERY_NODES):
+        return f"{_query_label(t.node)} {text_value(t.value)}"
     return f"{src.of(t.node)} {text_value(t.value)}"
+
+
+def _evidence_below(t: TraceNode) -> list[str]:
+    return [_evidence_text(n.evidence) for n in t.walk() if n.evidence is not None]
 
 
 def _missing_below(t: TraceNode) -> list[str]:
@@ -42,15 +73,16 @@ def _missing_below(t: TraceNode) -> list[str]:
 def summarize(t: TraceNode, src: _Source) -> str:
     """One sentence saying why a (boolean) trace node has its value."""
     n, v = t.node, t.value
+    if t.evidence is not None:  # a query: what it found, where it looked, what coverage allowed
+        return f"{_query_label(n)} is {text_value(v)}: {_evidence_text(t.evidence)}"
+    if isinstance(n, ir.Compare):
+        sentence = _compare_sentence(t, src)
+        evidence = _evidence_below(t)
+        return " — ".join([sentence, *evidence])
     if v is None:
         missing = _missing_below(t)
         why = f" (missing: {', '.join(missing)})" if missing else ""
         return f"{src.of(n)} is unknown{why}"
-    if isinstance(n, ir.Compare) and t.note:
-        return _summarize_extremum(t, src)
-    if isinstance(n, ir.Compare):
-        left, right = t.children
-        return f"{_operand(left, src)} {'is' if v else 'is not'} {_OP_WORDS[n.op]} {_operand(right, src)}"
     if isinstance(n, ir.Between):
         x, lo, hi = t.children
         verb = "is" if v != n.negated else "is not"
@@ -68,9 +100,19 @@ def summarize(t: TraceNode, src: _Source) -> str:
         return summarize(t.children[0], src)
     if isinstance(n, ir.DefRef):
         return f"{n.name} is {text_value(v)}: {summarize(t.children[0], src)}"
-    if isinstance(n, ir.Fact | ir.Const):
-        return f"{src.of(n)} is {text_value(v)}"
     return f"{src.of(n)} is {text_value(v)}"
+
+
+def _compare_sentence(t: TraceNode, src: _Source) -> str:
+    n, v = t.node, t.value
+    if t.note and v is not None:
+        return _summarize_extremum(t, src)
+    left, right = t.children
+    if v is None:
+        missing = _missing_below(t)
+        why = f" (missing: {', '.join(missing)})" if missing else ""
+        return f"whether {_operand(left, src)} {_OP_WORDS[n.op]} {_operand(right, src)} is unknown{why}"
+    return f"{_operand(left, src)} {'is' if v else 'is not'} {_OP_WORDS[n.op]} {_operand(right, src)}"
 
 
 def _unwrap(t: TraceNode) -> TraceNode:
@@ -111,6 +153,20 @@ def _tree_lines(t: TraceNode, src: _Source, depth: int, out: list[str]) -> None:
     out.append(line)
     if t.note:
         out.append(f"{pad}    note: {t.note}")
+    if t.event:
+        out[-1] = f"{pad}{mark} for {t.event}:  →  {shown}"
+        for c in t.children:
+            _tree_lines(c, src, depth + 1, out)
+        return
+    if t.evidence is not None:
+        e = t.evidence
+        out.append(f"{pad}    window: {e.window}")
+        out.append(f"{pad}    coverage: {e.coverage}")
+        for label, events in (("found", e.matched), ("undecided", e.undecided)):
+            for event in events:
+                out.append(f"{pad}    {label}: {event}")
+        if not e.matched and not e.undecided:
+            out.append(f"{pad}    found: no matching record")
     for c in t.children:
         _tree_lines(c, src, depth + 1, out)
 
@@ -131,6 +187,8 @@ def render_text(decision: Decision, detail: str = "summary") -> str:
         lines.append(f"  because: {why}")
     if decision.missing:
         lines.append(f"  missing: {', '.join(decision.missing)} (supplying these would settle the decision)")
+    for problem in decision.problems:
+        lines.append(f"  data problem: {problem}")
     if decision.mode == "fast":
         lines.append("  (fast mode: stopped at the first decisive criterion)")
     lines.append("")
@@ -142,8 +200,8 @@ def render_text(decision: Decision, detail: str = "summary") -> str:
                 _tree_lines(c.trace, src, 0, lines)
             else:
                 lines.append(f"  {'':<{width}}  → {summarize(c.trace, src)}")
-        elif c.status is Status.UNKNOWN and c.missing:
-            lines.append(f"  {'':<{width}}  → missing: {', '.join(c.missing)}")
+        if c.status is Status.UNKNOWN and c.missing and (c.trace is None or detail != "full"):
+            lines.append(f"  {'':<{width}}    missing: {', '.join(c.missing)}")
     return "\n".join(lines) + "\n"
 
 
@@ -158,6 +216,10 @@ def trace_to_dict(t: TraceNode, src: _Source) -> dict:
         out["anchor"] = n.name
     if t.note:
         out["note"] = t.note
+    if t.event:
+        out["event"] = t.event
+    if t.evidence is not None:
+        out["evidence"] = t.evidence.to_dict()
     if t.children:
         out["children"] = [trace_to_dict(c, src) for c in t.children]
     return out
@@ -167,7 +229,8 @@ def decision_to_dict(decision: Decision) -> dict:
     src = _Source(decision.source)
     criteria = []
     for c in decision.criteria:
-        entry = {"id": c.id, "kind": c.kind, "text": c.text, "status": str(c.status), "missing": list(c.missing)}
+        entry = {"id": c.id, "kind": c.kind, "text": c.text, "status": str(c.status), "missing": list(c.missing),
+                 "problems": list(c.problems)}
         if c.trace is not None:
             entry["summary"] = summarize(c.trace, src)
             entry["facts_read"] = {k: json_value(v) for k, v in c.facts_read().items()}

@@ -1,12 +1,16 @@
 """Runtime layer: the exact values compiled evaluators call.
 
 Units and quantities with exact arithmetic (``Fraction``/``Decimal``, never
-float), CQL calendar arithmetic on dates, and Kleene three-valued logic.  This
-is the bottom layer of ``eligibility_dsl``: it imports nothing else from the
-package, so every other layer may depend on it.
+float), CQL calendar arithmetic on dates, Kleene three-valued logic, code
+systems and code sets, events with windows and day counting, and values known
+only between bounds.  This is the bottom layer of ``eligibility_dsl``: it
+imports nothing else from the package, so every other layer may depend on it.
 """
 
+from .bounded import Bounded, bounded_or_exact, compare_bounded
 from .calendar import add_days, add_months, add_years, age_in_years, between, difference, parse_date, shift
+from .codes import PREFIX_SYSTEMS, SYSTEMS, CodeSet, Coding, normalize_code, normalize_system
+from .events import Coverage, Event, Window, covered_continuously, days_inclusive, exposure_days
 from .logic import and_, implies, is_true, not_, or_
 from .quantity import (
     DISPLAY_PRECISION,
@@ -29,10 +33,18 @@ __all__ = [
     "DIMENSIONLESS",
     "DISPLAY_PRECISION",
     "DIVISION_CONTEXT",
+    "PREFIX_SYSTEMS",
+    "SYSTEMS",
+    "Bounded",
+    "CodeSet",
+    "Coding",
+    "Coverage",
+    "Event",
     "Quantity",
     "Unit",
     "UnitError",
     "UnitMismatch",
+    "Window",
     "add",
     "add_days",
     "add_months",
@@ -40,16 +52,23 @@ __all__ = [
     "age_in_years",
     "and_",
     "between",
+    "bounded_or_exact",
     "compare",
+    "compare_bounded",
+    "covered_continuously",
+    "days_inclusive",
     "difference",
     "dimension_name",
     "div",
     "divide_by_number",
+    "exposure_days",
     "implies",
     "is_true",
     "max_q",
     "min_q",
     "mul",
+    "normalize_code",
+    "normalize_system",
     "not_",
     "or_",
     "parse_date",

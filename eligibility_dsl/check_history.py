@@ -1,0 +1,254 @@
+"""Checks for the history constructs: code sets, tables, scores, imports, and queries over event collections.
+
+A mixin of :class:`eligibility_dsl.check.Checker` (kept apart so each module
+reads at one sitting).  Queries open a scope: inside `where`, `have` and the
+field of `latest ... of`, bare names are the fields of the collection's events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from . import ast as A
+from . import ir
+from . import types as T
+from .diagnostics import Span, suggest
+from .patient_model import COLLECTIONS, Collection
+from .runtime.codes import PREFIX_SYSTEMS, SYSTEMS, normalize_system
+from .runtime.units import dimension_name
+
+_NUMERIC = ("number", "quantity")
+
+
+class HistoryChecks:
+    """Methods used by the Checker; they rely on its ``error``, ``expr``, ``condition``,
+    ``symbols``, ``scope`` and ``text_of``."""
+
+    # ------------------------------------------------------- declarations
+
+    def _codeset(self, decl: A.CodesetDecl) -> ir.CodesetSpec:
+        codes, includes = [], []
+        for entry in decl.entries:
+            if isinstance(entry, A.CodesetRef):
+                sym = self.symbols.get(entry.name)
+                if sym is None or sym.kind != "codeset":
+                    self._not_a_codeset(entry.name, sym, entry.span)
+                else:
+                    includes.append(entry.name)
+                continue
+            system = normalize_system(entry.system)
+            if system is None:
+                self.error("E0114", f"unknown code system `{entry.system}`", entry.span,
+                           suggest(entry.system, SYSTEMS) or f"known systems: {', '.join(SYSTEMS)}")
+                continue
+            if entry.code.endswith("*") and system not in PREFIX_SYSTEMS:
+                self.error("E0115", f"a class prefix (`*`) is only meaningful in ATC and ICD10, not in `{system}`",
+                           entry.span, "list the codes one by one")
+                continue
+            codes.append((system, entry.code, entry.display))
+        return ir.CodesetSpec(decl.name, decl.description, tuple(codes), tuple(includes), span=decl.span)
+
+    def _codeset_cycles(self, specs: dict[str, ir.CodesetSpec]) -> None:
+        def visit(name: str, path: list[str]) -> None:
+            if name in path:
+                cycle = " -> ".join(path[path.index(name):] + [name])
+                self.error("E0105", f"code set `{name}` includes itself: {cycle}", specs[name].span)
+                return
+            for inner in specs[name].includes if name in specs else ():
+                visit(inner, path + [name])
+        for name in specs:
+            visit(name, [])
+
+    def _table(self, decl: A.TableDecl) -> ir.TableSpec:
+        entries, typ = [], None
+        for entry in decl.entries:
+            sym = self.symbols.get(entry.key)
+            if sym is None or sym.kind != "codeset":
+                self._not_a_codeset(entry.key, sym, entry.span)
+                continue
+            value = self.expr(entry.value)
+            if not isinstance(value, ir.Const) or value.type.kind not in _NUMERIC:
+                if not value.type.is_error:
+                    self.error("E0201", "a table value must be a number or a quantity written out, "
+                               f"found `{self.text_of(entry.value)}`", entry.value.span)
+                continue
+            if typ is not None and typ != value.type:
+                self.error("E0202", f"table `{decl.name}` mixes {typ.describe()} and {value.type.describe()}",
+                           entry.value.span, "write every value in the same kind of unit")
+                continue
+            typ = typ or value.type
+            entries.append((entry.key, value.value))
+        return ir.TableSpec(decl.name, decl.description, decl.source, tuple(entries), typ or T.NUMBER,
+                            span=decl.span)
+
+    def _score(self, decl: A.ScoreDecl) -> ir.ScoreSpec:
+        categories = []
+        for cat in decl.categories:
+            items = tuple((item.weight, self.condition(item.condition, "a score item")) for item in cat.items)
+            categories.append((cat.title, items))
+        return ir.ScoreSpec(decl.name, decl.description, tuple(categories), span=decl.span)
+
+    def _not_a_codeset(self, name: str, sym, span: Span | None) -> None:
+        if sym is None:
+            names = [k for k, s in self.symbols.items() if s.kind == "codeset"]
+            self.error("E0101", f"unknown code set `{name}`", span, suggest(name, names))
+        else:
+            self.error("E0201", f"`{name}` is a {_KIND_WORDS.get(sym.kind, sym.kind)}, not a code set", span)
+
+    # -------------------------------------------------------- expressions
+
+    def _in_codeset(self, n: A.InCodeset):
+        operand = self.expr(n.operand)
+        sym = self.symbols.get(n.codeset)
+        if sym is None or sym.kind != "codeset":
+            self._not_a_codeset(n.codeset, sym, n.span)
+            return ir.Const(T.ERROR, None, span=n.span)
+        if operand.type.kind not in ("coding", "any", "error"):
+            self.error("E0201", f"`{self.text_of(n.operand)}` is {operand.type.describe()}, not a coding",
+                       n.operand.span, "code sets hold codings, such as the `code` of an event")
+            return ir.Const(T.ERROR, None, span=n.span)
+        return ir.InCodeset(T.BOOLEAN, operand, n.codeset, n.negated, span=n.span)
+
+    def _lookup(self, n: A.Lookup):
+        key = self.expr(n.key)
+        sym = self.symbols.get(n.table)
+        if sym is None or sym.kind != "table":
+            tables = [k for k, s in self.symbols.items() if s.kind == "table"]
+            self.error("E0101", f"unknown table `{n.table}`", n.span, suggest(n.table, tables))
+            return ir.Const(T.ERROR, None, span=n.span)
+        if key.type.kind not in ("coding", "error"):
+            self.error("E0201", f"a table is looked up by a coding, found `{self.text_of(n.key)}` "
+                       f"({key.type.describe()})", n.key.span)
+            return ir.Const(T.ERROR, None, span=n.span)
+        return ir.Lookup(self.table_type(n.table), n.table, key, span=n.span)
+
+    def _collection(self, name: str, span: Span | None) -> Collection | None:
+        found = COLLECTIONS.get(name)
+        if found is None:
+            self.error("E0110", f"unknown event collection `{name}`", span,
+                       suggest(name, COLLECTIONS) or f"the record holds: {', '.join(COLLECTIONS)}")
+        return found
+
+    def query(self, q: A.Query) -> tuple[ir.Query | None, Collection | None]:
+        collection = self._collection(q.collection, q.span)
+        codeset = None
+        if q.codeset is not None:
+            sym = self.symbols.get(q.codeset)
+            if sym is None or sym.kind != "codeset":
+                self._not_a_codeset(q.codeset, sym, q.span)
+            else:
+                codeset = q.codeset
+        window = self.window(q.window) if q.window is not None else None
+        filter_ = None
+        if collection is not None and q.filter is not None:
+            self.scope.append(collection)
+            filter_ = self.condition(q.filter, "`where`")
+            self.scope.pop()
+        if collection is None:
+            return None, None
+        return ir.Query(q.collection, codeset, filter_, window, span=q.span), collection
+
+    def window(self, w: A.Window) -> ir.Window:
+        def date(node: A.Expr | None, role: str):
+            if node is None:
+                return None
+            out = self.expr(node)
+            if out.type.kind not in ("date", "error"):
+                self.error("E0201", f"{role} must be a date, found `{self.text_of(node)}` ({out.type.describe()})",
+                           node.span, "name an anchor or a date, e.g. `screening`")
+            return out
+
+        if w.kind in ("before", "after"):
+            anchor = date(w.anchor, "the end of a window" if w.kind == "before" else "the start of a window")
+            length = self.expr(w.length)
+            if length.type.kind != "error" and not (length.type.kind == "quantity" and length.type.dims is not None
+                                                   and dimension_name(length.type.dims) in
+                                                   ("time", "calendar duration")):
+                self.error("E0201", f"a window's length must be a duration, found `{self.text_of(w.length)}` "
+                           f"({length.type.describe()})", w.length.span, "e.g. `28 days` or `1 year`")
+            kind = "-" if w.kind == "before" else "+"
+            shifted = ir.Arith(T.DATE, kind, "date_shift", anchor, length, span=w.span)
+            low, high = (shifted, anchor) if w.kind == "before" else (anchor, shifted)
+            return ir.Window(low, high, span=w.span)
+        if w.kind == "ever_before":
+            return ir.Window(None, date(w.anchor, "a window's end"), span=w.span)
+        if w.kind == "ever_after":
+            return ir.Window(date(w.anchor, "a window's start"), None, span=w.span)
+        return ir.Window(date(w.low, "a window's start"), date(w.high, "a window's end"), w.low_closed,
+                         w.high_closed, span=w.span)
+
+    def _aggregate(self, n: A.Aggregate):
+        q, collection = self.query(n.query)
+        if q is None:
+            return ir.Const(T.ERROR, None, span=n.span)
+        if n.kind == "days_on" and (q.window is None or q.window.high is None):
+            self.error("E0113", "`days on` needs a window with an end", n.query.span,
+                       "add `during ... before screening` so ongoing records can be counted")
+            return ir.Const(T.ERROR, None, span=n.span)
+        typ = {"exists": T.BOOLEAN, "count": T.NUMBER, "days_on": T.quantity_of("days")}[n.kind]
+        return ir.Aggregate(typ, n.kind, q, span=n.span)
+
+    def _all(self, n: A.All):
+        q, collection = self.query(n.query)
+        if q is None:
+            return ir.Const(T.ERROR, None, span=n.span)
+        self.scope.append(collection)
+        condition = self.condition(n.condition, "`have`")
+        self.scope.pop()
+        return ir.All(T.BOOLEAN, q, condition, span=n.span)
+
+    def _field(self, collection: Collection, name: str, span: Span | None, numeric: bool = False):
+        field = collection.fields.get(name)
+        if field is None:
+            self.error("E0112", f"{collection.name} have no field `{name}`", span,
+                       suggest(name, collection.fields) or f"fields: {', '.join(collection.fields)}")
+            return None
+        if numeric and field.type.kind not in _NUMERIC:
+            self.error("E0201", f"`{name}` is {field.type.describe()}, not a number or quantity", span)
+            return None
+        return field
+
+    def _pick(self, n: A.Pick):
+        q, collection = self.query(n.query)
+        field = self._field(collection, n.field, n.span) if collection else None
+        if q is None or field is None:
+            return ir.Const(T.ERROR, None, span=n.span)
+        return ir.Pick(field.type, n.which, n.field, q, span=n.span)
+
+    def _change(self, n: A.Change):
+        q, collection = self.query(n.query)
+        field = self._field(collection, n.field, n.span, numeric=True) if collection else None
+        if q is None or field is None:
+            return ir.Const(T.ERROR, None, span=n.span)
+        return ir.Change(field.type, n.field, q, span=n.span)
+
+    def _stable(self, n: A.Stable):
+        q, collection = self.query(n.query)
+        field = self._field(collection, n.field, n.span) if collection else None
+        gap = self.expr(n.gap) if n.gap is not None else None
+        if gap is not None and not gap.type.is_error and not (
+                gap.type.kind == "quantity" and gap.type.dims is not None and dimension_name(gap.type.dims) == "time"):
+            self.error("E0201", f"a gap must be a number of days, found `{self.text_of(n.gap)}`", n.gap.span,
+                       "e.g. `allowing gaps of 7 days`")
+            gap = None
+        if q is not None and q.window is None:
+            self.error("E0113", "`stable` needs a window", n.query.span,
+                       "say over which period, e.g. `during 6 months before first_dose`")
+            return ir.Const(T.ERROR, None, span=n.span)
+        if q is None or field is None:
+            return ir.Const(T.ERROR, None, span=n.span)
+        return ir.Stable(T.BOOLEAN, n.field, q, gap, span=n.span)
+
+
+_KIND_WORDS = {"codeset": "code set", "table": "table", "score": "score", "anchor": "anchor", "fact": "fact",
+               "define": "definition", "builtin": "field of the patient model"}
+
+HISTORY_EXPR: dict[type, Callable] = {
+    A.InCodeset: HistoryChecks._in_codeset,
+    A.Lookup: HistoryChecks._lookup,
+    A.Aggregate: HistoryChecks._aggregate,
+    A.All: HistoryChecks._all,
+    A.Pick: HistoryChecks._pick,
+    A.Change: HistoryChecks._change,
+    A.Stable: HistoryChecks._stable,
+}

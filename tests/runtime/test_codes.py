@@ -1,0 +1,231 @@
+"""Code systems, codings and code sets: how a record's codes are recognised by a criterion."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from eligibility_dsl.runtime.codes import (
+    PREFIX_SYSTEMS,
+    SYSTEMS,
+    CodeSet,
+    Coding,
+    normalize_code,
+    normalize_system,
+)
+
+
+def test_systems_have_canonical_uris():
+    assert SYSTEMS["ATC"] == "http://www.whocc.no/atc"
+    assert SYSTEMS["RxNorm"] == "http://www.nlm.nih.gov/research/umls/rxnorm"
+    assert SYSTEMS["SNOMED"] == "http://snomed.info/sct"
+    assert SYSTEMS["ICD10"] == "http://hl7.org/fhir/sid/icd-10"
+    assert SYSTEMS["LOINC"] == "http://loinc.org"
+    assert SYSTEMS["CVX"] == "http://hl7.org/fhir/sid/cvx"
+    assert SYSTEMS["LOCAL"] == "urn:eligibility-dsl:local"
+    assert PREFIX_SYSTEMS == {"ATC", "ICD10"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ATC", "ATC"),
+        ("atc", "ATC"),
+        ("rxnorm", "RxNorm"),
+        ("RXNORM", "RxNorm"),
+        ("ICD-10", "ICD10"),
+        ("icd10", "ICD10"),
+        ("ICD-10-CM", "ICD10"),
+        ("snomed ct", "SNOMED"),
+        ("SNOMED-CT", "SNOMED"),
+        ("snomed", "SNOMED"),
+        ("loinc", "LOINC"),
+        ("cvx", "CVX"),
+        ("local", "LOCAL"),
+        (" LOINC ", "LOINC"),
+        ("http://www.whocc.no/atc", "ATC"),
+        ("http://www.nlm.nih.gov/research/umls/rxnorm", "RxNorm"),
+        ("http://snomed.info/sct", "SNOMED"),
+        ("http://snomed.info/sct/", "SNOMED"),
+        ("http://hl7.org/fhir/sid/icd-10", "ICD10"),
+        ("http://hl7.org/fhir/sid/icd-10-cm", "ICD10"),
+        ("http://loinc.org", "LOINC"),
+        ("http://hl7.org/fhir/sid/cvx", "CVX"),
+        ("urn:eligibility-dsl:local", "LOCAL"),
+        ("FOO", None),
+        ("ICD-9", None),
+        ("http://example.org/codes", None),
+        ("", None),
+    ],
+)
+def test_normalize_system(text, expected):
+    assert normalize_system(text) == expected
+
+
+def test_normalize_code():
+    assert normalize_code("ICD10", " M34.0 ") == "M340"
+    assert normalize_code("ICD10", "m34.0") == "M340"
+    assert normalize_code("icd-10", "M340") == "M340"
+    assert normalize_code("ATC", "l04ab02") == "L04AB02"
+    assert normalize_code("ATC", "L04AB02") == "L04AB02"
+    # Other systems' codes are case-sensitive identifiers; only whitespace goes.
+    assert normalize_code("LOINC", " 2160-0 ") == "2160-0"
+    assert normalize_code("SNOMED", "  38013005") == "38013005"
+    assert normalize_code("LOCAL", "abc.1") == "abc.1"
+    with pytest.raises(ValueError, match="unknown code system `FOO`"):
+        normalize_code("FOO", "1")
+
+
+def test_coding_normalises_and_compares_on_system_and_code():
+    a = Coding("icd-10", "M34.0", "Progressive systemic sclerosis")
+    b = Coding("http://hl7.org/fhir/sid/icd-10-cm", "m340")
+    assert (a.system, a.code) == ("ICD10", "M340")
+    assert a == b and hash(a) == hash(b)
+    assert Coding("ATC", "L04AB02", "infliximab") == Coding("atc", "l04ab02", "other text")
+    assert Coding("ATC", "L04AB02") != Coding("ATC", "L04AB04")
+    assert Coding("SNOMED", "1") != Coding("LOCAL", "1")
+    assert Coding("ATC", "L04AB02") != ("ATC", "L04AB02")
+    assert len({a, b, Coding("ICD10", "M34.1")}) == 2
+
+
+def test_coding_text_keeps_the_code_as_written():
+    assert str(Coding("ATC", "L04AB02", "infliximab")) == "ATC L04AB02 (infliximab)"
+    assert str(Coding("ATC", "l04ab02")) == "ATC L04AB02"
+    assert str(Coding("ICD10", "m34.0")) == "ICD10 M34.0"
+    assert str(Coding("ICD10", "M340")) == "ICD10 M340"
+    assert (
+        str(Coding("snomed ct", "38013005", "Immunosuppressive drug"))
+        == "SNOMED 38013005 (Immunosuppressive drug)"
+    )
+    assert Coding("ICD10", "M34.0").label == "M34.0"
+    assert repr(Coding("ATC", "L04AB02", "infliximab")) == "Coding('ATC', 'L04AB02', 'infliximab')"
+    assert repr(Coding("ICD10", "M34.0")) == "Coding('ICD10', 'M34.0')"
+
+
+def test_coding_rejects_unknown_systems_with_a_suggestion():
+    with pytest.raises(ValueError) as caught:
+        Coding("snomd", "1")
+    assert str(caught.value) == "unknown code system `snomd` (did you mean `SNOMED`?)"
+    with pytest.raises(ValueError) as caught:
+        Coding("rxnrm", "1")
+    assert "did you mean `RxNorm`?" in str(caught.value)
+    with pytest.raises(ValueError) as caught:
+        Coding("FOO", "1")
+    assert str(caught.value).startswith("unknown code system `FOO` (known systems: ATC, CVX, ICD10")
+    with pytest.raises(ValueError, match="empty code"):
+        Coding("ATC", "  ")
+    with pytest.raises(TypeError):
+        Coding("ATC", 5)
+
+
+B_CELL = CodeSet(
+    "b_cell_therapies",
+    [("ATC", "L01FA01", "rituximab"), ("ATC", "L01FA03"), ("RxNorm", "121191"), ("ATC", "L04AA*")],
+    "anti-CD20 and other B-cell depleting therapies",
+)
+
+
+def test_code_set_exact_and_prefix_membership():
+    assert B_CELL.contains(Coding("ATC", "L01FA01"))
+    assert B_CELL.contains(Coding("atc", "l01fa03"))
+    assert B_CELL.contains(Coding("RxNorm", "121191"))
+    assert B_CELL.contains(Coding("ATC", "L04AA26"))  # under the class prefix
+    assert B_CELL.contains(Coding("ATC", "L04AA"))  # the class itself
+    assert not B_CELL.contains(Coding("ATC", "L04AB02"))
+    assert not B_CELL.contains(Coding("ATC", "L01FA"))  # a parent of an exact code is not in the set
+    assert not B_CELL.contains(Coding("LOCAL", "L04AA26"))  # prefixes apply within their system only
+    assert not B_CELL.contains(Coding("RxNorm", "1211910"))  # RxNorm codes are exact
+    assert Coding("ATC", "L04AA26") in B_CELL
+
+
+def test_icd10_prefixes_ignore_the_dot():
+    ssc = CodeSet("systemic_sclerosis", [("ICD10", "M34.*"), ("ICD-10", "L94.0")])
+    assert ssc.contains(Coding("ICD10", "M34.0"))
+    assert ssc.contains(Coding("ICD10", "M341"))
+    assert ssc.contains(Coding("ICD10", "M34"))
+    assert ssc.contains(Coding("http://hl7.org/fhir/sid/icd-10-cm", "M34.81"))
+    assert ssc.contains(Coding("ICD10", "L940"))
+    assert not ssc.contains(Coding("ICD10", "L94.1"))
+    assert not ssc.contains(Coding("ICD10", "M35.0"))
+    assert ssc.entries == (("ICD10", "M34*"), ("ICD10", "L940"))
+
+
+def test_match_returns_the_first_coding_in_the_set():
+    rxnorm, atc = Coding("RxNorm", "999999"), Coding("ATC", "L04AA33", "vedolizumab")
+    assert B_CELL.match([rxnorm, atc]) is atc
+    assert B_CELL.match([Coding("ATC", "L01FA01"), atc]) == Coding("ATC", "L01FA01")
+    assert B_CELL.match([rxnorm]) is None
+    assert B_CELL.match([]) is None
+
+
+def test_code_set_counts_and_text():
+    assert len(B_CELL) == 4
+    assert B_CELL.prefix_count == 1
+    assert B_CELL.describe() == "b_cell_therapies (3 codes, 1 class prefix)"
+    assert CodeSet("one", [("SNOMED", "1")]).describe() == "one (1 code)"
+    assert CodeSet("p", [("ATC", "L04*"), ("ATC", "L01*")]).describe() == "p (0 codes, 2 class prefixes)"
+    assert repr(B_CELL) == "<CodeSet b_cell_therapies: ATC L01FA01, ATC L01FA03, RxNorm 121191, ATC L04AA*>"
+    assert B_CELL.displays == {("ATC", "L01FA01"): "rituximab"}
+    assert B_CELL.description.startswith("anti-CD20")
+
+
+def test_duplicate_spellings_count_once():
+    s = CodeSet("s", [("ICD10", "M34.0"), ("icd-10", "m340"), ("ATC", "L04*"), ("atc", "l04*")])
+    assert len(s) == 2
+    assert s.describe() == "s (1 code, 1 class prefix)"
+
+
+def test_prefixes_only_in_hierarchical_systems():
+    with pytest.raises(ValueError) as caught:
+        CodeSet("bad", [("SNOMED", "3801*")])
+    assert str(caught.value) == "a class prefix (`*`) is only meaningful in ATC and ICD10, not in `SNOMED`"
+    with pytest.raises(ValueError, match="not in `RxNorm`"):
+        CodeSet("bad", [("rxnorm", "12*")])
+    with pytest.raises(ValueError, match="at least one character before"):
+        CodeSet("bad", [("ATC", "*")])
+    with pytest.raises(ValueError, match="may only end a code"):
+        CodeSet("bad", [("ATC", "L0*1")])
+    with pytest.raises(ValueError, match="unknown code system `ICD-9`"):
+        CodeSet("bad", [("ICD-9", "714.0")])
+    with pytest.raises(ValueError, match="a code-set entry is"):
+        CodeSet("bad", [("ATC",)])
+
+
+def test_union_of_code_sets():
+    tnf = CodeSet("tnf_inhibitors", [("ATC", "L04AB*")])
+    combined = CodeSet.union(
+        "biologics", [B_CELL, tnf, CodeSet("again", [("ATC", "L01FA01")])], "all biologics"
+    )
+    assert combined.name == "biologics" and combined.description == "all biologics"
+    assert len(combined) == 5
+    assert combined.describe() == "biologics (3 codes, 2 class prefixes)"
+    assert combined.contains(Coding("ATC", "L04AB02"))
+    assert combined.contains(Coding("ATC", "L01FA01"))
+    assert combined.displays[("ATC", "L01FA01")] == "rituximab"
+    assert CodeSet.union("empty", []).describe() == "empty (0 codes)"
+
+
+# Short ATC-like codes over a tiny alphabet, so that prefixes and codes collide often.
+_codes = st.text(alphabet="AB12", min_size=1, max_size=4)
+
+
+@given(
+    exact=st.lists(_codes, max_size=5),
+    prefixes=st.lists(_codes, max_size=4),
+    probe=_codes,
+)
+def test_membership_equals_brute_force(exact, prefixes, probe):
+    """Law: a coding is in a code set iff its code equals one of the exact codes or starts with
+    one of the class prefixes (same system), exactly as a linear startswith scan says."""
+    s = CodeSet("s", [("ATC", c) for c in exact] + [("ATC", p + "*") for p in prefixes])
+    expected = probe in exact or any(probe.startswith(p) for p in prefixes)
+    assert s.contains(Coding("ATC", probe)) == expected
+    assert not s.contains(Coding("LOCAL", probe))
+
+
+@given(st.lists(_codes, max_size=4), st.lists(_codes, max_size=4), _codes)
+def test_union_membership_is_the_or_of_its_parts(a, b, probe):
+    """Law: x in union(A, B) iff x in A or x in B."""
+    sa = CodeSet("a", [("ICD10", c + "*") for c in a])
+    sb = CodeSet("b", [("ICD10", c) for c in b])
+    coding = Coding("ICD10", probe)
+    assert CodeSet.union("u", [sa, sb]).contains(coding) == (sa.contains(coding) or sb.contains(coding))
