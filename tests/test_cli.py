@@ -22,7 +22,7 @@ def run(capsys, *argv):
 def test_check_passes_on_the_trial_file(capsys):
     code, out, _ = run(capsys, "check", TRIAL)
     assert code == 0
-    assert out.strip().endswith("ok (NCT06546540, 8 criteria)")
+    assert out.strip().endswith("ok (NCT06546540, 20 criteria)")
 
 
 def test_check_reports_all_five_mistakes_with_line_and_column(capsys, tmp_path, monkeypatch):
@@ -41,18 +41,23 @@ def test_check_json(capsys):
     assert [d["code"] for d in json.loads(out)] == ["E0101", "E0202", "E0102", "E0203", "E0001"]
 
 
+ANCHORS = ("--anchor", "screening=2025-09-11", "--anchor", "first_dose=2025-09-25")
+
+
 def test_eval_prints_an_explained_decision(capsys):
-    code, out, _ = run(capsys, "eval", TRIAL, PATIENT, "--anchor", "screening=2025-09-11")
+    code, out, _ = run(capsys, "eval", TRIAL, PATIENT, *ANCHORS)
     assert code == 0
-    assert out.startswith("INELIGIBLE  NCT06546540 v0.1 · record example-001 · screening 2025-09-11\n")
-    assert "→ fvc_percent_predicted 48 % is not > 50 %" in out
+    assert out.startswith("ELIGIBLE  NCT06546540 v1.0 · record example-eligible · screening 2025-09-11 · "
+                          "first_dose 2025-09-25\n")
+    assert "→ latest value of observations in fvc_percent_predicted 72 % is > 50 % — found o1: LOINC 19872-1" in out
 
 
 def test_eval_json_and_full_explanations(capsys):
-    code, out, _ = run(capsys, "eval", TRIAL, PATIENT, "--anchor", "screening=2025-09-11", "--format", "json")
-    assert code == 0 and json.loads(out)["outcome"] == "INELIGIBLE"
-    code, out, _ = run(capsys, "eval", TRIAL, PATIENT, "--anchor", "screening=2025-09-11", "--explain", "full")
-    assert "· fvc_percent_predicted  →  48 %   (fact)" in out
+    code, out, _ = run(capsys, "eval", TRIAL, PATIENT, *ANCHORS, "--format", "json")
+    assert code == 0 and json.loads(out)["outcome"] == "ELIGIBLE"
+    code, out, _ = run(capsys, "eval", TRIAL, PATIENT, *ANCHORS, "--explain", "full")
+    assert "found: o1: LOINC 19872-1 (FVC measured/predicted), 2025-08-28, value 72 %" in out
+    assert "prednisone_equivalent: ATC H02AB04 (methylprednisolone) is in `methylprednisolone`, factor 1.25" in out
 
 
 def test_eval_of_a_list_of_records(capsys, tmp_path):
@@ -60,13 +65,14 @@ def test_eval_of_a_list_of_records(capsys, tmp_path):
     second = dict(record, id="second")
     path = tmp_path / "many.json"
     path.write_text(json.dumps([record, second]))
-    code, out, _ = run(capsys, "eval", TRIAL, str(path), "--anchor", "screening=2025-09-11", "--format", "json")
-    assert code == 0 and [d["record_id"] for d in json.loads(out)] == ["example-001", "second"]
+    code, out, _ = run(capsys, "eval", TRIAL, str(path), *ANCHORS, "--format", "json")
+    assert code == 0 and [d["record_id"] for d in json.loads(out)] == ["example-eligible", "second"]
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    (["--anchor", "screening=2025-02-30"], "anchor `screening`: `2025-02-30` is not a valid date"),
-    ([], "missing anchor `screening`"),
+    (["--anchor", "screening=2025-02-30", "--anchor", "first_dose=2025-09-25"],
+     "anchor `screening`: `2025-02-30` is not a valid date"),
+    (["--anchor", "first_dose=2025-09-25"], "missing anchor `screening`"),
     (["--anchor", "screening"], "should be NAME=YYYY-MM-DD"),
 ])
 def test_eval_input_mistakes_are_errors_not_tracebacks(capsys, argv, message):
@@ -76,22 +82,24 @@ def test_eval_input_mistakes_are_errors_not_tracebacks(capsys, argv, message):
 
 def test_eval_reports_record_problems_with_paths(capsys, tmp_path):
     path = tmp_path / "bad.json"
-    path.write_text('{"id": "x", "facts": {"fvc_percent_predicted": {"value": 48, "unit": "mg"}}}')
-    code, _, err = run(capsys, "eval", TRIAL, str(path), "--anchor", "screening=2025-09-11")
+    path.write_text('{"id": "x", "facts": {"consented": "yes"}, "observations": [{"date": "2025-01-01", '
+                    '"code": {"system": "LOINC", "code": "19872-1"}}]}')
+    code, _, err = run(capsys, "eval", TRIAL, str(path), *ANCHORS)
     assert code == 2
     assert "(record `x`) does not fit the patient model" in err
-    assert "facts.fvc_percent_predicted: `mg` is a unit of mass, expected percent (such as `%`)" in err
+    assert "observations[0].id: every event needs an `id` (a text), for provenance" in err
+    assert "facts.consented: expected `true` or `false`, found text `\"yes\"`" in err
 
 
 def test_eval_reports_invalid_json_and_missing_files(capsys, tmp_path):
     path = tmp_path / "broken.json"
     path.write_text('{"facts": {')
-    code, _, err = run(capsys, "eval", TRIAL, str(path), "--anchor", "screening=2025-09-11")
+    code, _, err = run(capsys, "eval", TRIAL, str(path), *ANCHORS)
     assert code == 2 and "broken.json:1:12: invalid JSON" in err
-    code, _, err = run(capsys, "eval", TRIAL, str(tmp_path / "nope.json"), "--anchor", "screening=2025-09-11")
+    code, _, err = run(capsys, "eval", TRIAL, str(tmp_path / "nope.json"), *ANCHORS)
     assert code == 2 and "cannot read" in err
 
 
 def test_eval_of_a_broken_criteria_file_prints_diagnostics(capsys):
-    code, out, _ = run(capsys, "eval", str(FIVE), PATIENT, "--anchor", "screening=2025-09-11")
+    code, out, _ = run(capsys, "eval", str(FIVE), PATIENT, *ANCHORS)
     assert code == 1 and "5 errors" in out

@@ -63,7 +63,20 @@ def _operand(t: TraceNode, src: _Source) -> str:
 
 
 def _evidence_below(t: TraceNode) -> list[str]:
-    return [_evidence_text(n.evidence) for n in t.walk() if n.evidence is not None]
+    """The evidence of the queries a comparison reads directly (a score's items are its own story:
+    its note lists each category)."""
+    out: list[str] = []
+
+    def visit(node: TraceNode) -> None:
+        if node.evidence is not None:
+            out.append(_evidence_text(node.evidence))
+        elif isinstance(node.node, ir.ScoreRef):
+            out.append(f"{node.node.name}: {node.note}")
+        else:
+            for c in node.children:
+                visit(c)
+    visit(t)
+    return out
 
 
 def _missing_below(t: TraceNode) -> list[str]:
@@ -79,6 +92,16 @@ def summarize(t: TraceNode, src: _Source) -> str:
         sentence = _compare_sentence(t, src)
         evidence = _evidence_below(t)
         return " — ".join([sentence, *evidence])
+    if isinstance(n, ir.And | ir.Or):
+        # The operands that decided: a false one for a false `and`, a true one for a true `or`,
+        # the unknown ones when it is unknown; otherwise every operand counted.
+        decisive = (isinstance(n, ir.And) and v is not True) or (isinstance(n, ir.Or) and v is not False)
+        shown = [c for c in t.children if c.value is v] if decisive else t.children
+        return "; ".join(summarize(c, src) for c in shown)
+    if isinstance(n, ir.Not):  # the operand's reason is the reason
+        return summarize(t.children[0], src)
+    if isinstance(n, ir.DefRef):
+        return f"{n.name} is {text_value(v)}: {summarize(t.children[0], src)}"
     if v is None:
         missing = _missing_below(t)
         why = f" (missing: {', '.join(missing)})" if missing else ""
@@ -90,16 +113,6 @@ def summarize(t: TraceNode, src: _Source) -> str:
     if isinstance(n, ir.Member):
         verb = "is" if v != n.negated else "is not"
         return f"{_operand(t.children[0], src)} {verb} in [{', '.join(_operand(c, src) for c in t.children[1:])}]"
-    if isinstance(n, ir.And | ir.Or):
-        # The operands that decided: a false one for a false `and`, a true one for a true `or`;
-        # otherwise every operand counted.
-        decisive = (isinstance(n, ir.And) and v is False) or (isinstance(n, ir.Or) and v is True)
-        shown = [c for c in t.children if c.value is v] if decisive else t.children
-        return "; ".join(summarize(c, src) for c in shown)
-    if isinstance(n, ir.Not):  # the operand's reason is the reason
-        return summarize(t.children[0], src)
-    if isinstance(n, ir.DefRef):
-        return f"{n.name} is {text_value(v)}: {summarize(t.children[0], src)}"
     return f"{src.of(n)} is {text_value(v)}"
 
 
