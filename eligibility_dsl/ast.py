@@ -181,6 +181,7 @@ class Query(Node):
     codeset: str | None = None
     filter: Expr | None = None
     window: Window | None = None
+    collection_span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
 
 @attrs.frozen

@@ -286,7 +286,11 @@ class Checker(HistoryChecks):
         if sym is None:
             if n.id not in self.broken:
                 candidates = [k for k in self.symbols if k != "__expression__"]
-                self.error("E0101", f"unknown name `{n.id}`", n.span, suggest(n.id, candidates))
+                help = suggest(n.id, candidates)
+                if self.scope:  # inside a query, the likelier slip is a field name
+                    fields = self.scope[-1].fields
+                    help = suggest(n.id, fields) or help or f"{self.scope[-1].name} have: {', '.join(fields)}"
+                self.error("E0101", f"unknown name `{n.id}`", n.span, help)
             return ir.Const(T.ERROR, None, span=n.span)
         if sym.kind == "anchor":
             return ir.Anchor(T.DATE, n.id, span=n.span)

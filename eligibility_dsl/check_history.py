@@ -12,7 +12,7 @@ from collections.abc import Callable
 from . import ast as A
 from . import ir
 from . import types as T
-from .diagnostics import Span, suggest
+from .diagnostics import Diagnostic, Span, suggest
 from .patient_model import COLLECTIONS, Collection
 from .runtime.codes import PREFIX_SYSTEMS, SYSTEMS, normalize_system
 from .runtime.units import dimension_name
@@ -130,7 +130,7 @@ class HistoryChecks:
         return found
 
     def query(self, q: A.Query) -> tuple[ir.Query | None, Collection | None]:
-        collection = self._collection(q.collection, q.span)
+        collection = self._collection(q.collection, q.collection_span or q.span)
         codeset = None
         if q.codeset is not None:
             sym = self.symbols.get(q.codeset)
@@ -177,10 +177,20 @@ class HistoryChecks:
         return ir.Window(date(w.low, "a window's start"), date(w.high, "a window's end"), w.low_closed,
                          w.high_closed, span=w.span)
 
+    def _warn_unbounded(self, q: ir.Query, span: Span | None) -> None:
+        if q.window is None or q.window.high is None:
+            self.diagnostics.append(Diagnostic(
+                "W0101", f"no record can be complete over an unbounded window, so an absence of "
+                f"{q.collection} here is always unknown", span,
+                "bound the window, e.g. `during before screening` for the whole history up to screening",
+                severity="warning"))
+
     def _aggregate(self, n: A.Aggregate):
         q, collection = self.query(n.query)
         if q is None:
             return ir.Const(T.ERROR, None, span=n.span)
+        if n.kind != "days_on":
+            self._warn_unbounded(q, n.query.span)
         if n.kind == "days_on" and (q.window is None or q.window.high is None):
             self.error("E0113", "`days on` needs a window with an end", n.query.span,
                        "add `during ... before screening` so ongoing records can be counted")
@@ -192,6 +202,7 @@ class HistoryChecks:
         q, collection = self.query(n.query)
         if q is None:
             return ir.Const(T.ERROR, None, span=n.span)
+        self._warn_unbounded(q, n.query.span)
         self.scope.append(collection)
         condition = self.condition(n.condition, "`have`")
         self.scope.pop()

@@ -65,6 +65,14 @@ CODES: dict[str, str] = {
     "E0203": "criterion-not-boolean",
     "E0204": "wrong-argument-count",
     "E0205": "invalid-date",
+    "E0110": "unknown-collection",
+    "E0112": "unknown-field",
+    "E0113": "window-required",
+    "E0114": "unknown-code-system",
+    "E0115": "prefix-not-hierarchical",
+    "E0116": "import-failed",
+    "E0117": "not-allowed-in-library",
+    "W0101": "absence-never-counts",
 }
 
 

@@ -38,7 +38,10 @@ def render_text(diagnostics: Iterable[Diagnostic], sources: dict[str, str]) -> s
     ds = sorted(diagnostics, key=sort_key)
     body = "\n\n".join(render_diagnostic(d, sources) for d in ds)
     errors = sum(d.severity == "error" for d in ds)
+    warnings = len(ds) - errors
     summary = f"{errors} error{'s' if errors != 1 else ''}" if errors else "no errors"
+    if warnings:
+        summary += f", {warnings} warning{'s' if warnings != 1 else ''}"
     return (body + "\n\n" if body else "") + summary + "\n"
 
 

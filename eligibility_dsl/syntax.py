@@ -385,7 +385,7 @@ class ToAst(Transformer):
     def query(self, meta, c):
         collection, codeset, filter_, window = c
         return A.Query(str(collection), str(codeset) if codeset is not None else None, filter_, window,
-                       span=self._span(meta))
+                       span=self._span(meta), collection_span=self._tok_span(collection))
 
     def gaps(self, meta, c):
         return c[0]

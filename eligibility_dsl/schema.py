@@ -1,0 +1,256 @@
+"""JSON Schema (draft 2020-12) for patient records of model version 1, generated from the patient model.
+
+    record_schema()              the generic schema: any trial's facts (``facts`` is an open object)
+    record_schema(trial.facts)   one trial's schema: ``facts`` lists exactly the facts it declares
+
+The schema is built from ``patient_model.COLLECTIONS`` (and the code systems of
+``runtime.codes``), so it cannot drift from what the binder reads.  The copy
+published in the package, ``schemas/patient-record-v1.schema.json``, is this
+module's output: ``python -m eligibility_dsl.schema > eligibility_dsl/schemas/patient-record-v1.schema.json``.
+
+The schema documents the format and catches most mistakes early, in any JSON
+Schema tool; the binder (``records.RecordBinder``, ``Trial.bind``) stays the
+authority.  A record the schema accepts may still be refused, because a schema
+cannot check that a date exists (``2025-02-30``), that a unit is known and of the
+right dimension, that an event ends after it starts or a coverage period is in
+order, that event ids are unique across collections, or that the mRSS components
+add up to the recorded score.  The schema is in places stricter than the binder
+about spelling (a quantity string is ``"<decimal> <unit>"``; a coding's
+``display`` is a text): it describes the format to write, not every input tolerated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from . import types as T
+from .ir import FactSpec
+from .patient_model import COLLECTIONS, MODEL_VERSION, MRSS_SITES, Collection, Field
+from .runtime import codes
+from .runtime.units import dimension_name
+
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+SCHEMA_ID = f"urn:eligibility-dsl:patient-record:v{MODEL_VERSION}"
+DECIMAL_TEXT = r"-?[0-9]+(\.[0-9]+)?"  # the binder's decimal text (records._DECIMAL_TEXT)
+DATE_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+QUANTITY_TEXT = f"^{DECIMAL_TEXT} +\\S+$"
+MRSS_CODE = ("LOCAL", "mRSS")  # the coding whose assessments may carry `components`
+
+_NULL = {"type": "null"}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/$defs/{name}"}
+
+
+def _nullable(schema: dict, description: str | None = None) -> dict:
+    """``schema`` or null: an optional value given as null counts as absent (missing)."""
+    out = {"description": description} if description else {}
+    return {**out, "anyOf": [schema, _NULL]}
+
+
+def _any_case(text: str) -> str:
+    """A regular expression matching ``text`` in any letter case (ECMA-262 has no inline flags)."""
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() and c.upper() != c.lower()
+                   else "\\" + c if c in ".+*?()[]{}|^$\\" else c for c in text)
+
+
+def _system_pattern(only: str | None = None) -> str:
+    """Every spelling ``codes.normalize_system`` accepts (of one system, if ``only``): short names in
+    any case, ignoring spaces, hyphens and underscores; URIs in any case, with trailing slashes."""
+    sep = "[ _-]*"
+    spellings = [sep + sep.join(_any_case(c) for c in alias) + sep
+                 for alias, name in codes._ALIASES.items() if only in (None, name)]
+    spellings += [_any_case(uri) + "/*" for uri, name in codes._URIS.items() if only in (None, name)]
+    return "^\\s*(?:" + "|".join(spellings) + ")\\s*$"
+
+
+def _type_schema(t: T.Type) -> tuple[dict, str]:
+    """The schema for a value of type ``t``, and words for the description."""
+    if t.kind == "quantity":
+        note = "a quantity" if t.dims is None else f"a quantity of {dimension_name(t.dims)}, such as `{t.unit.symbol}`"
+        return _ref("quantity"), note
+    if t.kind == "code":
+        return ({"type": "string", "enum": list(t.values)}, "one of the listed codes") if t.values else \
+            ({"type": "string"}, "a code")
+    simple = {"boolean": ({"type": "boolean"}, "`true` or `false`"), "number": (_ref("decimal"), "a number"),
+              "date": (_ref("date"), "a date"), "text": ({"type": "string"}, "a text"),
+              "coding": (_ref("codings"), "one coding or a list of codings"),
+              "any": (_ref("observation_value"), "a quantity, a coding, a boolean, a number or a text")}
+    if t.kind not in simple:
+        raise ValueError(f"no JSON Schema for values of kind `{t.kind}`")
+    return simple[t.kind]
+
+
+def _value(t: T.Type, description: str | None, nullable: bool) -> dict:
+    schema, note = _type_schema(t)
+    text = f"{description} ({note})" if description else note
+    return _nullable(schema, text) if nullable else {**schema, "description": text}
+
+
+def _event(c: Collection) -> dict:
+    props: dict[str, Any] = {"id": {"type": "string", "minLength": 1, "description":
+                                    "the event's identifier, unique in the record: decisions cite it"}}
+    for f in c.fields.values():
+        props[f.name] = _value(f.type, f.description, nullable=not f.required)
+    period = (f"a point event, dated by `{c.start}`" if c.point else
+              f"an interval event from `{c.start}` to `{c.end}`, both days included (no `{c.end}`: ongoing)")
+    out: dict[str, Any] = {"type": "object", "description": f"one of the {c.name}: {period}", "properties": props,
+                           "required": ["id", *(f.name for f in c.fields.values() if f.required)],
+                           "additionalProperties": False}
+    if c.name == "assessments":
+        props["components"] = _nullable(_ref("mrss_components"), "the modified Rodnan skin score by site; "
+                                        f"only with the code {{\"system\": \"{MRSS_CODE[0]}\", \"code\": \"{MRSS_CODE[1]}\"}}")
+        out["if"] = {"properties": {"components": {"type": "object"}}, "required": ["components"]}
+        out["then"] = {"properties": {"code": {"anyOf": [_ref("mrss_coding"),
+                                                         {"type": "array", "contains": _ref("mrss_coding")}]}}}
+    return out
+
+
+def _defs() -> dict:
+    coding = {"type": "object", "description": "one code in one code system",
+              "properties": {
+                  "system": _ref("system"),
+                  "code": {"type": "string", "pattern": "\\S", "description": "the code, e.g. `L04AB02`, `M34.0`"},
+                  "display": {"type": "string", "description": "a human-readable name; never used for matching"}},
+              "required": ["system", "code"], "additionalProperties": False}
+    systems = ", ".join(f"{name} ({uri})" for name, uri in codes.SYSTEMS.items())
+    defs: dict[str, Any] = {
+        "date": {"type": "string", "pattern": DATE_PATTERN, "description": "a calendar date, YYYY-MM-DD"},
+        "decimal": {"description": "a number: a JSON number, or decimal text such as \"134.4\" (read exactly)",
+                    "anyOf": [{"type": "number"}, {"type": "string", "pattern": f"^{DECIMAL_TEXT}$"}]},
+        "unit": {"type": "string", "pattern": "^\\S+$",
+                 "description": "a UCUM-style unit such as `mg`, `mg/day`, `%`, `10*9/L`, `mL/min/{1.73_m2}`"},
+        "quantity": {"description": "a value with its unit: {\"value\": 48, \"unit\": \"%\"} or the text \"48 %\"",
+                     "anyOf": [{"type": "object", "properties": {"value": _ref("decimal"), "unit": _ref("unit")},
+                                "required": ["value", "unit"], "additionalProperties": False},
+                               {"type": "string", "pattern": QUANTITY_TEXT}]},
+        "system": {"type": "string", "pattern": _system_pattern(),
+                   "description": f"a code system, by short name or URI (any letter case): {systems}; "
+                                  "ICD-10-CM (http://hl7.org/fhir/sid/icd-10-cm) is read as ICD10"},
+        "coding": coding,
+        "codings": {"description": "one coding, or a non-empty list of codings of the same thing "
+                                   "(e.g. an ATC and an RxNorm code for one drug)",
+                    "anyOf": [_ref("coding"), {"type": "array", "items": _ref("coding"), "minItems": 1}]},
+        "mrss_coding": {"type": "object", "properties": {
+            "system": {"type": "string", "pattern": _system_pattern(MRSS_CODE[0])},
+            "code": {"type": "string", "pattern": f"^\\s*{MRSS_CODE[1]}\\s*$"}}, "required": ["system", "code"]},
+        "observation_value": {
+            "description": "a quantity, a coding, a boolean, a number or a text; a text that starts with "
+                           "a number and a space is read as a quantity",
+            "anyOf": [{"type": "boolean"}, {"type": "number"}, _ref("coding"), _ref("quantity"),
+                      {"type": "string", "not": {"pattern": f"^\\s*{DECIMAL_TEXT} +\\S"}}]},
+        "mrss_components": {
+            "type": "object", "description": "score of each of the 17 sites, 0 to 3 (null or absent: not "
+                                             "recorded); when all 17 are given their sum is the score",
+            "properties": {site: {"enum": [0, 1, 2, 3, None]} for site in MRSS_SITES},
+            "additionalProperties": False},
+        "coverage_period": {
+            "type": "object", "description": "the days over which a collection is complete, both ends included",
+            "properties": {"from": _nullable(_ref("date"), "first day covered; null or absent: since birth"),
+                           "to": {**_ref("date"), "description": "last day covered, typically the extraction date"}},
+            "required": ["to"], "additionalProperties": False},
+    }
+    for c in COLLECTIONS.values():
+        defs[f"{c.name}_event"] = _event(c)
+    return defs
+
+
+def record_schema(facts: dict[str, FactSpec] | None = None, *, trial_id: str | None = None) -> dict:
+    """The JSON Schema of a record: for any trial, or for the trial whose ``facts`` are given.
+
+    With ``facts`` (``Trial.facts``), ``facts`` has one property per declared fact
+    and no others, and the built-in fields take their types from the specs;
+    ``trial_id`` (the trial's registry id) then names the schema in its ``$id``.
+    """
+    builtin = ({n: Field(n, s.type, s.description or "") for n, s in facts.items() if s.builtin} if facts is not None
+               else {n: Field(n, t, d) for n, (t, d) in T.BUILTIN_FACTS.items()})
+    props: dict[str, Any] = {
+        "record_version": _nullable({"const": MODEL_VERSION}, f"the patient model version: the text \"{MODEL_VERSION}\""
+                                    " (a JSON text, not a number); absent: the version this library reads"),
+        "id": _nullable({"type": "string"}, "the record's identifier, echoed in decisions"),
+    }
+    for f in builtin.values():
+        props[f.name] = _value(f.type, f.description, nullable=True)
+    if facts is None:
+        props["facts"] = {"type": "object", "description": "the values of the facts a trial declares, by name; "
+                          "null or absent: missing (unknown)"}
+    else:
+        props["facts"] = {"type": "object", "description": "the values of the facts this trial declares; "
+                          "null or absent: missing (unknown)", "additionalProperties": False,
+                          "properties": {n: _value(s.type, s.description, nullable=True)
+                                         for n, s in facts.items() if not s.builtin}}
+    props["coverage"] = _nullable(
+        {"type": "object", "properties": {name: _ref("coverage_period") for name in COLLECTIONS},
+         "additionalProperties": False},
+        "per collection, the period over which the record holds every event of that kind: the absence of an "
+        "event counts as \"no\" only inside it; a collection without coverage leaves absence unknown")
+    for c in COLLECTIONS.values():
+        props[c.name] = _nullable({"type": "array", "items": _ref(f"{c.name}_event")}, c.description)
+    schema: dict[str, Any] = {"$schema": DIALECT}
+    if facts is None:
+        schema["$id"] = SCHEMA_ID
+    elif trial_id:
+        schema["$id"] = f"{SCHEMA_ID}:trial:{quote(trial_id, safe='')}"
+    schema |= {
+        "title": f"Patient record, model version {MODEL_VERSION}" + (f", trial {trial_id}" if trial_id else ""),
+        "description": "One patient's record for eligibility_dsl. This schema documents the format and catches "
+                       "most mistakes; the library's record binder is the authority (it also checks that dates "
+                       "exist, units and their dimensions, periods in order, unique event ids and mRSS sums).",
+        "type": "object", "properties": props, "additionalProperties": False, "$defs": _defs()}
+    return schema
+
+
+def _load_facts(path: str) -> tuple[dict[str, FactSpec], str]:
+    """A criteria file's declared facts (raises CompileError when the file has errors)."""
+    # `api` (layer 7) may not be imported from here, even inside a function: parse and check directly.
+    from .check import check
+    from .diagnostics import CompileError
+    from .syntax import parse
+
+    def loader(target: str, importer: str) -> tuple[str, str]:  # as api.file_loader
+        resolved = Path(importer).parent / target
+        return str(resolved), resolved.read_text(encoding="utf-8")
+
+    text = Path(path).read_text(encoding="utf-8")
+    trial, diagnostics = check(parse(text, path), text, loader)
+    errors = [d for d in diagnostics if d.severity == "error"]
+    if errors:
+        raise CompileError(errors, trial.sources)
+    return trial.facts, trial.registry_id
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``elig schema [FILE]``: print the record schema, for the trial in FILE when given.
+
+    A criteria file with errors raises CompileError (the ``elig`` command renders it);
+    an unreadable file is reported on stderr with exit status 2.
+    """
+    parser = argparse.ArgumentParser(prog="elig schema", description="Print the JSON Schema of patient records.")
+    parser.add_argument("file", nargs="?", metavar="FILE", help="a criteria file: list exactly the facts it declares")
+    args = parser.parse_args(argv)
+    schema = record_schema()
+    if args.file:
+        try:
+            facts, trial_id = _load_facts(args.file)
+        except (OSError, UnicodeDecodeError) as err:
+            print(f"error: cannot read `{args.file}`: {getattr(err, 'strerror', None) or err}", file=sys.stderr)
+            return 2
+        schema = record_schema(facts, trial_id=trial_id)
+    print(json.dumps(schema, indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    from .diagnostics import CompileError
+
+    try:
+        sys.exit(main())
+    except CompileError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(1)
