@@ -100,6 +100,15 @@ def summarize(t: TraceNode, src: _Source) -> str:
         return "; ".join(summarize(c, src) for c in shown)
     if isinstance(n, ir.Not):  # the operand's reason is the reason
         return summarize(t.children[0], src)
+    if isinstance(n, ir.Implies):
+        left, right = t.children
+        if left.value is False:
+            return f"does not apply: {summarize(left, src)}"
+        if v is True:
+            return summarize(right, src)
+        if v is False:
+            return f"{summarize(left, src)}, but {summarize(right, src)}"
+        return "; ".join(summarize(c, src) for c in t.children if c.value is None)
     if isinstance(n, ir.DefRef):
         return f"{n.name} is {text_value(v)}: {summarize(t.children[0], src)}"
     if v is None:
