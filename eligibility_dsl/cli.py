@@ -2,6 +2,7 @@
 
     elig check FILE...                      diagnostics; exit 1 if any error
     elig eval FILE PATIENT.json... --anchor screening=2025-09-11 [--format text|json] [--explain full]
+    elig schema [FILE]                      the JSON Schema of patient records (for FILE's facts)
 
 Exit codes: 0 success, 1 the criteria file has errors, 2 the input (record,
 anchor, file) does not fit.  A user's mistake is reported, never a traceback.
@@ -21,6 +22,7 @@ from .api import Trial, check_source, compile_source, file_loader
 from .diagnostics import CompileError
 from .records import InputError, RecordError
 from .report import render_json, render_text
+from .schema import main as schema_main
 
 
 class _InputProblem(Exception):
@@ -123,6 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="summary: one reason per criterion; full: every sub-expression with its value")
     ev.add_argument("--fast", action="store_true", help="stop at the first decisive criterion (no trace)")
     ev.set_defaults(run=cmd_eval)
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of patient records (with FILE: for that trial)")
+    schema.add_argument("file", nargs="?", metavar="FILE")
+    schema.set_defaults(run=lambda args: schema_main([args.file] if args.file else []))
     return parser
 
 

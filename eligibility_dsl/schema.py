@@ -3,20 +3,18 @@
     record_schema()              the generic schema: any trial's facts (``facts`` is an open object)
     record_schema(trial.facts)   one trial's schema: ``facts`` lists exactly the facts it declares
 
-The schema is built from ``patient_model.COLLECTIONS`` (and the code systems of
-``runtime.codes``), so it cannot drift from what the binder reads.  The copy
-published in the package, ``schemas/patient-record-v1.schema.json``, is this
-module's output: ``python -m eligibility_dsl.schema > eligibility_dsl/schemas/patient-record-v1.schema.json``.
+Built from ``patient_model.COLLECTIONS`` and the code systems of ``runtime.codes``,
+so it cannot drift from what the binder reads.  The package ships this module's
+output as ``schemas/patient-record-v1.schema.json`` (``python -m eligibility_dsl.schema``).
 
 The schema documents the format and catches most mistakes early, in any JSON
-Schema tool; the binder (``records.RecordBinder``, ``Trial.bind``) stays the
-authority.  A record the schema accepts may still be refused, because a schema
-cannot check that a date exists (``2025-02-30``), that a unit is known and of the
-right dimension, that an event ends after it starts or a coverage period is in
-order, that event ids are unique across collections, or that the mRSS components
-add up to the recorded score.  The schema is in places stricter than the binder
-about spelling (a quantity string is ``"<decimal> <unit>"``; a coding's
-``display`` is a text): it describes the format to write, not every input tolerated.
+Schema tool; the binder (``Trial.bind``) stays the authority.  A record the schema
+accepts may still be refused: a schema cannot check that a date exists
+(``2025-02-30``), that a unit is known and of the right dimension, that an event
+ends after it starts or a coverage period is in order, that event ids are unique
+across collections, or that the mRSS components add up to the recorded score.  In
+places it is stricter than the binder (a quantity text is ``"<decimal> <unit>"``;
+a coding's ``display`` is a text): it describes the format to write.
 """
 
 from __future__ import annotations
@@ -29,6 +27,7 @@ from typing import Any
 from urllib.parse import quote
 
 from . import types as T
+from .diagnostics import CompileError
 from .ir import FactSpec
 from .patient_model import COLLECTIONS, MODEL_VERSION, MRSS_SITES, Collection, Field
 from .runtime import codes
@@ -51,6 +50,8 @@ def _ref(name: str) -> dict:
 def _nullable(schema: dict, description: str | None = None) -> dict:
     """``schema`` or null: an optional value given as null counts as absent (missing)."""
     out = {"description": description} if description else {}
+    if list(schema) == ["type"]:
+        return {**out, "type": [schema["type"], "null"]}
     return {**out, "anyOf": [schema, _NULL]}
 
 
@@ -70,32 +71,32 @@ def _system_pattern(only: str | None = None) -> str:
     return "^\\s*(?:" + "|".join(spellings) + ")\\s*$"
 
 
-def _type_schema(t: T.Type) -> tuple[dict, str]:
-    """The schema for a value of type ``t``, and words for the description."""
-    if t.kind == "quantity":
-        note = "a quantity" if t.dims is None else f"a quantity of {dimension_name(t.dims)}, such as `{t.unit.symbol}`"
-        return _ref("quantity"), note
-    if t.kind == "code":
-        return ({"type": "string", "enum": list(t.values)}, "one of the listed codes") if t.values else \
-            ({"type": "string"}, "a code")
-    simple = {"boolean": ({"type": "boolean"}, "`true` or `false`"), "number": (_ref("decimal"), "a number"),
-              "date": (_ref("date"), "a date"), "text": ({"type": "string"}, "a text"),
-              "coding": (_ref("codings"), "one coding or a list of codings"),
-              "any": (_ref("observation_value"), "a quantity, a coding, a boolean, a number or a text")}
-    if t.kind not in simple:
-        raise ValueError(f"no JSON Schema for values of kind `{t.kind}`")
-    return simple[t.kind]
+_SIMPLE = {"boolean": ({"type": "boolean"}, "`true` or `false`"), "number": (_ref("decimal"), "a number"),
+           "date": (_ref("date"), "a date"), "text": ({"type": "string"}, "a text"),
+           "coding": (_ref("codings"), "one coding or a list of codings"),
+           "any": (_ref("observation_value"), "a quantity, a coding, a boolean, a number or a text")}
 
 
 def _value(t: T.Type, description: str | None, nullable: bool) -> dict:
-    schema, note = _type_schema(t)
-    text = f"{description} ({note})" if description else note
+    """The schema of a value of type ``t``; a quantity's dimension is stated in its description."""
+    if t.kind == "quantity":
+        schema, note = _ref("quantity"), "a quantity"
+        if t.dims is not None:
+            note = f"a quantity of {dimension_name(t.dims)}, such as `{t.unit.symbol}`"
+            description = f"{description} ({note})" if description else note
+    elif t.kind == "code":
+        schema, note = {"type": "string", **({"enum": list(t.values)} if t.values else {})}, "a code"
+    elif t.kind in _SIMPLE:
+        schema, note = _SIMPLE[t.kind]
+    else:
+        raise ValueError(f"no JSON Schema for values of kind `{t.kind}`")
+    text = description or note
     return _nullable(schema, text) if nullable else {**schema, "description": text}
 
 
 def _event(c: Collection) -> dict:
-    props: dict[str, Any] = {"id": {"type": "string", "minLength": 1, "description":
-                                    "the event's identifier, unique in the record: decisions cite it"}}
+    props: dict[str, Any] = {"id": {"type": "string", "minLength": 1, "description": "the event's identifier, "
+                                    "unique in the record (across all collections): decisions cite it"}}
     for f in c.fields.values():
         props[f.name] = _value(f.type, f.description, nullable=not f.required)
     period = (f"a point event, dated by `{c.start}`" if c.point else
@@ -141,15 +142,15 @@ def _defs() -> dict:
             "system": {"type": "string", "pattern": _system_pattern(MRSS_CODE[0])},
             "code": {"type": "string", "pattern": f"^\\s*{MRSS_CODE[1]}\\s*$"}}, "required": ["system", "code"]},
         "observation_value": {
-            "description": "a quantity, a coding, a boolean, a number or a text; a text that starts with "
-                           "a number and a space is read as a quantity",
-            "anyOf": [{"type": "boolean"}, {"type": "number"}, _ref("coding"), _ref("quantity"),
-                      {"type": "string", "not": {"pattern": f"^\\s*{DECIMAL_TEXT} +\\S"}}]},
-        "mrss_components": {
-            "type": "object", "description": "score of each of the 17 sites, 0 to 3 (null or absent: not "
-                                             "recorded); when all 17 are given their sum is the score",
-            "properties": {site: {"enum": [0, 1, 2, 3, None]} for site in MRSS_SITES},
-            "additionalProperties": False},
+            "description": "a quantity, a coding or a list of codings, a boolean (qualitative results: true = "
+                           "positive), a number or a text; a text that is a decimal is read as a number, a decimal "
+                           "followed by a known unit as a quantity, anything else as a text",
+            "anyOf": [{"type": "boolean"}, {"type": "number"}, _ref("codings"), _ref("quantity"),
+                      {"type": "string"}]},
+        "mrss_components": {"type": "object", "description": "score of each of the 17 sites, 0 to 3 (null or "
+                            "absent: not recorded); when all 17 are given their sum is the score",
+                            "properties": {site: {"enum": [0, 1, 2, 3, None]} for site in MRSS_SITES},
+                            "additionalProperties": False},
         "coverage_period": {
             "type": "object", "description": "the days over which a collection is complete, both ends included",
             "properties": {"from": _nullable(_ref("date"), "first day covered; null or absent: since birth"),
@@ -161,7 +162,7 @@ def _defs() -> dict:
     return defs
 
 
-def record_schema(facts: dict[str, FactSpec] | None = None, *, trial_id: str | None = None) -> dict:
+def record_schema(facts: dict[str, FactSpec] | None = None, trial_id: str | None = None) -> dict:
     """The JSON Schema of a record: for any trial, or for the trial whose ``facts`` are given.
 
     With ``facts`` (``Trial.facts``), ``facts`` has one property per declared fact
@@ -210,7 +211,6 @@ def _load_facts(path: str) -> tuple[dict[str, FactSpec], str]:
     """A criteria file's declared facts (raises CompileError when the file has errors)."""
     # `api` (layer 7) may not be imported from here, even inside a function: parse and check directly.
     from .check import check
-    from .diagnostics import CompileError
     from .syntax import parse
 
     def loader(target: str, importer: str) -> tuple[str, str]:  # as api.file_loader
@@ -234,21 +234,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="elig schema", description="Print the JSON Schema of patient records.")
     parser.add_argument("file", nargs="?", metavar="FILE", help="a criteria file: list exactly the facts it declares")
     args = parser.parse_args(argv)
-    schema = record_schema()
-    if args.file:
-        try:
-            facts, trial_id = _load_facts(args.file)
-        except (OSError, UnicodeDecodeError) as err:
-            print(f"error: cannot read `{args.file}`: {getattr(err, 'strerror', None) or err}", file=sys.stderr)
-            return 2
-        schema = record_schema(facts, trial_id=trial_id)
+    try:
+        schema = record_schema(*_load_facts(args.file)) if args.file else record_schema()
+    except (OSError, UnicodeDecodeError) as err:
+        print(f"error: cannot read `{args.file}`: {getattr(err, 'strerror', None) or err}", file=sys.stderr)
+        return 2
     print(json.dumps(schema, indent=2, ensure_ascii=False))
     return 0
 
 
 if __name__ == "__main__":
-    from .diagnostics import CompileError
-
     try:
         sys.exit(main())
     except CompileError as err:
