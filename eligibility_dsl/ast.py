@@ -15,6 +15,7 @@ import attrs
 
 from .diagnostics import Span
 
+
 @attrs.frozen
 class Node:
     span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)

@@ -28,7 +28,7 @@ _PERIOD_UNIT = {"years": "years", "months": "months", "weeks": "weeks", "days": 
 
 
 class _Symbol:
-    __slots__ = ("kind", "type", "span", "decl")
+    __slots__ = ("decl", "kind", "span", "type")
 
     def __init__(self, kind: str, type_: T.Type, span: Span | None, decl: A.Decl | None = None):
         self.kind, self.type, self.span, self.decl = kind, type_, span, decl

@@ -186,7 +186,7 @@ class HistoryChecks:
                 severity="warning"))
 
     def _aggregate(self, n: A.Aggregate):
-        q, collection = self.query(n.query)
+        q, _ = self.query(n.query)
         if q is None:
             return ir.Const(T.ERROR, None, span=n.span)
         if n.kind != "days_on":

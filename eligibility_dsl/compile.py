@@ -45,7 +45,7 @@ Traced = Callable[["Ctx"], TraceNode]
 class Ctx:
     """One evaluation: the record's facts and events, the anchors, and what was found missing."""
 
-    __slots__ = ("facts", "anchors", "events", "coverage", "current", "missing", "problems", "defs")
+    __slots__ = ("anchors", "coverage", "current", "defs", "events", "facts", "missing", "problems")
 
     def __init__(self, facts: dict[str, Any], anchors: dict[str, Any], events: dict[str, list] | None = None,
                  coverage: dict[str, Any] | None = None):

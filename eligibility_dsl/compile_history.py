@@ -25,6 +25,7 @@ Semantics, stated once:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -43,7 +44,7 @@ _ALL_TIME = Window(None, None, True, True)
 
 
 class QueryResult:
-    __slots__ = ("window", "matched", "undecided", "covered", "coverage", "traces")
+    __slots__ = ("coverage", "covered", "matched", "traces", "undecided", "window")
 
     def __init__(self, window, matched, undecided, covered, coverage, traces):
         self.window, self.matched, self.undecided = window, matched, undecided
@@ -111,15 +112,15 @@ class HistoryCompiler:
             matched, undecided, traces = [], [], []
             outer = ctx.current
             for event in ctx.events.get(collection, ()):
+                if not window.overlaps(event.start, event.end):
+                    continue
                 if codeset is not None:
                     codes = _codings(event.fields.get("code"))
-                    if not codes:
+                    if not codes:  # an uncoded event (a trial compound without a code) may or may not belong
                         undecided.append(event)
                         continue
                     if codeset.match(codes) is None:
                         continue
-                if not window.overlaps(event.start, event.end):
-                    continue
                 if filt is None:
                     matched.append(event)
                     continue
@@ -223,7 +224,7 @@ class HistoryCompiler:
     def _stable_value(self, node: ir.Stable, ctx, r: QueryResult, gap):
         values = [e.fields.get(node.field) for e in r.matched]
         known = [v for v in values if v is not None]
-        if any(a != b for a, b in zip(known, known[1:])):
+        if any(a != b for a, b in itertools.pairwise(known)):
             return False
         if r.undecided or len(known) < len(values):
             for e, v in zip(r.matched, values):
@@ -344,12 +345,11 @@ class HistoryCompiler:
         return f"{node.table} has no entry for {', '.join(map(str, _codings(key))) or 'a missing code'}"
 
     def _score_parts(self, name: str, traced: bool):
-        spec = self.trial.scores[name]
         compile_one = self.traced if traced else self.fast
-        return spec, [(title, [(w, compile_one(c)) for w, c in items]) for title, items in spec.categories]
+        return [(title, [(w, compile_one(c)) for w, c in items]) for title, items in self.trial.scores[name].categories]
 
     def _score_fast(self, node: ir.ScoreRef):
-        spec, cats = self._score_parts(node.name, traced=False)
+        cats = self._score_parts(node.name, traced=False)
         key = ("score", node.name)
 
         def score(ctx):
@@ -365,7 +365,7 @@ class HistoryCompiler:
         return score
 
     def _score_traced(self, node: ir.ScoreRef):
-        spec, cats = self._score_parts(node.name, traced=True)
+        cats = self._score_parts(node.name, traced=True)
 
         def t(ctx):
             low = high = Decimal(0)
@@ -381,7 +381,7 @@ class HistoryCompiler:
         return t
 
 
-def _value_text(value) -> str:  # noqa: N802 - reads as the value's text
+def _value_text(value) -> str:
     return format(value, "f") if isinstance(value, Decimal) else str(value)
 
 

@@ -87,7 +87,8 @@ COLLECTIONS: dict[str, Collection] = {
             _fields(
                 _CODE,
                 Field("date", T.DATE, "date of the measurement", required=True),
-                Field("value", ANY_VALUE, "a quantity, a coding or a boolean"),
+                Field("value", ANY_VALUE, "a quantity, a coding (or list of codings), a boolean "
+                      "(qualitative results: true = positive), a number or a text"),
                 Field("reference_low", ANY_QUANTITY, "lower limit of the reference (normal) range"),
                 Field("reference_high", ANY_QUANTITY, "upper limit of the reference (normal) range"),
             ),

@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Callable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -39,7 +39,7 @@ from .runtime.calendar import parse_date
 from .runtime.codes import Coding
 from .runtime.events import Coverage, Event
 from .runtime.quantity import Quantity
-from .runtime.units import UnitError, dimension_name, parse_unit
+from .runtime.units import BASE_DIMENSIONS, UnitError, dimension_name, parse_unit
 
 RECORD_FIELDS = ("record_version", "id", "birth_date", "sex", "facts", "coverage", *COLLECTIONS)
 
@@ -91,6 +91,8 @@ def _decimal(raw: Any) -> Decimal:
 
 
 def _json_kind(raw: Any) -> str:
+    if raw is None:
+        return "`null`"
     if isinstance(raw, bool):
         return f"`{str(raw).lower()}`"
     if isinstance(raw, str):
@@ -116,11 +118,9 @@ def _quantity(raw: Any, spec: T.Type) -> Quantity:
     example = spec.unit.symbol if spec.unit is not None else "mg"
     if isinstance(raw, str):
         value_text, _, unit_text = raw.strip().partition(" ")
-        try:
-            value = Decimal(value_text)
-        except InvalidOperation:
-            raise _Invalid(f'expected a quantity such as "10 {example}", found `{raw}`') from None
-        raw = {"value": value, "unit": unit_text.strip()}
+        if not _DECIMAL_TEXT.fullmatch(value_text):
+            raise _Invalid(f'expected a quantity such as "10 {example}", found `{raw}`')
+        raw = {"value": Decimal(value_text), "unit": unit_text.strip()}
     if not isinstance(raw, dict) or set(raw) != {"value", "unit"}:
         raise _Invalid(f'expected a quantity `{{"value": 10, "unit": "{example}"}}`, found {_json_kind(raw)}')
     value = _decimal(raw["value"])
@@ -166,6 +166,8 @@ def _one_coding(raw: Any) -> Coding:
         raise _Invalid(f'expected a coding `{{"system": "ATC", "code": "L04AB02"}}`, found {_json_kind(raw)}')
     if not isinstance(raw["system"], str) or not isinstance(raw["code"], str):
         raise _Invalid("a coding's system and code must be texts")
+    if raw.get("display") is not None and not isinstance(raw["display"], str):
+        raise _Invalid("a coding's display must be a text")
     try:
         return Coding(raw["system"], raw["code"], raw.get("display"))
     except ValueError as err:
@@ -181,19 +183,28 @@ def _coding(raw: Any, spec: T.Type) -> tuple[Coding, ...]:
 
 
 def _any(raw: Any, spec: T.Type) -> Any:
-    """An observation's value: a quantity, a coding, a boolean, a number or a text."""
-    if isinstance(raw, bool) or isinstance(raw, str) and not _looks_like_quantity(raw):
+    """An observation's value: a quantity (`{"value", "unit"}` or `"48 %"`), a coding or a list of
+    codings, a boolean (qualitative results: true = positive), a number, or a text. Text that reads
+    as a decimal is a number; text that reads as a number and a known unit is a quantity."""
+    if isinstance(raw, bool):
         return raw
-    if isinstance(raw, Mapping) and "system" in raw:
-        return _one_coding(raw)
-    if isinstance(raw, Mapping) or isinstance(raw, str):
+    if isinstance(raw, list) or isinstance(raw, Mapping) and "system" in raw:
+        codes = _coding(raw, spec)
+        return codes[0] if len(codes) == 1 else codes
+    if isinstance(raw, Mapping):
         return _quantity(raw, T.Type("quantity"))
+    if isinstance(raw, str):
+        text = raw.strip()
+        if _DECIMAL_TEXT.fullmatch(text):
+            return Decimal(text)
+        head, _, unit = text.partition(" ")
+        if _DECIMAL_TEXT.fullmatch(head) and unit:
+            try:
+                return Quantity(Decimal(head), parse_unit(unit.strip()))
+            except UnitError:
+                return raw  # such as "1 in 160": a text
+        return raw
     return _decimal(raw)
-
-
-def _looks_like_quantity(text: str) -> bool:
-    head = text.strip().partition(" ")[0]
-    return bool(_DECIMAL_TEXT.fullmatch(head)) and " " in text.strip()
 
 
 _READERS: dict[str, Callable[[Any, T.Type], Any]] = {
@@ -219,6 +230,7 @@ class BoundRecord:
 
 
 _DAY = parse_unit("day")
+_TIME = BASE_DIMENSIONS.index("time")
 
 
 class RecordBinder:
@@ -256,16 +268,16 @@ class RecordBinder:
             self._read(name, facts.get(name), f"facts.{name}", values, issues)
         version = record.get("record_version")
         if version is not None and version != MODEL_VERSION:
-            issues.append(RecordIssue("record_version", f"this library reads version `{MODEL_VERSION}` records, "
-                                      f"found `{version}`"))
+            issues.append(RecordIssue("record_version", f'this library reads version "{MODEL_VERSION}" records '
+                                      f"(a text), found {_json_kind(version)}"))
         events = {name: self._events(record.get(name), COLLECTIONS[name], issues) for name in COLLECTIONS}
         coverage = self._coverage(record.get("coverage"), issues)
         seen: dict[str, str] = {}
         for name, items in events.items():
-            for e in items:
+            for i, e in enumerate(items):
                 if e.id in seen:
-                    issues.append(RecordIssue(f"{name}", f"event id `{e.id}` is used twice (also in {seen[e.id]})"))
-                seen[e.id] = name
+                    issues.append(RecordIssue(f"{name}[{i}].id", f"event id `{e.id}` is already used by {seen[e.id]}"))
+                seen.setdefault(e.id, f"{name}[{i}]")
         if issues:
             raise RecordError(issues, record_id)
         return BoundRecord(record_id, values, events, coverage)
@@ -290,7 +302,7 @@ class RecordBinder:
     def _event(self, item: Mapping, collection: Collection, path: str, issues: list) -> Event | None:
         before = len(issues)
         event_id = item.get("id")
-        if not isinstance(event_id, str) or not event_id:
+        if not isinstance(event_id, str) or not event_id.strip():
             issues.append(RecordIssue(f"{path}.id", "every event needs an `id` (a text), for provenance"))
             event_id = None
         allowed = set(collection.fields) | {"id"} | ({"components"} if collection.name == "assessments" else set())
@@ -312,7 +324,7 @@ class RecordBinder:
                 issues.append(RecordIssue(f"{path}.{name}", err.message, err.help))
                 fields[name] = None
         if collection.name == "medications":
-            _derive_daily_dose(fields)
+            _check_doses(fields, path, issues)
         if collection.name == "assessments":
             self._components(item.get("components"), fields, path, issues)
         if len(issues) > before or event_id is None:
@@ -347,13 +359,19 @@ class RecordBinder:
             if value is None:
                 complete = False
                 continue
+            if isinstance(value, str) and _DECIMAL_TEXT.fullmatch(value):
+                value = Decimal(value)
             if isinstance(value, bool) or not isinstance(value, int | Decimal) or value not in (0, 1, 2, 3):
                 issues.append(RecordIssue(f"{path}.components.{site}", f"expected 0, 1, 2 or 3, found `{value}`"))
                 complete = False
                 continue
             total += Decimal(value)
         if not complete:
-            return  # a missing site leaves the total to the recorded score, if any
+            # A missing site leaves the total to the recorded score, which cannot be below the known sites.
+            if fields.get("score") is not None and fields["score"] < total:
+                issues.append(RecordIssue(f"{path}.score", f"the score {fields['score']} is below the sum of the "
+                                          f"sites given ({total})"))
+            return
         if fields.get("score") is None:
             fields["score"] = total
         elif fields["score"] != total:
@@ -396,8 +414,26 @@ class RecordBinder:
             issues.append(RecordIssue(path, err.message, err.help))
 
 
-def _derive_daily_dose(fields: dict) -> None:
-    """dose × frequency (administrations per day) when the record gives no daily dose."""
-    dose, frequency = fields.get("dose"), fields.get("frequency")
-    if fields.get("daily_dose") is None and dose is not None and frequency is not None:
-        fields["daily_dose"] = Quantity(dose.value * frequency, dose.unit.div(_DAY))
+def _is_rate(q: Quantity) -> bool:
+    return q.unit.dims[_TIME] == -1
+
+
+def _check_doses(fields: dict, path: str, issues: list) -> None:
+    """A dose is per administration (no time in its unit), a daily dose a rate (`mg/day`); when both
+    a dose and a frequency are given, the daily dose is their product (derived when absent, checked
+    when present)."""
+    dose, frequency, daily = fields.get("dose"), fields.get("frequency"), fields.get("daily_dose")
+    if dose is not None and _is_rate(dose):
+        issues.append(RecordIssue(f"{path}.dose", f"a dose is per administration, found the rate `{dose}`",
+                                  "give a rate as `daily_dose`"))
+        return
+    if daily is not None and not _is_rate(daily):
+        issues.append(RecordIssue(f"{path}.daily_dose", f"a daily dose is a rate such as `mg/day`, found `{daily}`"))
+        return
+    if dose is None or frequency is None:
+        return
+    derived = Quantity(dose.value * frequency, dose.unit.div(_DAY))
+    if daily is None:
+        fields["daily_dose"] = derived
+    elif daily != derived:
+        issues.append(RecordIssue(f"{path}.daily_dose", f"`{daily}` is not dose × frequency per day (`{derived}`)"))

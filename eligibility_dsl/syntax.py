@@ -438,7 +438,7 @@ class ToAst(Transformer):
     def window_range(self, meta, c):
         return A.Window("range", low=c[0], high=c[1], span=self._span(meta))
 
-    def _bracket(low_closed, high_closed):  # noqa: N805 - a method factory used while the class body runs
+    def _bracket(low_closed, high_closed):
         def method(self, meta, c):
             return A.Window("range", low=c[0], high=c[1], low_closed=low_closed, high_closed=high_closed,
                             span=self._span(meta))
@@ -453,7 +453,7 @@ class ToAst(Transformer):
     def neg(self, meta, c):
         return A.Neg(c[0], span=self._span(meta))
 
-    def _arith(op):  # noqa: N805 - a method factory used while the class body runs
+    def _arith(op):
         def method(self, meta, c):
             return A.Arith(op, c[0], c[1], span=self._span(meta))
         return method

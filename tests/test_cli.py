@@ -25,7 +25,7 @@ def test_check_passes_on_the_trial_file(capsys):
     assert out.strip().endswith("ok (NCT06546540, 20 criteria)")
 
 
-def test_check_reports_all_five_mistakes_with_line_and_column(capsys, tmp_path, monkeypatch):
+def test_check_reports_all_five_mistakes_with_line_and_column(capsys, monkeypatch):
     monkeypatch.chdir(FIVE.parent)
     code, out, _ = run(capsys, "check", FIVE.name)
     assert code == 1
@@ -78,6 +78,7 @@ def test_eval_of_a_list_of_records(capsys, tmp_path):
 def test_eval_input_mistakes_are_errors_not_tracebacks(capsys, argv, message):
     code, out, err = run(capsys, "eval", TRIAL, PATIENT, *argv)
     assert code == 2 and message in err and "Traceback" not in err
+    assert out == ""  # nothing half-evaluated on standard output
 
 
 def test_eval_reports_record_problems_with_paths(capsys, tmp_path):

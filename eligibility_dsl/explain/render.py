@@ -216,7 +216,7 @@ def render_text(decision: Decision, detail: str = "summary") -> str:
     lines.append("")
     width = max((len(c.id) for c in decision.criteria), default=2)
     for c in decision.criteria:
-        lines.append(f"  {c.id:<{width}}  {c.kind}  {str(c.status):<13} \"{c.text}\"")
+        lines.append(f"  {c.id:<{width}}  {c.kind}  {c.status!s:<13} \"{c.text}\"")
         if c.trace is not None:
             if detail == "full":
                 _tree_lines(c.trace, src, 0, lines)
