@@ -36,8 +36,10 @@ class Trial:
     def __init__(self, checked: ir.CheckedTrial):
         self.checked = checked
         compiler = Compiler(checked)
-        self._criteria = [(c, compiler.fast(c.expr), compiler.traced(c.expr)) for c in checked.criteria]
+        self._criteria = [(c, compiler.fast(c.expr), compiler.traced(c.expr),
+                           CriterionResult(c.id, c.kind, c.text, Status.NOT_EVALUATED)) for c in checked.criteria]
         self._binder = RecordBinder(checked.facts)
+        self._last_anchors: tuple[tuple, dict[str, datetime.date]] | None = None
 
     # what the trial is
     @property
@@ -70,6 +72,15 @@ class Trial:
         return self._binder.bind(record)
 
     def parse_anchors(self, anchors: Mapping[str, datetime.date | str]) -> dict[str, datetime.date]:
+        # Screening tools evaluate many records against the same dates: remember the last answer.
+        key = tuple(anchors.items())
+        if self._last_anchors is not None and self._last_anchors[0] == key:
+            return self._last_anchors[1]
+        parsed = self._parse_anchors(anchors)
+        self._last_anchors = (key, parsed)
+        return parsed
+
+    def _parse_anchors(self, anchors: Mapping[str, datetime.date | str]) -> dict[str, datetime.date]:
         out: dict[str, datetime.date] = {}
         problems: list[str] = []
         for name, value in anchors.items():
@@ -110,17 +121,17 @@ class Trial:
         ctx = Ctx(bound.facts, anchors, bound.events, bound.coverage)
         results: list[CriterionResult] = []
         stopped = False
-        for crit, run_fast, run_traced in self._criteria:
+        for crit, run_fast, run_traced, not_evaluated in self._criteria:
             if stopped:
-                results.append(CriterionResult(crit.id, crit.kind, crit.text, Status.NOT_EVALUATED))
+                results.append(not_evaluated)
                 continue
             ctx.missing, ctx.problems = set(), set()
             tnode = run_traced(ctx) if trace else None
             value = tnode.value if tnode is not None else run_fast(ctx)
             status = Status.of(value)
-            missing = tuple(sorted(ctx.missing)) if status is Status.UNKNOWN else ()
-            result = CriterionResult(crit.id, crit.kind, crit.text, status, missing, tnode,
-                                     tuple(sorted(ctx.problems)))
+            missing = tuple(sorted(ctx.missing)) if status is Status.UNKNOWN and ctx.missing else ()
+            problems = tuple(sorted(ctx.problems)) if ctx.problems else ()
+            result = CriterionResult(crit.id, crit.kind, crit.text, status, missing, tnode, problems)
             results.append(result)
             stopped = fast and result.decisive
         outcome, missing = decide([r for r in results if r.status is not Status.NOT_EVALUATED])

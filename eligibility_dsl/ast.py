@@ -210,9 +210,9 @@ class Pick(Expr):
 
 @attrs.frozen
 class Stable(Expr):
-    """`stable daily_dose of Q [allowing gaps of 7 days]`."""
+    """`stable daily_dose of Q [allowing gaps of 7 days]`; with no field, `continuous Q [...]`."""
 
-    field: str
+    field: str | None
     query: Query
     gap: Expr | None = None
 

@@ -235,18 +235,19 @@ class HistoryChecks:
 
     def _stable(self, n: A.Stable):
         q, collection = self.query(n.query)
-        field = self._field(collection, n.field, n.span) if collection else None
+        field = self._field(collection, n.field, n.span) if collection and n.field else None
         gap = self.expr(n.gap) if n.gap is not None else None
         if gap is not None and not gap.type.is_error and not (
                 gap.type.kind == "quantity" and gap.type.dims is not None and dimension_name(gap.type.dims) == "time"):
             self.error("E0201", f"a gap must be a number of days, found `{self.text_of(n.gap)}`", n.gap.span,
                        "e.g. `allowing gaps of 7 days`")
             gap = None
-        if q is not None and q.window is None:
-            self.error("E0113", "`stable` needs a window", n.query.span,
+        word = "stable" if n.field else "continuous"
+        if q is not None and (q.window is None or q.window.low is None or q.window.high is None):
+            self.error("E0113", f"`{word}` needs a window with a start and an end", n.query.span,
                        "say over which period, e.g. `during 6 months before first_dose`")
             return ir.Const(T.ERROR, None, span=n.span)
-        if q is None or field is None:
+        if q is None or (n.field and field is None):
             return ir.Const(T.ERROR, None, span=n.span)
         return ir.Stable(T.BOOLEAN, n.field, q, gap, span=n.span)
 

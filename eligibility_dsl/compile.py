@@ -301,10 +301,6 @@ class Compiler(HistoryCompiler):
             return lambda ctx: value(k0(ctx), k1(ctx))
         return lambda ctx: value(*[k(ctx) for k in kids])
 
-    def _fast_const(self, node: ir.Const) -> Fast:
-        value = node.value
-        return lambda ctx: value
-
     def _fast_fact(self, node: ir.Fact) -> Fast:
         name = node.name
 
@@ -421,9 +417,30 @@ class Compiler(HistoryCompiler):
     def _value_fn(self, node: ir.Node) -> Callable[..., Any]:
         if isinstance(node, ir.InCodeset):
             return self._in_codeset_fn(node)
-        if isinstance(node, ir.Lookup):
-            return self._lookup_fn(node)
         return _value_fn(node)
+
+    def _fast_lookup(self, node: ir.Lookup) -> Fast:
+        look, key = self._lookup_fn(node), self.fast(node.key)
+        return lambda ctx: look(ctx, key(ctx))
+
+    def _traced_lookup(self, node: ir.Lookup) -> Traced:
+        look, key = self._lookup_fn(node), self.traced(node.key)
+
+        def t(ctx: Ctx) -> TraceNode:
+            k = key(ctx)
+            return TraceNode(node, look(ctx, k.value), (k,), self._lookup_note(node, k.value))
+        return t
+
+    def _fast_const(self, node: ir.Const) -> Fast:
+        value = node.value
+        if value is None and node.type.kind == "boolean":  # the literal `unknown`: say so in `missing`
+            where = f"`unknown` written at line {node.span.line}" if node.span else "`unknown` written in the trial"
+
+            def unknown(ctx: Ctx):
+                ctx.missing.add(where)
+                return None
+            return unknown
+        return lambda ctx: value
 
     def traced(self, node: ir.Node) -> Traced:
         special = _TRACED_SPECIAL.get(type(node)) or _HISTORY_TRACED.get(type(node))
@@ -444,12 +461,6 @@ class Compiler(HistoryCompiler):
                 return TraceNode(node, compare_extremum(op, other_t.value, extremum.func, args), tuple(ts), shown)
             return t_ext
         value = self._value_fn(node)
-        if isinstance(node, ir.Lookup):
-            def t_lookup(ctx: Ctx) -> TraceNode:
-                (key,) = tuple(k(ctx) for k in kids)
-                return TraceNode(node, value(key.value), (key,), self._lookup_note(node, key.value))
-            return t_lookup
-
         dynamic = any(T.is_dynamic(k.type) for k in node.children())
 
         def t(ctx: Ctx) -> TraceNode:
@@ -507,6 +518,7 @@ _FAST_SPECIAL: dict[type, Callable[[Compiler, Any], Fast]] = {
     ir.Compare: Compiler._fast_compare,
     ir.Conditional: Compiler._fast_conditional,
     ir.Age: Compiler._fast_age,
+    ir.Lookup: Compiler._fast_lookup,
 }
 
 _TRACED_SPECIAL: dict[type, Callable[[Compiler, Any], Traced]] = {
@@ -517,4 +529,5 @@ _TRACED_SPECIAL: dict[type, Callable[[Compiler, Any], Traced]] = {
     ir.DefRef: Compiler._traced_defref,
     ir.Age: Compiler._traced_age,
     ir.Conditional: Compiler._traced_conditional,
+    ir.Lookup: Compiler._traced_lookup,
 }

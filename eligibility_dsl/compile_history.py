@@ -34,7 +34,7 @@ from . import ir
 from .patient_model import COLLECTIONS
 from .runtime import quantity as Q
 from .runtime.bounded import Bounded, bounded_or_exact
-from .runtime.codes import CodeSet
+from .runtime.codes import CodeSet, Coding
 from .runtime.events import Event, Window, covered_continuously, exposure_days
 from .runtime.units import parse_unit
 from .trace import Evidence, TraceNode
@@ -191,9 +191,18 @@ class HistoryCompiler:
             return None
         return result
 
+    def _no_record(self, ctx, q: ir.Query, r: QueryResult, how_many: str = "a") -> None:
+        where = f" in {q.codeset}" if q.codeset else ""
+        ctx.missing.add(f"{how_many} record{'s' if how_many != 'a' else ''} of {q.collection}{where} in {r.window}")
+
     def _pick_value(self, node: ir.Pick, ctx, r: QueryResult):
-        if not r.matched:
+        # Which record is the latest (or earliest) is known only where the history is complete:
+        # an unrecorded one could come later (or earlier).
+        if not r.covered:
             self._absence(ctx, node.query, r)
+            return None
+        if not r.matched:
+            self._no_record(ctx, node.query, r)
             return None
         ordered = sorted(r.matched, key=_order)
         best = ordered[-1] if node.which == "latest" else ordered[0]
@@ -209,9 +218,12 @@ class HistoryCompiler:
     def _change_value(self, node: ir.Change, ctx, r: QueryResult):
         if r.undecided:
             return None
+        if not r.covered:
+            self._absence(ctx, node.query, r)
+            return None
         ordered = sorted(r.matched, key=_order)
         if len(ordered) < 2 or ordered[0].start == ordered[-1].start:
-            ctx.missing.add(f"two {node.query.collection} records on different dates in {r.window}")
+            self._no_record(ctx, node.query, r, "two")
             return None
         first, last = ordered[0].fields.get(node.field), ordered[-1].fields.get(node.field)
         if first is None or last is None:
@@ -222,7 +234,8 @@ class HistoryCompiler:
         return Q.sub(last, first) if isinstance(last, Q.Quantity) else last - first
 
     def _stable_value(self, node: ir.Stable, ctx, r: QueryResult, gap):
-        values = [e.fields.get(node.field) for e in r.matched]
+        """`stable F of Q` (and `continuous Q`, which has no field: continuity alone)."""
+        values = [e.fields.get(node.field) if node.field else True for e in r.matched]
         known = [v for v in values if v is not None]
         if any(a != b for a, b in itertools.pairwise(known)):
             return False
@@ -252,10 +265,9 @@ class HistoryCompiler:
     def _evaluate(self, node: ir.Node, traced: bool):
         """The one evaluation of a query-based node; returns a closure giving (value, traces, result)."""
         run = self._query(node.query, traced)
-        extra = None
         if isinstance(node, ir.All):
-            extra = (self.traced if traced else self.fast)(node.condition)
-            cond = (lambda ctx: extra(ctx).value) if traced else extra
+            condition = (self.traced if traced else self.fast)(node.condition)
+            summary = COLLECTIONS[node.query.collection].summary
         if isinstance(node, ir.Stable) and node.gap is not None:
             gap_f = self.fast(node.gap)
 
@@ -266,6 +278,13 @@ class HistoryCompiler:
             if isinstance(node, ir.Aggregate):
                 v = self._aggregate_value(node, ctx, r)
             elif isinstance(node, ir.All):
+                if traced:  # keep each event's condition trace: it shows converted doses and factors
+                    def cond(c):
+                        t = condition(c)
+                        r.traces.append(TraceNode(node.condition, t.value, (t,), event=c.current.describe(summary)))
+                        return t.value
+                else:
+                    cond = condition
                 v = self._all_value(ctx, r, cond, node)
             elif isinstance(node, ir.Pick):
                 v = self._pick_value(node, ctx, r)
@@ -319,7 +338,9 @@ class HistoryCompiler:
         def member(value):
             if value is None:
                 return None
-            found = codeset.match(_codings(value)) is not None
+            # Only codings belong to code sets: a number or a boolean (an observation's value) does not.
+            codes = value if isinstance(value, tuple) else (value,) if isinstance(value, Coding) else ()
+            found = codeset.match(codes) is not None
             return found != negated
         return member
 
@@ -327,11 +348,13 @@ class HistoryCompiler:
         spec = self.trial.tables[node.table]
         entries = [(self.codesets[name], value) for name, value in spec.entries]
 
-        def look(value):
+        def look(ctx, value):
             codes = _codings(value)
             for codeset, result in entries:
                 if codeset.match(codes) is not None:
                     return result
+            if codes:  # what would settle it: an entry in the table for this code
+                ctx.missing.add(f"an entry in table {node.table} for {' / '.join(map(str, codes))}")
             return None
         return look
 
@@ -341,7 +364,7 @@ class HistoryCompiler:
             hit = self.codesets[name].match(_codings(key))
             if hit is not None:
                 source = f"; source: {spec.source}" if spec.source else ""
-                return f"{node.table}: {hit} is in `{name}`, factor {_value_text(value)}{source}"
+                return f"{node.table}: {hit} is in `{name}` → {_value_text(value)}{source}"
         return f"{node.table} has no entry for {', '.join(map(str, _codings(key))) or 'a missing code'}"
 
     def _score_parts(self, name: str, traced: bool):

@@ -260,7 +260,7 @@ class Pick(Node):
 
 @attrs.frozen
 class Stable(Node):
-    field: str
+    field: str | None  # None: `continuous`, continuity alone
     query: Query
     gap: Node | None = None
 

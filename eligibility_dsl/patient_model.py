@@ -111,9 +111,11 @@ COLLECTIONS: dict[str, Collection] = {
                 Field("category", T.code(("food", "medication", "biologic", "environment", "other")),
                       "what the substance is"),
                 Field("onset", T.DATE, "date first recorded or of onset", required=True),
-                Field("end", T.DATE, "date refuted or resolved; absent while it holds"),
+                Field("end", T.DATE, "date it resolved; absent while it holds"),
+                Field("status", T.code(("active", "inactive", "resolved", "refuted")),
+                      "clinical status; `refuted`: the allergy was ruled out"),
             ),
-            start="onset", end="end", summary=("code", "category"),
+            start="onset", end="end", summary=("code", "category", "status"),
         ),
         Collection(
             "trial_participations", "participation in other clinical trials",

@@ -34,7 +34,7 @@ DECLARATION_KEYWORDS = ("trial", "library", "import", "version", "anchor", "fact
 RESERVED_WORDS = frozenset((
     "and", "or", "not", "implies", "between", "in", "if", "then", "else", "true", "false", "unknown",
     "age", "at", "years", "months", "weeks", "days", "exists", "count", "all", "have", "latest", "earliest",
-    "on", "stable", "change", "where", "during", "before", "after", "from", "to", "allowing", "gaps", "of",
+    "on", "stable", "continuous", "change", "where", "during", "before", "after", "from", "to", "allowing", "gaps", "of",
 ))
 # Recovery splits a broken file at declarations that start in column 1 (the layout the
 # formatter writes): indented continuation lines never start a declaration.
@@ -176,7 +176,7 @@ def _describe_expected(expected: set[str]) -> str:
         words.append("an expression")
         expected -= {"NAME", "NUMBER", "LPAR", "DATE", "STRING", "MINUS", "TRUE", "FALSE", "UNKNOWN",
                      "AGE", "IF", "YEARS", "MONTHS", "WEEKS", "DAYS", "NOT", "EXISTS", "COUNT", "ALL",
-                     "LATEST", "EARLIEST", "STABLE", "CHANGE"}
+                     "LATEST", "EARLIEST", "STABLE", "CONTINUOUS", "CHANGE"}
     if len(expected & _OPERATOR_TERMINALS) > 2:
         words.append("an operator")
         expected -= _OPERATOR_TERMINALS | _CLOSERS | {"MUL", "NOT", "UNIT", "QUOTED_UNIT"}
@@ -410,6 +410,9 @@ class ToAst(Transformer):
 
     def stable(self, meta, c):
         return A.Stable(str(c[0]), c[1], c[2], span=self._span(meta))
+
+    def continuous(self, meta, c):
+        return A.Stable(None, c[0], c[1], span=self._span(meta))
 
     def change(self, meta, c):
         return A.Change(str(c[0]), c[1], span=self._span(meta))

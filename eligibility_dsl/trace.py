@@ -31,17 +31,28 @@ class Evidence:
                 "undecided": list(self.undecided)}
 
 
-@attrs.frozen
 class TraceNode:
-    node: ir.Node
-    value: Any
-    children: tuple[TraceNode, ...] = ()
-    # Set where the value follows from a stated rule rather than plain evaluation
-    # (e.g. `x < max(a, b)` compared with each argument when one is unknown).
-    note: str | None = None
-    evidence: Evidence | None = None
-    # For a query's filter evaluated on one event: that event, described.
-    event: str | None = None
+    """One evaluated sub-expression. Treat as immutable (a plain slotted class, not attrs, because
+    a traced evaluation creates one per node per record: construction cost is the trace's cost).
+
+    ``note`` is set where the value follows from a stated rule rather than plain evaluation (e.g.
+    `x < max(a, b)` compared with each argument when one is unknown); ``evidence`` on queries;
+    ``event`` on a query's filter evaluated on one event (that event, described).
+    """
+
+    __slots__ = ("children", "event", "evidence", "node", "note", "value")
+
+    def __init__(self, node: ir.Node, value: Any, children: tuple[TraceNode, ...] = (), note: str | None = None,
+                 evidence: Evidence | None = None, event: str | None = None):
+        self.node, self.value, self.children = node, value, children
+        self.note, self.evidence, self.event = note, evidence, event
+
+    def replace(self, **changes) -> TraceNode:
+        fields = {name: getattr(self, name) for name in self.__slots__}
+        return TraceNode(**{**fields, **changes})
+
+    def __repr__(self) -> str:
+        return f"TraceNode({type(self.node).__name__}, {self.value!r}, {len(self.children)} children)"
 
     @property
     def kind(self) -> str:

@@ -140,31 +140,12 @@ def explanation_by_criterion(text: str, ids: list[str]) -> dict[str, str]:
     return blocks
 
 
-# Where the library does not (yet) show what the expectation asks for; reported to the lead. Strict
-# xfails: once the library shows it, the test fails as XPASS and the entry must be removed.
-_ALL_HAVE_GAP = ("the trace of `all ... have COND` lists the records but not COND for each record, so "
-                 "neither the prednisone_equivalent factor nor the product daily_dose x factor appears")
-EVIDENCE_GAPS = {
-    ("eligible", "I6", "factor 1.25"): _ALL_HAVE_GAP,
-    ("eligible", "I6", "10.00 mg/day"): _ALL_HAVE_GAP,
-    ("methylprednisolone_conversion", "I6", "factor 1.25"): _ALL_HAVE_GAP,
-    ("methylprednisolone_conversion", "I6", "15.00 mg/day"): _ALL_HAVE_GAP,
-}
-MISSING_GAPS = {
-    "indeterminate_missing_fvc": "with no FVC in the window, `latest value` reports as missing `observations history "
-                                 "complete over <window>`, which the record already is; only an FVC observation in "
-                                 "the window would settle I3",
-}
-
-
 def evidence_cases():
     for param in whole_patients():
         spec, name = param.values[0], param.id
         for cid, substrings in spec.get("evidence", {}).items():
             for s in substrings:
-                gap = EVIDENCE_GAPS.get((name, cid, s))
-                marks = [pytest.mark.xfail(strict=True, reason=gap)] if gap else []
-                yield pytest.param(spec, cid, s, id=f"{name}-{cid}-{s}", marks=marks)
+                yield pytest.param(spec, cid, s, id=f"{name}-{cid}-{s}")
 
 
 def decide(trial, spec: dict):
@@ -179,14 +160,7 @@ def test_whole_patient(trial, spec: dict):
     assert list(decision.reasons) == spec["reasons"]
 
 
-def missing_cases():
-    for param in whole_patients():
-        gap = MISSING_GAPS.get(param.id)
-        marks = [pytest.mark.xfail(strict=True, reason=gap)] if gap else []
-        yield pytest.param(param.values[0], id=param.id, marks=marks)
-
-
-@pytest.mark.parametrize("spec", list(missing_cases()))
+@pytest.mark.parametrize("spec", list(whole_patients()))
 def test_whole_patient_missing(trial, spec: dict):
     assert list(decide(trial, spec).missing) == spec["missing"]
 

@@ -131,6 +131,10 @@ def json_value(value: Any) -> Any:
         return {"value": format(value.value, "f"), "unit": value.unit.symbol}
     if isinstance(value, datetime.date):
         return value.isoformat()
+    if isinstance(value, tuple):
+        return [json_value(v) for v in value]
+    if hasattr(value, "system") and hasattr(value, "code"):  # a coding
+        return {"system": value.system, "code": value.label, "display": value.display}
     return str(value)
 
 
@@ -148,4 +152,6 @@ def text_value(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, str):
         return f'"{value}"'
+    if isinstance(value, tuple):  # an event's codings
+        return " / ".join(map(str, value))
     return str(value)

@@ -36,7 +36,8 @@ _QUERY_NODES = (ir.Aggregate, ir.All, ir.Stable, ir.Change, ir.Pick)
 def _query_label(n: ir.Node) -> str:
     """A short name for a query: `days on medications in steroids where ...`."""
     q = n.query
-    head = {ir.Aggregate: lambda: _QUERY_WORDS[n.kind], ir.All: lambda: "all", ir.Stable: lambda: f"stable {n.field} of",
+    head = {ir.Aggregate: lambda: _QUERY_WORDS[n.kind], ir.All: lambda: "all",
+            ir.Stable: lambda: f"stable {n.field} of" if n.field else "continuous",
             ir.Change: lambda: f"change in {n.field} of", ir.Pick: lambda: f"{n.which} {n.field} of"}[type(n)]()
     return f"{head} {q.collection}" + (f" in {q.codeset}" if q.codeset else "") + (" where ..." if q.filter else "")
 

@@ -213,6 +213,9 @@ def compare(a: Quantity, b: Quantity) -> int:
     the Decimals directly; otherwise the exact Fraction bases are compared.
     """
     ua, ub = a.unit, b.unit
+    if ua is ub:  # the usual case on the hot path: parse_unit is cached, so one unit is one object
+        x, y = a.value, b.value
+        return (x > y) - (x < y)
     if ua.dims != ub.dims:
         _check_dims(a, ub.dims, "compare", f"`{b}`")
     if ua.factor == ub.factor:

@@ -1,0 +1,169 @@
+"""The example trials in trials/examples/: each compiles with no diagnostics, declares the
+criteria of its listing, and decides its example patient (trials/examples/patients/*.json,
+each with the expected outcome and status per criterion) as expected. Variants of the example
+patients pin the interpretations written in the trial files' comments."""
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from eligibility_dsl import compile_file
+from eligibility_dsl.api import check_file
+
+EXAMPLES = Path(__file__).parent.parent / "trials" / "examples"
+MYELOMA = EXAMPLES / "nct03860038_myeloma.elig"
+DCSSC = EXAMPLES / "nct00043706_dcssc.elig"
+
+EXPECTED_IDS = {
+    MYELOMA: ["I1", "I2", "I3", "I4", "I5", "I6", "E1", "E2", "E3", "E4", "E5"],
+    DCSSC: ["I1", "I2", "I3", "I4", "I5", "I6", "I7", "I8", "E1", "E2", "E3", "E4", "E5", "E6"],
+}
+PATIENTS = sorted((EXAMPLES / "patients").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", list(EXPECTED_IDS), ids=lambda p: p.name)
+def test_compiles_without_diagnostics(path: Path):
+    trial, diagnostics = check_file(path)
+    assert diagnostics == []
+    assert [c.id for c in trial.criteria] == EXPECTED_IDS[path]
+
+
+def test_every_example_trial_has_a_patient():
+    trials = {json.loads(p.read_text(encoding="utf-8"))["trial"] for p in PATIENTS}
+    assert trials == {p.name for p in EXPECTED_IDS}
+
+
+def _decide(trial_path: Path, record: dict, anchors: dict):
+    return compile_file(trial_path).evaluate(record, anchors)
+
+
+@pytest.mark.parametrize("sidecar", PATIENTS, ids=lambda p: p.stem)
+def test_example_patient(sidecar: Path):
+    spec = json.loads(sidecar.read_text(encoding="utf-8"))
+    decision = _decide(EXAMPLES / spec["trial"], spec["record"], spec["anchors"])
+    assert {c.id: str(c.status) for c in decision.criteria} == spec["criteria"]
+    assert str(decision.outcome) == spec["outcome"]
+
+
+def _base(name: str) -> tuple[dict, dict]:
+    spec = json.loads((EXAMPLES / "patients" / name).read_text(encoding="utf-8"))
+    return copy.deepcopy(spec["record"]), spec["anchors"]
+
+
+def _status(decision, cid: str) -> str:
+    return str(decision.criterion(cid).status)
+
+
+# ------------------------------------------------------------------ NCT03860038 variants
+
+@pytest.mark.parametrize(("end", "status"), [("2025-08-22", "MET"), ("2025-08-18", "NOT_MET")])
+def test_myeloma_washout_is_five_half_lives_when_longer_than_four_weeks(end, status):
+    # Ixazomib: 5 x 9.5 days = 47.5 days. First dose 2025-10-06: a last dose 45 days before
+    # is within the washout, 49 days before is not; neither is within the 4 weeks.
+    record, anchors = _base("nct03860038_eligible.json")
+    record["medications"].append({"id": "m6", "code": {"system": "ATC", "code": "L01XG03", "display": "ixazomib"},
+                                  "dose": "4 mg", "route": "oral", "start": "2025-06-01", "end": end})
+    decision = _decide(MYELOMA, record, anchors)
+    assert _status(decision, "E5") == status
+    assert str(decision.outcome) == ("INELIGIBLE" if status == "MET" else "ELIGIBLE")
+
+
+def test_myeloma_washout_within_four_weeks_needs_no_half_life():
+    # Elotuzumab has no half-life in the table; a dose 20 days before the first dose is
+    # within the 4 weeks whatever its half-life.
+    record, anchors = _base("nct03860038_eligible.json")
+    record["medications"].append({"id": "m6", "code": {"system": "ATC", "code": "L01FX08", "display": "elotuzumab"},
+                                  "route": "intravenous", "start": "2025-06-01", "end": "2025-09-16"})
+    assert _status(_decide(MYELOMA, record, anchors), "E5") == "MET"
+
+
+def test_myeloma_washout_without_half_life_is_unknown_after_four_weeks():
+    record, anchors = _base("nct03860038_eligible.json")
+    record["medications"].append({"id": "m6", "code": {"system": "ATC", "code": "L01FX08", "display": "elotuzumab"},
+                                  "route": "intravenous", "start": "2025-03-01", "end": "2025-07-01"})
+    decision = _decide(MYELOMA, record, anchors)
+    assert _status(decision, "E5") == "UNKNOWN"
+    assert str(decision.outcome) == "INDETERMINATE"
+
+
+def test_myeloma_ongoing_treatment_is_within_the_washout():
+    record, anchors = _base("nct03860038_eligible.json")
+    del record["medications"][4]["end"]  # lenalidomide maintenance still ongoing
+    assert _status(_decide(MYELOMA, record, anchors), "E5") == "MET"
+
+
+def test_myeloma_transplant_of_unknown_donor_leaves_e3_unknown():
+    record, anchors = _base("nct03860038_eligible.json")
+    record["procedures"][0]["code"] = {"system": "SNOMED", "code": "234336002",
+                                       "display": "hemopoietic stem cell transplant"}
+    decision = _decide(MYELOMA, record, anchors)
+    assert _status(decision, "E3") == "UNKNOWN"
+    assert str(decision.outcome) == "INDETERMINATE"
+
+
+def test_myeloma_any_transplant_within_three_months_excludes():
+    record, anchors = _base("nct03860038_eligible.json")
+    record["procedures"].append({"id": "p2", "code": {"system": "SNOMED", "code": "234336002"},
+                                 "date": "2025-07-10"})
+    assert _status(_decide(MYELOMA, record, anchors), "E3") == "MET"
+
+
+def test_myeloma_ecog_three_fails():
+    record, anchors = _base("nct03860038_eligible.json")
+    record["observations"][0]["value"] = 3
+    decision = _decide(MYELOMA, record, anchors)
+    assert _status(decision, "I6") == "NOT_MET"
+    assert list(decision.reasons) == ["I6"]
+
+
+# ------------------------------------------------------------------ NCT00043706 variants
+
+@pytest.mark.parametrize(("onset", "status"), [("2024-03-11", "MET"), ("2024-03-10", "NOT_MET")])
+def test_dcssc_disease_duration_of_18_months_is_inclusive(onset, status):
+    # Screening 2025-09-11: 18 months before is 2024-03-11.
+    record, anchors = _base("nct00043706_eligible.json")
+    record["conditions"][0]["onset"] = onset
+    assert _status(_decide(DCSSC, record, anchors), "I2") == status
+
+
+@pytest.mark.parametrize(("daily_dose", "status"), [("8 mg/day", "NOT_MET"), ("10 mg/day", "MET")])
+def test_dcssc_steroid_dose_is_converted_to_prednisone(daily_dose, status):
+    # Methylprednisolone factor 1.25: 8 mg/day = 10 mg/day prednisone (not greater than 10),
+    # 10 mg/day = 12.5 mg/day prednisone.
+    record, anchors = _base("nct00043706_eligible.json")
+    record["medications"].append({"id": "m5", "code": {"system": "ATC", "code": "H02AB04",
+                                                       "display": "methylprednisolone"},
+                                  "daily_dose": daily_dose, "route": "oral", "start": "2025-09-01"})
+    assert _status(_decide(DCSSC, record, anchors), "E5") == status
+
+
+def test_dcssc_inhaled_steroid_is_not_counted_even_at_a_high_dose():
+    record, anchors = _base("nct00043706_eligible.json")
+    record["medications"].append({"id": "m5", "code": {"system": "RxNorm", "code": "10759",
+                                                       "display": "triamcinolone, inhaled"},
+                                  "daily_dose": "20 mg/day", "route": "inhaled", "start": "2025-09-01"})
+    assert _status(_decide(DCSSC, record, anchors), "E5") == "NOT_MET"
+
+
+def test_dcssc_mrss_outside_the_assumed_range_fails():
+    record, anchors = _base("nct00043706_eligible.json")
+    record["assessments"][1]["score"] = 50
+    assert _status(_decide(DCSSC, record, anchors), "I3") == "NOT_MET"
+
+
+def test_dcssc_other_connective_tissue_disease_excludes():
+    record, anchors = _base("nct00043706_eligible.json")
+    record["conditions"].append({"id": "c3", "code": {"system": "ICD10", "code": "M35.00",
+                                                      "display": "Sjogren syndrome, unspecified"},
+                                 "onset": "2025-01-10", "status": "active"})
+    decision = _decide(DCSSC, record, anchors)
+    assert _status(decision, "E2") == "MET"
+    assert list(decision.reasons) == ["E2"]
+
+
+def test_dcssc_immunosuppressant_within_four_weeks_excludes():
+    record, anchors = _base("nct00043706_eligible.json")
+    record["medications"][0]["end"] = "2025-08-28"  # methotrexate: exactly 4 weeks before the first dose
+    assert _status(_decide(DCSSC, record, anchors), "E4") == "MET"
