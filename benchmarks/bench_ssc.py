@@ -32,7 +32,7 @@ try:
 except ImportError:  # not installed: use the checkout this file lives in
     sys.path.insert(0, str(REPO))
     from eligibility_dsl import compile_file
-from eligibility_dsl import InputError
+from eligibility_dsl import InputError  # noqa: E402 - after the sys.path fallback above
 
 TRIAL_FILE = Path(__file__).resolve().parent / "ssc_facts.elig"
 SCREENING = "2025-09-11"
@@ -182,7 +182,8 @@ def differential_check(trial, records: list[dict]) -> None:
                 d = trial.evaluate(record, anchors, **kwargs)
             except InputError as err:
                 sys.exit(f"The library rejected record {record.get('id')!r}: {err}\n"
-                         "The trial's inputs (patient model or anchors) changed: update generate_records and baseline_decide.")
+                         "The trial's inputs (patient model or anchors) changed: "
+                         "update generate_records and baseline_decide.")
             got = {c.id: c.status.value for c in d.criteria}
             if label == "fast":  # stops at the first decisive criterion: compare what it evaluated
                 expected_here = {k: v if got.get(k) != "NOT_EVALUATED" else "NOT_EVALUATED"

@@ -314,7 +314,7 @@ class Checker(HistoryChecks):
             self.error("E0204", f"`{n.func}` needs at least two arguments, found {len(args)}", n.span)
             return ir.Const(T.ERROR, None, span=n.span)
         first = args[0]
-        for a_node, arg in zip(n.args[1:], args[1:]):
+        for a_node, arg in zip(n.args[1:], args[1:], strict=False):
             if not T.ordered(first.type, arg.type):
                 self._mismatch(f"`{n.func}` cannot choose between", n.args[0], first.type, a_node, arg.type, n.span,
                                "and")
@@ -429,7 +429,7 @@ class Checker(HistoryChecks):
     def _member(self, n: A.Member):
         operand = self.expr(n.operand)
         items = tuple(self.expr(i) for i in n.items)
-        for sub, out in zip(n.items, items):
+        for sub, out in zip(n.items, items, strict=False):
             if not T.comparable(operand.type, out.type):
                 self._mismatch("cannot compare", n.operand, operand.type, sub, out.type, sub.span)
                 return ir.Const(T.ERROR, None, span=n.span)

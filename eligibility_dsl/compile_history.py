@@ -240,7 +240,7 @@ class HistoryCompiler:
         if any(a != b for a, b in itertools.pairwise(known)):
             return False
         if r.undecided or len(known) < len(values):
-            for e, v in zip(r.matched, values):
+            for e, v in zip(r.matched, values, strict=False):
                 if v is None:
                     ctx.missing.add(f"{node.query.collection} {e.id}: {node.field}")
             return None

@@ -188,7 +188,7 @@ def _any(raw: Any, spec: T.Type) -> Any:
     as a decimal is a number; text that reads as a number and a known unit is a quantity."""
     if isinstance(raw, bool):
         return raw
-    if isinstance(raw, list) or isinstance(raw, Mapping) and "system" in raw:
+    if isinstance(raw, list) or (isinstance(raw, Mapping) and "system" in raw):
         codes = _coding(raw, spec)
         return codes[0] if len(codes) == 1 else codes
     if isinstance(raw, Mapping):

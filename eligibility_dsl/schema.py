@@ -106,7 +106,8 @@ def _event(c: Collection) -> dict:
                            "additionalProperties": False}
     if c.name == "assessments":
         props["components"] = _nullable(_ref("mrss_components"), "the modified Rodnan skin score by site; "
-                                        f"only with the code {{\"system\": \"{MRSS_CODE[0]}\", \"code\": \"{MRSS_CODE[1]}\"}}")
+                                        f"only with the code {{\"system\": \"{MRSS_CODE[0]}\", "
+                                        f"\"code\": \"{MRSS_CODE[1]}\"}}")
         out["if"] = {"properties": {"components": {"type": "object"}}, "required": ["components"]}
         out["then"] = {"properties": {"code": {"anyOf": [_ref("mrss_coding"),
                                                          {"type": "array", "contains": _ref("mrss_coding")}]}}}

@@ -34,7 +34,8 @@ DECLARATION_KEYWORDS = ("trial", "library", "import", "version", "anchor", "fact
 RESERVED_WORDS = frozenset((
     "and", "or", "not", "implies", "between", "in", "if", "then", "else", "true", "false", "unknown",
     "age", "at", "years", "months", "weeks", "days", "exists", "count", "all", "have", "latest", "earliest",
-    "on", "stable", "continuous", "change", "where", "during", "before", "after", "from", "to", "allowing", "gaps", "of",
+    "on", "stable", "continuous", "change", "where", "during", "before", "after", "from", "to", "allowing",
+    "gaps", "of",
 ))
 # Recovery splits a broken file at declarations that start in column 1 (the layout the
 # formatter writes): indented continuation lines never start a declaration.
@@ -98,7 +99,7 @@ def _parse_with_recovery(text: str, file: str) -> ParseResult:
     starts = [m.start() for m in _DECL_START.finditer(text)]
     if not starts or starts[0] != 0:
         starts.insert(0, 0)
-    bounds = list(zip(starts, starts[1:] + [len(text)]))
+    bounds = list(zip(starts, starts[1:] + [len(text)], strict=False))
     decls: list[A.Decl] = []
     diagnostics: list[Diagnostic] = []
     broken: set[str] = set()
@@ -196,7 +197,7 @@ def _token_span(file: str, text: str, line: int, column: int, pos: int, length: 
 
 def syntax_diagnostic(err: UnexpectedInput, text: str, file: str, last: bool = True) -> Diagnostic:
     """One syntax error as a diagnostic; ``last`` is False when another declaration follows."""
-    if isinstance(err, UnexpectedToken) and err.token.type == "$END" or isinstance(err, UnexpectedEOF):
+    if (isinstance(err, UnexpectedToken) and err.token.type == "$END") or isinstance(err, UnexpectedEOF):
         body = re.sub(r"#[^\n]*", "", text).rstrip()
         lines = body.split("\n")
         line, col = len(lines), len(lines[-1]) + 1

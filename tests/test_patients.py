@@ -135,7 +135,7 @@ def explanation_by_criterion(text: str, ids: list[str]) -> dict[str, str]:
     header = re.compile(r"^\s*(" + "|".join(map(re.escape, ids)) + r")\s+(include|exclude)\s", re.MULTILINE)
     starts = [(m.start(), m.group(1)) for m in header.finditer(text)]
     blocks = {}
-    for (start, cid), (end, _) in zip(starts, [*starts[1:], (len(text), None)]):
+    for (start, cid), (end, _) in zip(starts, [*starts[1:], (len(text), None)], strict=False):
         blocks[cid] = text[start:end]
     return blocks
 

@@ -112,14 +112,14 @@ class Unit:
     def mul(self, other: Unit) -> Unit:
         """Product unit, shown with a familiar symbol when one exists (``mg/kg`` times ``kg`` is ``mg``)."""
         factor = self.factor * other.factor
-        dims = tuple(x + y for x, y in zip(self.dims, other.dims))
+        dims = tuple(x + y for x, y in zip(self.dims, other.dims, strict=False))
         symbol = _PREFERRED.get((factor, dims)) or _compose(self.symbol, other.symbol, divide=False)
         return Unit(symbol, factor, dims)
 
     def div(self, other: Unit) -> Unit:
         """Quotient unit, e.g. ``mg`` per ``day`` is ``mg/day``; needed for rates a criterion derives."""
         factor = self.factor / other.factor
-        dims = tuple(x - y for x, y in zip(self.dims, other.dims))
+        dims = tuple(x - y for x, y in zip(self.dims, other.dims, strict=False))
         symbol = _PREFERRED.get((factor, dims)) or _compose(self.symbol, other.symbol, divide=True)
         return Unit(symbol, factor, dims)
 
@@ -420,5 +420,5 @@ def dimension_name(dims: Dims) -> str:
     named = _DIMENSION_NAMES.get(tuple(dims))
     if named is not None:
         return named
-    parts = [name if e == 1 else f"{name}^{e}" for name, e in zip(BASE_DIMENSIONS, dims) if e]
+    parts = [name if e == 1 else f"{name}^{e}" for name, e in zip(BASE_DIMENSIONS, dims, strict=False) if e]
     return "·".join(parts)
