@@ -26,6 +26,9 @@ from .runtime.calendar import parse_date
 from .syntax import parse, parse_expression
 
 
+_STATUS = {True: Status.MET, False: Status.NOT_MET, None: Status.UNKNOWN}
+
+
 class AnchorError(InputError):
     """Anchors (reference dates) missing, unknown to the trial, or malformed."""
 
@@ -125,10 +128,13 @@ class Trial:
             if stopped:
                 results.append(not_evaluated)
                 continue
-            ctx.missing, ctx.problems = set(), set()
+            if ctx.missing:  # fresh sets only when the last criterion used them
+                ctx.missing = set()
+            if ctx.problems:
+                ctx.problems = set()
             tnode = run_traced(ctx) if trace else None
             value = tnode.value if tnode is not None else run_fast(ctx)
-            status = Status.of(value)
+            status = _STATUS[value]
             missing = tuple(sorted(ctx.missing)) if status is Status.UNKNOWN and ctx.missing else ()
             problems = tuple(sorted(ctx.problems)) if ctx.problems else ()
             result = CriterionResult(crit.id, crit.kind, crit.text, status, missing, tnode, problems)

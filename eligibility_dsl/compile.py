@@ -374,7 +374,28 @@ class Compiler(HistoryCompiler):
             return self._may_be_bounded(node.then) or self._may_be_bounded(node.otherwise)
         return isinstance(node, ir.ScoreRef)
 
+    def _fast_age_compare(self, node: ir.Compare) -> Fast | None:
+        """`age at X OP N years` with a whole N: compare whole years as integers (the same answer,
+        without building quantities; the traced evaluator keeps the general path)."""
+        right = node.right
+        if not (isinstance(node.left, ir.Age) and isinstance(right, ir.Const) and isinstance(right.value, Q.Quantity)):
+            return None
+        years = right.value.to(_PERIOD_UNITS["years"][1]).value
+        if years != years.to_integral_value():
+            return None
+        n, op = int(years), _CMP[node.op]
+        at = self.fast(node.left.at)
+        birth = self._fast_fact(ir.Fact(T.DATE, "birth_date"))
+
+        def f(ctx: Ctx):
+            b, a = birth(ctx), at(ctx)
+            return None if b is None or a is None else op(calendar.age_in_years(b, a), n)
+        return f
+
     def _fast_compare(self, node: ir.Compare) -> Fast:
+        special = self._fast_age_compare(node)
+        if special is not None:
+            return special
         if T.is_dynamic(node.left.type) or T.is_dynamic(node.right.type):
             left, right, op_name = self.fast(node.left), self.fast(node.right), node.op
             return lambda ctx: compare_dynamic(op_name, left(ctx), right(ctx), ctx)
