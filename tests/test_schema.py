@@ -78,7 +78,7 @@ def test_every_collection_and_field_of_the_model_is_in_the_schema():
     assert DECIMAL_TEXT == _DECIMAL_TEXT.pattern
 
 
-@pytest.mark.parametrize("record", example_records())
+@pytest.mark.parametrize("record", list(example_records()))
 def test_example_records_validate(record):
     assert errors(GENERIC, record) == []
 
