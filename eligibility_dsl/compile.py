@@ -65,24 +65,24 @@ _CMP = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le
         ">=": operator.ge}
 
 
-def and_values(values) -> bool | None:
-    result: bool | None = True
+def junction(values, decisive: bool) -> bool | None:
+    """Kleene `and` (decisive value False) or `or` (decisive value True): the decisive value wins,
+    else unknown if any operand is unknown, else the other value."""
+    result: bool | None = not decisive
     for v in values:
-        if v is False:
-            return False
+        if v is decisive:
+            return decisive
         if v is None:
             result = None
     return result
+
+
+def and_values(values) -> bool | None:
+    return junction(values, False)
 
 
 def or_values(values) -> bool | None:
-    result: bool | None = False
-    for v in values:
-        if v is True:
-            return True
-        if v is None:
-            result = None
-    return result
+    return junction(values, True)
 
 
 def not_value(v):
@@ -336,29 +336,18 @@ class Compiler(HistoryCompiler):
             self._fast_defs[name] = self.fast(self.trial.definitions[name].expr)
         return self._fast_defs[name]
 
-    def _fast_and(self, node: ir.And) -> Fast:
+    def _fast_junction(self, node: ir.And | ir.Or) -> Fast:
+        """`and`/`or`, stopping at the first decisive operand (never at an unknown one, so every
+        fact that could still decide is read and, when missing, reported)."""
         kids = tuple(self.fast(k) for k in node.operands)
+        decisive = isinstance(node, ir.Or)
 
         def f(ctx: Ctx):
-            result = True
+            result = not decisive
             for k in kids:
                 v = k(ctx)
-                if v is False:
-                    return False
-                if v is None:
-                    result = None
-            return result
-        return f
-
-    def _fast_or(self, node: ir.Or) -> Fast:
-        kids = tuple(self.fast(k) for k in node.operands)
-
-        def f(ctx: Ctx):
-            result = False
-            for k in kids:
-                v = k(ctx)
-                if v is True:
-                    return True
+                if v is decisive:
+                    return decisive
                 if v is None:
                     result = None
             return result
@@ -534,8 +523,8 @@ _FAST_SPECIAL: dict[type, Callable[[Compiler, Any], Fast]] = {
     ir.Fact: Compiler._fast_fact,
     ir.Anchor: Compiler._fast_anchor,
     ir.DefRef: Compiler._fast_defref,
-    ir.And: Compiler._fast_and,
-    ir.Or: Compiler._fast_or,
+    ir.And: Compiler._fast_junction,
+    ir.Or: Compiler._fast_junction,
     ir.Compare: Compiler._fast_compare,
     ir.Conditional: Compiler._fast_conditional,
     ir.Age: Compiler._fast_age,
