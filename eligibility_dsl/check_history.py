@@ -166,6 +166,7 @@ class HistoryChecks:
                                                    ("time", "calendar duration")):
                 self.error("E0201", f"a window's length must be a duration, found `{self.text_of(w.length)}` "
                            f"({length.type.describe()})", w.length.span, "e.g. `28 days` or `1 year`")
+            self._not_negative(length, w.length, "a window's length")
             kind = "-" if w.kind == "before" else "+"
             shifted = ir.Arith(T.DATE, kind, "date_shift", anchor, length, span=w.span)
             low, high = (shifted, anchor) if w.kind == "before" else (anchor, shifted)
@@ -184,6 +185,14 @@ class HistoryChecks:
                 f"{q.collection} here is always unknown", span,
                 "bound the window, e.g. `during before screening` for the whole history up to screening",
                 severity="warning"))
+
+    def _not_negative(self, node: ir.Node, written: A.Expr, role: str) -> None:
+        """A length written as a negative constant turns a window around: refuse it here."""
+        value = node.value if isinstance(node, ir.Const) else None
+        if isinstance(node, ir.Neg) and isinstance(node.operand, ir.Const) and node.operand.value is not None:
+            value = -node.operand.value
+        if value is not None and value < value * 0:
+            self.error("E0118", f"{role} must not be negative, found `{self.text_of(written)}`", written.span)
 
     def _aggregate(self, n: A.Aggregate):
         q, _ = self.query(n.query)
@@ -242,6 +251,8 @@ class HistoryChecks:
             self.error("E0201", f"a gap must be a number of days, found `{self.text_of(n.gap)}`", n.gap.span,
                        "e.g. `allowing gaps of 7 days`")
             gap = None
+        if gap is not None:
+            self._not_negative(gap, n.gap, "a gap")
         word = "stable" if n.field else "continuous"
         if q is not None and (q.window is None or q.window.low is None or q.window.high is None):
             self.error("E0113", f"`{word}` needs a window with a start and an end", n.query.span,

@@ -136,7 +136,8 @@ class HistoryCompiler:
                     undecided.append(event)
             ctx.current = outer
             coverage = ctx.coverage.get(collection)
-            covered = coverage is not None and coverage.covers(window)
+            # An empty window (`[d, d)`) holds no event whatever the record: its absence is certain.
+            covered = window.is_empty() or (coverage is not None and coverage.covers(window))
             return QueryResult(window, matched, undecided, covered, coverage, traces), bound_traces
         return run
 
@@ -247,6 +248,9 @@ class HistoryCompiler:
         gap_days = 0
         if gap is not None:
             gap_days = int(gap.base / 86400)
+            if gap_days < 0:  # a gap computed from data; a written negative gap is a compile error
+                ctx.problems.add(f"a negative gap ({gap}) is not allowed")
+                return None
         if r.matched and covered_continuously([(e.start, e.end) for e in r.matched], r.window, gap_days):
             return True
         if r.covered:

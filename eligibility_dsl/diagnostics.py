@@ -72,6 +72,7 @@ CODES: dict[str, str] = {
     "E0115": "prefix-not-hierarchical",
     "E0116": "import-failed",
     "E0117": "not-allowed-in-library",
+    "E0118": "negative-length",
     "W0101": "absence-never-counts",
 }
 

@@ -185,7 +185,8 @@ def _coding(raw: Any, spec: T.Type) -> tuple[Coding, ...]:
 def _any(raw: Any, spec: T.Type) -> Any:
     """An observation's value: a quantity (`{"value", "unit"}` or `"48 %"`), a coding or a list of
     codings, a boolean (qualitative results: true = positive), a number, or a text. Text that reads
-    as a decimal is a number; text that reads as a number and a known unit is a quantity."""
+    as a decimal is a number; text that reads as a number and a word is a quantity (its unit must be
+    known); anything else is a text."""
     if isinstance(raw, bool):
         return raw
     if isinstance(raw, list) or (isinstance(raw, Mapping) and "system" in raw):
@@ -199,10 +200,9 @@ def _any(raw: Any, spec: T.Type) -> Any:
             return Decimal(text)
         head, _, unit = text.partition(" ")
         if _DECIMAL_TEXT.fullmatch(head) and unit:
-            try:
-                return Quantity(Decimal(head), parse_unit(unit.strip()))
-            except UnitError:
-                return raw  # such as "1 in 160": a text
+            # A number and a word reads as a quantity: an unknown unit is an error, not a text,
+            # so that "2 ukat/L" is never silently compared as words. Titres: "1:160".
+            return _quantity(text, T.Type("quantity"))
         return raw
     return _decimal(raw)
 

@@ -333,7 +333,7 @@ _PREFERRED_SYMBOLS = (
     "mol", "mmol", "umol", "nmol", "pmol", "IU", "mIU", "kIU", "U", "mU", "kU", "%", "mmHg",
     "mg/day", "g/day", "ug/day", "mg/m2", "kg/m2",
     "g/dL", "mg/dL", "g/L", "mg/L", "ng/mL", "pg/mL", "mmol/L", "umol/L", "nmol/L", "pmol/L",
-    "IU/L", "U/L", "mL/min", "mL/h", "L/min", "10*9/L", "10*12/L", "/min", "/h",
+    "IU/L", "U/L", "mL/min", "mL/h", "L/min", "10*9/L", "10*12/L", "/min", "/h", "/day", "/week",
 )
 # fmt: on
 

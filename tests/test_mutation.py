@@ -1,0 +1,189 @@
+"""The proof that the boundary checks bite: every threshold and window length of the flagship trial, moved by
+one step either way, must make at least one check of ``tests/boundaries.py`` fail.
+
+The numbers are found by parsing ``trials/ssc_telitacicept.elig``: every number or quantity literal inside
+a criterion or a ``define`` body (not score weights, code strings, texts or the version). A mutant is the
+source text with that one literal's number moved by one unit of its last written digit (``50`` -> 49 and 51,
+``1.25`` -> 1.24 and 1.26); it is compiled with ``compile_source`` and every boundary check is run on it.
+A mutant that does not compile counts as killed by the compiler and is listed apart.
+
+Run with ``-s`` (or ``-rP``) to see the table of mutants.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from decimal import Decimal
+
+import attrs
+import pytest
+from boundaries import CHECKS, TRIAL_FILE, failures
+
+from eligibility_dsl import CompileError, compile_source
+from eligibility_dsl import ast as A
+from eligibility_dsl.api import file_loader
+from eligibility_dsl.syntax import parse
+
+NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?")
+
+
+@attrs.frozen
+class Literal:
+    owner: str  # criterion id or definition name
+    line: int
+    column: int
+    start: int  # offset of the number in the source text
+    end: int
+    text: str  # the whole literal as written, e.g. `35 days`
+    number: str  # its number, e.g. `35`
+
+
+@attrs.frozen
+class Mutant:
+    literal: Literal
+    number: str  # the replacement number
+
+    @property
+    def where(self) -> str:
+        return f"{self.literal.line}:{self.literal.column}"
+
+    def source(self, text: str) -> str:
+        return text[:self.literal.start] + self.number + text[self.literal.end:]
+
+
+def _literals_in(node, owner: str, text: str):
+    if isinstance(node, (A.NumberLit, A.QuantityLit)):
+        span = node.span
+        m = NUMBER.match(text, span.start)
+        assert m and Decimal(m.group(0)) == node.value, f"no number at {span}: {text[span.start:span.end]!r}"
+        yield Literal(owner, span.line, span.column, m.start(), m.end(), text[span.start:span.end], m.group(0))
+        return
+    if isinstance(node, tuple):
+        for item in node:
+            yield from _literals_in(item, owner, text)
+        return
+    if attrs.has(type(node)):
+        for f in attrs.fields(type(node)):
+            value = getattr(node, f.name)
+            if isinstance(value, (A.Node, tuple)):
+                yield from _literals_in(value, owner, text)
+
+
+def trial_literals(text: str, path: str) -> list[Literal]:
+    """The number and quantity literals in the bodies of the file's criteria and definitions."""
+    result = parse(text, path)
+    assert not result.diagnostics, result.diagnostics
+    out = []
+    for decl in result.module.decls:
+        if isinstance(decl, A.Criterion):
+            out += _literals_in(decl.expr, decl.id, text)
+        elif isinstance(decl, A.DefineDecl):
+            out += _literals_in(decl.expr, decl.name, text)
+    return out
+
+
+def neighbours(number: str) -> tuple[str, str]:
+    """One unit of the last written digit down and up: `50` -> 49, 51; `1.25` -> 1.24, 1.26; `0` -> -1, 1."""
+    places = len(number.partition(".")[2])
+    step = Decimal(1).scaleb(-places)
+    value = Decimal(number)
+    return tuple(f"{value + d:.{places}f}" for d in (-step, step))
+
+
+def mutants(literals: list[Literal]) -> list[Mutant]:
+    return [Mutant(lit, n) for lit in literals for n in neighbours(lit.number)]
+
+
+def test_neighbours_move_the_last_written_digit():
+    assert neighbours("50") == ("49", "51")
+    assert neighbours("1.25") == ("1.24", "1.26")
+    assert neighbours("0") == ("-1", "1")
+    assert neighbours("5.6") == ("5.5", "5.7")
+    assert neighbours("10.0") == ("9.9", "10.1")
+
+
+def test_the_literals_found_are_the_trials_thresholds_and_windows():
+    text = TRIAL_FILE.read_text(encoding="utf-8")
+    found = [(lit.owner, lit.text) for lit in trial_literals(text, str(TRIAL_FILE))]
+    # Spot checks that the walk reaches every kind of place a number sits in (a window, a gap, a filter, a
+    # comparison, a function argument, a definition), and nothing outside the bodies (weights, version).
+    for expected in [("on_cyclophosphamide", "35 days"), ("conventional_treatment_for_6_months", "35 days"),
+                     ("I1", "9"), ("I2", "18 years"), ("I3", "50 %"), ("I5", "0"), ("I6", "10 mg/day"),
+                     ("E6", "28 days"), ("E6", "5"), ("E10", "100 mg/day"), ("E10", "14 days"), ("E13", "3")]:
+        assert expected in found, expected
+    assert len(found) >= 28
+    # ... and nothing from the score's weights (`9: skin_thickening...`), the version or the texts.
+    literals = trial_literals(text, str(TRIAL_FILE))
+    (score,) = [d for d in parse(text, str(TRIAL_FILE)).module.decls if isinstance(d, A.ScoreDecl)]
+    assert not [lit for lit in literals if score.span.start <= lit.start < score.span.end]
+    assert all(text[lit.start - 1] != '"' for lit in literals)
+
+
+def run_mutants():
+    """Each mutant with its outcome (`killed`, `compiler` or `SURVIVED`), the checks that failed on it, and
+    those of them that raised instead of deciding (a crash kills a mutant too, but is reported)."""
+    text = TRIAL_FILE.read_text(encoding="utf-8")
+    rows = []
+    for mutant in mutants(trial_literals(text, str(TRIAL_FILE))):
+        try:
+            trial = compile_source(mutant.source(text), str(TRIAL_FILE), file_loader)
+        except CompileError as err:
+            rows.append((mutant, "compiler", [str(err).splitlines()[0]], []))
+            continue
+        failed = failures(trial)
+        killers = [check.name for check, _ in failed]
+        crashes = [f"{check.name}: {message}" for check, message in failed if message.startswith("raised ")]
+        rows.append((mutant, "killed" if killers else "SURVIVED", killers, crashes))
+    return rows
+
+
+def render(rows, seconds: float) -> str:
+    lines = [f"{len(rows)} mutants of {TRIAL_FILE.name} against {len(CHECKS)} boundary checks ({seconds:.1f} s)",
+             "",
+             f"{'line:col':>8}  {'in':<36} {'original':<11} {'mutant':<11} {'outcome':<9} {'#':>3}  "
+             "first killing check (# = how many checks fail)"]
+    for mutant, outcome, killers, _ in rows:
+        lit = mutant.literal
+        mutated = mutant.number + lit.text[len(lit.number):]
+        lines.append(f"{mutant.where:>8}  {lit.owner:<36} {lit.text:<11} {mutated:<11} {outcome:<9} "
+                     f"{len(killers):>3}  {killers[0] if killers else '-'}")
+    compiler = [r for r in rows if r[1] == "compiler"]
+    survivors = [r for r in rows if r[1] == "SURVIVED"]
+    crashes = [(m, c) for m, _, _, cs in rows for c in cs]
+    lines += ["", f"killed by the compiler: {len(compiler)}"]
+    lines += [f"  {m.where} {m.literal.text} -> {m.number}: {k[0]}" for m, _, k, _ in compiler]
+    lines += [f"checks that raised instead of deciding: {len(crashes)}"]
+    lines += [f"  {m.where} {m.literal.text} -> {m.number}: {c}" for m, c in crashes]
+    lines += [f"survivors: {len(survivors)}"]
+    lines += [f"  {m.where} ({m.literal.owner}) {m.literal.text} -> {m.number}" for m, _, _, _ in survivors]
+    return "\n".join(lines)
+
+
+def test_every_threshold_and_window_mutant_is_killed():
+    start = time.perf_counter()
+    rows = run_mutants()
+    table = render(rows, time.perf_counter() - start)
+    print("\n" + table)
+    assert rows, "no mutants: the literal walk found nothing"
+    survivors = [r for r in rows if r[1] == "SURVIVED"]
+    assert not survivors, "mutants no boundary check detects:\n" + table
+
+
+@pytest.mark.parametrize("number", ["0", "7", "12.5"])
+def test_a_mutant_changes_exactly_one_number(number):
+    text = f"define x: 1 + {number} + 2"
+    lit = Literal("x", 1, 15, 14, 14 + len(number), number, number)
+    for n in neighbours(number):
+        assert Mutant(lit, n).source(text) == f"define x: 1 + {n} + 2"
+
+
+def test_a_mutant_that_no_check_covers_survives():
+    # The machinery itself: E13's `3 * reference_high` moved to 4 is caught by the ALT checks and by nothing else.
+    text = TRIAL_FILE.read_text(encoding="utf-8")
+    (literal,) = [lit for lit in trial_literals(text, str(TRIAL_FILE)) if lit.owner == "E13" and lit.number == "3"]
+    trial = compile_source(Mutant(literal, "4").source(text), str(TRIAL_FILE), file_loader)
+    alt = [c for c in CHECKS if c.source == "alt_E13.json"]
+    others = [c for c in CHECKS if c.source != "alt_E13.json"]
+    assert failures(trial, alt)
+    assert not failures(trial, others)
