@@ -186,7 +186,9 @@ class Checker(HistoryChecks):
 
     def table_type(self, name: str) -> T.Type:
         if name not in self._tables:
+            outer_scope, self.scope = self.scope, []
             self._tables[name] = self._table(self.symbols[name].decl)
+            self.scope = outer_scope
         return self._tables[name].type
 
     def _score_type(self, name: str) -> T.Type:
@@ -195,7 +197,9 @@ class Checker(HistoryChecks):
                 self.error("E0105", f"score `{name}` refers to itself", self.symbols[name].decl.name_span)
                 return T.ERROR
             self._scores_checking.add(name)
+            outer_scope, self.scope = self.scope, []
             self._scores[name] = self._score(self.symbols[name].decl)
+            self.scope = outer_scope
         return T.NUMBER
 
     def _declare(self, name: str, kind: str, typ: T.Type | None, decl: A.Decl) -> bool:
@@ -237,7 +241,9 @@ class Checker(HistoryChecks):
             self.error("E0105", f"definition `{name}` refers to itself: {cycle}", sym.decl.name_span)
             return T.ERROR
         self._checking.append(name)
+        outer_scope, self.scope = self.scope, []  # a definition sees globals only, wherever it is used
         node = self.expr(sym.decl.expr)
+        self.scope = outer_scope
         self._checking.pop()
         if name in self.definitions:  # a cycle was reported while checking
             return self.definitions[name].expr.type

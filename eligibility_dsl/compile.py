@@ -105,7 +105,7 @@ def _guarded_call(ctx, value, args):
     """Apply a value function to operands whose types are known only at run time."""
     try:
         return value(*args)
-    except (UnitMismatch, TypeError):
+    except (UnitMismatch, TypeError, AttributeError, ArithmeticError):
         ctx.problems.add("cannot combine " + ", ".join(str(a) for a in args))
         return None
 
@@ -113,6 +113,10 @@ def _guarded_call(ctx, value, args):
 def compare_dynamic(op: str, a, b, ctx):
     """A comparison whose operand types are known only at run time (an observation's value, a
     dose in any unit): values that cannot be compared are unknown, and the problem is reported."""
+    if a is not None and b is not None and (type(a) is bool) != (type(b) is bool):
+        # Python would compare True with 2 as 1 <= 2: a boolean is never a number here.
+        ctx.problems.add(f"cannot compare {a} with {b}")
+        return None
     try:
         return compare_value(op, a, b)
     except (UnitMismatch, TypeError):
@@ -142,18 +146,18 @@ _EXTREMUM_COMBINE = {("max", "<"): True, ("max", "<="): True, ("max", ">"): Fals
 FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
 
 
-def compare_extremum(op: str, x, func: str, args):
-    """`x OP func(args)`, deciding from the known arguments where that is enough."""
-    parts = [compare_value(op, x, a) for a in args]
-    return or_values(parts) if _EXTREMUM_COMBINE[(func, op)] else and_values(parts)
+_EXTREMUM_NOTE = ("a bound is a max or min with an unknown argument: each comparison is decided from "
+                  "the known arguments where they suffice")
+
+
+_EXACT_NUMBER_OPS = {"+": Q.EXACT_CONTEXT.add, "-": Q.EXACT_CONTEXT.subtract, "*": Q.EXACT_CONTEXT.multiply}
 
 
 def _arith_number(op: str):
-    def f(a, b):
-        if op == "/":
-            return None if b == 0 else Q.DIVISION_CONTEXT.divide(a, b)
-        return {"+": operator.add, "-": operator.sub, "*": operator.mul}[op](a, b)
-    return f
+    """+ - * are exact (an unbounded context, never Python's ambient 28 digits); / rounds at 34."""
+    if op != "/":
+        return _EXACT_NUMBER_OPS[op]
+    return lambda a, b: None if b == 0 else Q.DIVISION_CONTEXT.divide(a, b)
 
 
 def _arith_quantity(op: str):
@@ -176,7 +180,10 @@ def _arith_date(op: str):
     sign = -1 if op == "-" else 1
 
     def f(a, b):  # date ± duration, or duration + date
-        return calendar.shift(a, b, sign) if isinstance(a, datetime.date) else calendar.shift(b, a, 1)
+        try:
+            return calendar.shift(a, b, sign) if isinstance(a, datetime.date) else calendar.shift(b, a, 1)
+        except (OverflowError, ValueError):  # beyond year 1 or 9999: no such date
+            return None
     return f
 
 
@@ -192,7 +199,9 @@ def _none_if_missing(fn):
 
 
 def neg_value(v):
-    return None if v is None else -v
+    if v is None or type(v) is Bounded:
+        return None
+    return Q.EXACT_CONTEXT.minus(v) if isinstance(v, Decimal) else -v
 
 
 # Whole periods are shown as a person writes them: `1 year`, `2 years`.
@@ -264,26 +273,41 @@ class Compiler(HistoryCompiler):
             node = self.trial.definitions[node.name].expr
         return node
 
-    def _extremum_side(self, node: ir.Node) -> tuple[str, ir.Extremum, ir.Node, int] | None:
-        """For an ordering comparison with `max`/`min` on one side (directly or through a definition):
-        (the operator as seen from the other side, the extremum, the other side, the extremum's index)."""
-        if not isinstance(node, ir.Compare) or node.op in ("=", "!="):
-            return None
-        right, left = self._resolve(node.right), self._resolve(node.left)
-        if isinstance(right, ir.Extremum):
-            return node.op, right, node.left, 1
-        if isinstance(left, ir.Extremum):
-            return FLIP[node.op], left, node.right, 0
+    def _has_extremum(self, *nodes: ir.Node) -> bool:
+        return any(isinstance(self._resolve(n), ir.Extremum) for n in nodes)
+
+    def _lowered(self, op: str, left: ir.Node, right: ir.Node) -> Fast:
+        """`left op right` with max/min on either side (directly, nested, or through definitions):
+        `x < max(a, b)` is `x < a or x < b`, `max(a, b) < y` is `a < y and b < y`, and so on, so a
+        bound that is already decisive decides even when another argument is unknown."""
+        lhs, rhs = self._resolve(left), self._resolve(right)
+        if isinstance(rhs, ir.Extremum):
+            parts = [self._lowered(op, left, a) for a in rhs.args]
+            decisive = _EXTREMUM_COMBINE[(rhs.func, op)]
+        elif isinstance(lhs, ir.Extremum):
+            parts = [self._lowered(op, a, right) for a in lhs.args]
+            decisive = _EXTREMUM_COMBINE[(lhs.func, FLIP[op])]
+        else:
+            lf, rf = self.fast(left), self.fast(right)
+            return lambda ctx: compare_value(op, lf(ctx), rf(ctx))
+        return lambda ctx: junction([p(ctx) for p in parts], decisive)
+
+    def _lowered_node(self, node: ir.Node) -> Fast | None:
+        """The lowered closure for an ordering comparison or a `between` with a max/min bound."""
+        if isinstance(node, ir.Compare) and node.op not in ("=", "!=") and self._has_extremum(node.left, node.right):
+            return self._lowered(node.op, node.left, node.right)
+        if isinstance(node, ir.Between) and self._has_extremum(node.low, node.high):
+            low = self._lowered(">=", node.operand, node.low)
+            high = self._lowered("<=", node.operand, node.high)
+            if node.negated:
+                return lambda ctx: not_value(and_values((low(ctx), high(ctx))))
+            return lambda ctx: and_values((low(ctx), high(ctx)))
         return None
 
-    # fast closures -----------------------------------------------------------
-
     def fast(self, node: ir.Node) -> Fast:
-        ext = self._extremum_side(node)
-        if ext is not None:
-            op, extremum, other, _ = ext
-            x, args = self.fast(other), [self.fast(a) for a in extremum.args]
-            return lambda ctx: compare_extremum(op, x(ctx), extremum.func, [a(ctx) for a in args])
+        lowered = self._lowered_node(node)
+        if lowered is not None:
+            return lowered
         special = _FAST_SPECIAL.get(type(node)) or _HISTORY_FAST.get(type(node))
         if special is not None:
             return special(self, node)
@@ -457,19 +481,18 @@ class Compiler(HistoryCompiler):
         if special is not None:
             return special(self, node)
         kids = [self.traced(k) for k in node.children()]
-        ext = self._extremum_side(node)
-        if ext is not None:
-            op, extremum, _, index = ext
-            note = (f"compared with each argument of `{extremum.func}`, "
-                    f"so a decisive bound decides even when another is unknown")
-
-            def t_ext(ctx: Ctx) -> TraceNode:
-                ts = [k(ctx) for k in kids]
-                other_t, ext_t = ts[1 - index], _unwrap_trace(ts[index])
-                args = [c.value for c in ext_t.children]
-                shown = note if any(a is None for a in args) else None
-                return TraceNode(node, compare_extremum(op, other_t.value, extremum.func, args), tuple(ts), shown)
-            return t_ext
+        lowered = self._lowered_node(node)
+        if lowered is not None:
+            def t_lowered(ctx: Ctx) -> TraceNode:
+                ts = tuple(k(ctx) for k in kids)
+                unknown_bound = any(isinstance(n.node, ir.Extremum) and n.value is None for t in ts for n in t.walk())
+                return TraceNode(node, lowered(ctx), ts, _EXTREMUM_NOTE if unknown_bound else None)
+            return t_lowered
+        if isinstance(node, ir.Compare) and (T.is_dynamic(node.left.type) or T.is_dynamic(node.right.type)):
+            def t_dynamic(ctx: Ctx) -> TraceNode:
+                ts = tuple(k(ctx) for k in kids)
+                return TraceNode(node, compare_dynamic(node.op, ts[0].value, ts[1].value, ctx), ts)
+            return t_dynamic
         value = self._value_fn(node)
         dynamic = any(T.is_dynamic(k.type) for k in node.children())
 

@@ -36,7 +36,7 @@ from .runtime import quantity as Q
 from .runtime.bounded import Bounded, bounded_or_exact
 from .runtime.codes import CodeSet, Coding
 from .runtime.events import Event, Window, covered_continuously, exposure_days
-from .runtime.units import parse_unit
+from .runtime.units import UnitMismatch, parse_unit
 from .trace import Evidence, TraceNode
 
 _DAYS = parse_unit("days")
@@ -232,27 +232,47 @@ class HistoryCompiler:
                 if v is None:
                     ctx.missing.add(f"{node.query.collection} {e.id}: {node.field}")
             return None
-        return Q.sub(last, first) if isinstance(last, Q.Quantity) else last - first
+        try:
+            return Q.sub(last, first) if isinstance(last, Q.Quantity) else Q.EXACT_CONTEXT.subtract(last, first)
+        except (UnitMismatch, TypeError, AttributeError):  # a dose in mg, then one in IU
+            ctx.problems.add(f"cannot subtract {first} ({ordered[0].id}) from {last} ({ordered[-1].id})")
+            return None
 
     def _stable_value(self, node: ir.Stable, ctx, r: QueryResult, gap):
         """`stable F of Q` (and `continuous Q`, which has no field: continuity alone)."""
         values = [e.fields.get(node.field) if node.field else True for e in r.matched]
         known = [v for v in values if v is not None]
-        if any(a != b for a, b in itertools.pairwise(known)):
-            return False
+        try:
+            if any(a != b for a, b in itertools.pairwise(known)):
+                return False
+        except (UnitMismatch, TypeError):  # doses in units of different kinds cannot be compared
+            ctx.problems.add(f"cannot compare the {node.field} of {', '.join(e.id for e in r.matched)}")
+            return None
         if r.undecided or len(known) < len(values):
             for e, v in zip(r.matched, values, strict=False):
                 if v is None:
                     ctx.missing.add(f"{node.query.collection} {e.id}: {node.field}")
             return None
-        gap_days = 0
-        if gap is not None:
-            gap_days = int(gap.base / 86400)
-            if gap_days < 0:  # a gap computed from data; a written negative gap is a compile error
+        periods = [(e.start, e.end) for e in r.matched]
+        # Continuity, for the allowed gap; a gap known only within bounds (a range from an incomplete
+        # history) decides when its smallest value already suffices or its largest cannot.
+        low_gap, high_gap = 0, 0
+        if node.gap is not None:
+            if isinstance(gap, Q.Quantity):
+                low_gap = high_gap = int(gap.base / 86400)
+            elif isinstance(gap, Bounded):
+                low_gap = int(gap.low.base / 86400)
+                high_gap = None if gap.high is None else int(gap.high.base / 86400)
+            else:
+                return None
+            if low_gap < 0:  # a gap computed from data; a written negative gap is a compile error
                 ctx.problems.add(f"a negative gap ({gap}) is not allowed")
                 return None
-        if r.matched and covered_continuously([(e.start, e.end) for e in r.matched], r.window, gap_days):
+        if r.matched and covered_continuously(periods, r.window, low_gap):
             return True
+        if high_gap is None or (r.matched and high_gap != low_gap
+                                and covered_continuously(periods, r.window, high_gap)):
+            return None
         if r.covered:
             return False
         self._absence(ctx, node.query, r)

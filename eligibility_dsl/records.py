@@ -445,5 +445,5 @@ def _check_doses(fields: dict, path: str, issues: list) -> None:
     derived = Quantity(dose.value * frequency, dose.unit.div(_DAY))
     if daily is None:
         fields["daily_dose"] = derived
-    elif daily != derived:
+    elif daily.unit.dims != derived.unit.dims or daily != derived:
         issues.append(RecordIssue(f"{path}.daily_dose", f"`{daily}` is not dose × frequency per day (`{derived}`)"))

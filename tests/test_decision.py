@@ -62,7 +62,7 @@ def test_full_explanation_shows_every_value_down_to_facts_and_thresholds():
     assert "✗ fvc > 50 %  →  false   [line 9]" in text
     assert "· fvc  →  48 %   (fact)" in text
     assert "· hl  →  unknown   (fact, missing)" in text
-    assert "note: compared with each argument of `max`" in text
+    assert "note: a bound is a max or min with an unknown argument" in text
     assert "· screening  →  2025-09-11   (anchor)" in text
 
 

@@ -147,11 +147,16 @@ def _unwrap(t: TraceNode) -> TraceNode:
 def _summarize_extremum(t: TraceNode, src: _Source) -> str:
     """`x < max(a, b)` decided by a known bound although another argument is unknown."""
     n, v = t.node, t.value
+    if not isinstance(n, ir.Compare) or len(t.children) != 2:
+        return f"{src.of(n)} is {text_value(v)} (decided by the known arguments of max/min)"
     index = 1 if isinstance(_unwrap(t.children[1]).node, ir.Extremum) else 0
     other, ext_ref = t.children[1 - index], t.children[index]
     ext = _unwrap(ext_ref)
     op = n.op if index == 1 else FLIP[n.op]
-    deciding = next(a for a in ext.children if a.value is not None and compare_value(op, other.value, a.value) is v)
+    deciding = next((a for a in ext.children if a.value is not None and compare_value(op, other.value, a.value) is v),
+                    None)
+    if deciding is None or not isinstance(ext.node, ir.Extremum):  # nested, or max/min on both sides
+        return f"{src.of(n)} is {text_value(v)} (decided by the known arguments of max/min)"
     missing = _missing_below(ext)
     why = f" ({', '.join(missing)} missing)" if missing else ""
     return (f"{_operand(other, src)} {'is' if v else 'is not'} {op} {src.of(ext_ref.node)}: "

@@ -36,6 +36,7 @@ from .units import Unit, UnitMismatch, dimension_name, parse_unit
 __all__ = [
     "DISPLAY_PRECISION",
     "DIVISION_CONTEXT",
+    "EXACT_CONTEXT",
     "Quantity",
     "add",
     "compare",
@@ -52,6 +53,8 @@ __all__ = [
 _EXACT = Context(
     prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, Overflow]
 )
+# For other layers' exact number arithmetic (the compiler's `+ - *` on plain numbers).
+EXACT_CONTEXT = _EXACT
 # Division rounds here, and only here; traps are explicit so that a changed
 # decimal.DefaultContext cannot turn an overflow into a silent Infinity.
 DIVISION_CONTEXT = Context(
