@@ -25,7 +25,6 @@ from .records import BoundRecord, InputError, RecordBinder
 from .runtime.calendar import parse_date
 from .syntax import parse, parse_expression
 
-
 _STATUS = {True: Status.MET, False: Status.NOT_MET, None: Status.UNKNOWN}
 
 
