@@ -12,6 +12,7 @@ when the input does not fit; it never reads the clock.
 from __future__ import annotations
 
 import datetime
+import errno
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -19,11 +20,11 @@ from typing import Any
 from . import ir
 from .check import check, check_expression
 from .compile import Compiler, Ctx
-from .diagnostics import CompileError, Diagnostic
+from .diagnostics import CompileError, Diagnostic, Span
 from .explain import CriterionResult, Decision, Status, decide
 from .records import BoundRecord, InputError, RecordBinder
 from .runtime.calendar import parse_date
-from .syntax import parse, parse_expression
+from .syntax import parse, parse_expression, too_deep_diagnostic
 
 _STATUS = {True: Status.MET, False: Status.NOT_MET, None: Status.UNKNOWN}
 
@@ -37,9 +38,7 @@ class Trial:
 
     def __init__(self, checked: ir.CheckedTrial):
         self.checked = checked
-        compiler = Compiler(checked)
-        self._criteria = [(c, compiler.fast(c.expr), compiler.traced(c.expr),
-                           CriterionResult(c.id, c.kind, c.text, Status.NOT_EVALUATED)) for c in checked.criteria]
+        self._criteria = _compiled(checked)
         self._binder = RecordBinder(checked.facts)
         self._last_anchors: tuple[tuple, dict[str, datetime.date]] | None = None
 
@@ -145,6 +144,29 @@ class Trial:
                         sources=self.checked.sources)
 
 
+def _compiled(checked: ir.CheckedTrial) -> list[tuple]:
+    """Each criterion with its fast and traced closures.  The checker bounds how deeply expressions nest,
+    so the compiler's recursion stays shallow; should it still reach Python's recursion limit (called from
+    deep in a program, say), that is a CompileError (E0005) too, never a RecursionError."""
+    try:
+        compiler = Compiler(checked)
+    except RecursionError:
+        start = Span(checked.file, 1, 1, 1, 2, 0, 1)
+        too_deep = Diagnostic("E0005", "the trial is nested too deeply to compile", start,
+                              "shorten the chains of code sets that include one another")
+        raise CompileError([too_deep], checked.sources) from None
+    out, too_deep = [], []
+    for c in checked.criteria:
+        try:
+            out.append((c, compiler.fast(c.expr), compiler.traced(c.expr),
+                        CriterionResult(c.id, c.kind, c.text, Status.NOT_EVALUATED)))
+        except RecursionError:
+            too_deep.append(too_deep_diagnostic(c.id, c.span, "stack"))
+    if too_deep:
+        raise CompileError(too_deep, checked.sources)
+    return out
+
+
 def _raise_if_errors(diagnostics: list[Diagnostic], sources: dict[str, str]) -> None:
     errors = [d for d in diagnostics if d.severity == "error"]
     if errors:
@@ -152,7 +174,10 @@ def _raise_if_errors(diagnostics: list[Diagnostic], sources: dict[str, str]) -> 
 
 
 def file_loader(path: str, importer: str) -> tuple[str, str]:
-    """Resolve `import "lib/x.elig"` relative to the importing file's folder."""
+    """Resolve `import "lib/x.elig"` relative to the importing file's folder.  Raises OSError, or
+    UnicodeDecodeError for a file that is not UTF-8 text."""
+    if "\0" in path:  # which open() would refuse with a ValueError
+        raise OSError(errno.EINVAL, "a file name cannot hold a NUL character", path)
     target = Path(importer).parent / path
     return str(target), target.read_text(encoding="utf-8")
 

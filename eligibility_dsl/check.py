@@ -18,13 +18,18 @@ from .diagnostics import Diagnostic, Span, sort_key, suggest
 from .runtime.calendar import parse_date
 from .runtime.quantity import Quantity
 from .runtime.units import UnitError, dimension_name, parse_unit
-from .syntax import RESERVED_WORDS, ParseResult, parse
+from .syntax import MAX_NESTING, RESERVED_WORDS, ParseResult, too_deep_diagnostic
 
-# Reads an imported file: (the path written, the importing file) -> (file name, text); raises OSError.
+# Reads an imported file: (the path written, the importing file) -> (file name, text); raises OSError,
+# or UnicodeDecodeError for a file that is not UTF-8 text.
 Loader = Callable[[str, str], tuple[str, str]]
 
 FUNCTIONS = {"max": "the largest of its arguments", "min": "the smallest of its arguments"}
 _PERIOD_UNIT = {"years": "years", "months": "months", "weeks": "weeks", "days": "days"}
+
+
+class _TooDeep(Exception):
+    """Definitions use one another in a chain longer than MAX_NESTING."""
 
 
 class _Symbol:
@@ -51,6 +56,7 @@ class Checker(HistoryChecks):
         }
         self.definitions: dict[str, ir.Definition] = {}
         self._checking: list[str] = []  # definitions being checked, to report cycles
+        self._nesting: dict[str, int] = {}  # definition or score -> how deeply it nests, through what it uses
 
     # ------------------------------------------------------------ helpers
 
@@ -106,28 +112,33 @@ class Checker(HistoryChecks):
         self._codeset_cycles(codesets)
         for name, sym in self.symbols.items():
             if sym.kind == "table":
-                self.table_type(name)
+                self._guarded(sym.decl, lambda name=name: self.table_type(name))
             elif sym.kind == "score":
-                self._score_type(name)
+                self._guarded(sym.decl, lambda name=name: self._score_type(name))
         if header is None and library is None and not self.diagnostics:
             self.error("E0108", "missing trial declaration", Span(self.module.file, 1, 1, 1, 2, 0, 1),
                        'start the file with `trial NCT00000000 "title"`')
 
         for decl in self.module.decls:
-            if isinstance(decl, A.DefineDecl) and self.symbols[decl.name].decl is decl:
-                self._definition(decl.name)
+            sym = self.symbols.get(decl.name) if isinstance(decl, A.DefineDecl) else None
+            if sym is not None and sym.decl is decl:  # not when refused (a duplicate, in a library)
+                self._guarded(decl, lambda name=decl.name: self._definition(name))
 
         criteria: list[ir.Criterion] = []
         seen: dict[str, A.Criterion] = {}
         for decl in self.module.decls:
-            if not isinstance(decl, A.Criterion):
+            if not isinstance(decl, A.Criterion) or library is not None:  # a library's: refused above
                 continue
             if decl.id in seen:
                 self.error("E0102", f"duplicate criterion id `{decl.id}`", decl.name_span,
                            f"`{decl.id}` is first used at line {seen[decl.id].span.line}")
             else:
                 seen[decl.id] = decl
-            node = self.expr(decl.expr)
+            node = self._guarded(decl, lambda expr=decl.expr: self.expr(expr))
+            if node is None:
+                continue
+            if _nesting(node, self._nesting) > MAX_NESTING:
+                self.diagnostics.append(too_deep_diagnostic(decl.id, decl.name_span, "uses"))
             if node.type.kind not in ("boolean", "error"):
                 self.error("E0203", f"the logic of `{decl.id}` must be a condition, found {node.type.describe()}",
                            decl.expr.span, "compare it with something, e.g. `... > 50 %`")
@@ -150,39 +161,25 @@ class Checker(HistoryChecks):
             is_library=library is not None,
         )
 
-    def _with_imports(self, module: A.Module, seen: set[str]):
-        """The module's declarations preceded by those of the libraries it imports (recursively)."""
-        for decl in module.decls:
-            if isinstance(decl, A.ImportDecl):
-                yield from self._import(decl, module.file, seen)
-        yield from module.decls
-
-    def _import(self, decl: A.ImportDecl, importer: str, seen: set[str]):
-        if self.loader is None:
-            self.error("E0116", f"cannot import `{decl.path}` here", decl.span,
-                       "imports are resolved when compiling a file (`compile_file`, `elig check`)")
-            return
+    def _guarded(self, decl: A.Decl, check: Callable[[], ir.Node | T.Type]):
+        """check(), or None when it went too deep (a chain of more than MAX_NESTING definitions, or
+        anything reaching Python's recursion limit): E0005 on ``decl``, whose unfinished definitions become
+        errors so that no later use checks them again."""
+        checking, scope, scores = len(self._checking), list(self.scope), set(self._scores_checking)
         try:
-            file, text = self.loader(decl.path, importer)
-        except OSError as err:
-            self.error("E0116", f"cannot import `{decl.path}`: {err.strerror or err}", decl.name_span)
-            return
-        if file in seen:
-            return
-        seen.add(file)
-        self.sources[file] = text
-        parsed = parse(text, file)
-        self.diagnostics.extend(parsed.diagnostics)
-        self.broken |= parsed.broken_names
-        if not any(isinstance(d, A.LibraryDecl) for d in parsed.module.decls):
-            self.error("E0117", f"`{decl.path}` is not a library (it should start with `library NAME \"title\"`)",
-                       decl.name_span)
-            return
-        for inner in self._with_imports(parsed.module, seen):
-            if isinstance(inner, A.CodesetDecl | A.TableDecl):
-                yield inner
-            elif not isinstance(inner, A.LibraryDecl | A.ImportDecl):
-                self.error("E0117", "a library may hold only code sets, tables and imports", inner.span)
+            return check()
+        except _TooDeep:
+            why = "uses"
+        except RecursionError:
+            why = "stack"
+        for name in self._checking[checking:]:
+            self.definitions.setdefault(name, ir.Definition(name, ir.Const(T.ERROR, None)))
+            self._nesting[name] = _REPORTED
+        del self._checking[checking:]
+        self.scope, self._scores_checking = scope, scores
+        name = decl.id if isinstance(decl, A.Criterion) else decl.name
+        self.diagnostics.append(too_deep_diagnostic(name, decl.name_span, why))
+        return None
 
     def table_type(self, name: str) -> T.Type:
         if name not in self._tables:
@@ -200,7 +197,17 @@ class Checker(HistoryChecks):
             outer_scope, self.scope = self.scope, []
             self._scores[name] = self._score(self.symbols[name].decl)
             self.scope = outer_scope
+            conditions = [c for _, items in self._scores[name].categories for _, c in items]
+            self._record_nesting(name, self.symbols[name].decl.name_span, *conditions)
         return T.NUMBER
+
+    def _record_nesting(self, name: str, span: Span | None, *nodes: ir.Node) -> None:
+        """How deeply a definition or score nests, through what it uses (E0005 when more than MAX_NESTING)."""
+        depths = [_nesting(n, self._nesting) for n in nodes]
+        self._nesting[name] = _REPORTED if _REPORTED in depths else max(depths, default=0)
+        if self._nesting[name] > MAX_NESTING:
+            self.diagnostics.append(too_deep_diagnostic(name, span, "uses"))
+            self._nesting[name] = _REPORTED
 
     def _declare(self, name: str, kind: str, typ: T.Type | None, decl: A.Decl) -> bool:
         if name in RESERVED_WORDS:
@@ -240,6 +247,8 @@ class Checker(HistoryChecks):
             cycle = " -> ".join(self._checking[self._checking.index(name):] + [name])
             self.error("E0105", f"definition `{name}` refers to itself: {cycle}", sym.decl.name_span)
             return T.ERROR
+        if len(self._checking) >= MAX_NESTING:  # a chain of definitions, each using the next: too deep
+            raise _TooDeep
         self._checking.append(name)
         outer_scope, self.scope = self.scope, []  # a definition sees globals only, wherever it is used
         node = self.expr(sym.decl.expr)
@@ -248,6 +257,7 @@ class Checker(HistoryChecks):
         if name in self.definitions:  # a cycle was reported while checking
             return self.definitions[name].expr.type
         self.definitions[name] = ir.Definition(name, node, span=sym.decl.span)
+        self._record_nesting(name, sym.decl.name_span, node)
         sym.type = node.type
         return node.type
 
@@ -478,6 +488,24 @@ _EXPR: dict[type, Callable[[Checker, A.Expr], ir.Node]] = {
     A.Implies: Checker._implies,
     **HISTORY_EXPR,
 }
+
+
+# The nesting of a definition reported too deep, and of whatever uses it: one mistake, one report.
+_REPORTED = -1
+
+
+def _nesting(node: ir.Node, definitions: dict[str, int]) -> int:
+    """How deeply ``node`` nests, a reference counting as deep as the definition it names (iteratively)."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        n, depth = stack.pop()
+        if isinstance(n, ir.DefRef | ir.ScoreRef):
+            if definitions.get(n.name) == _REPORTED:
+                return _REPORTED
+            depth += definitions.get(n.name, 0)
+        deepest = max(deepest, depth)
+        stack.extend((c, depth + 1) for c in n.children())
+    return deepest
 
 
 _ANY_QUANTITY = T.Type("quantity")

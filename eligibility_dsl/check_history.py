@@ -16,13 +16,14 @@ from .diagnostics import Diagnostic, Span, suggest
 from .patient_model import COLLECTIONS, Collection
 from .runtime.codes import PREFIX_SYSTEMS, SYSTEMS, normalize_system
 from .runtime.units import dimension_name
+from .syntax import MAX_NESTING, parse
 
 _NUMERIC = ("number", "quantity")
 
 
 class HistoryChecks:
     """Methods used by the Checker; they rely on its ``error``, ``expr``, ``condition``,
-    ``symbols``, ``scope`` and ``text_of``."""
+    ``symbols``, ``scope``, ``text_of`` and (for imports) ``loader``, ``sources`` and ``broken``."""
 
     # ------------------------------------------------------- declarations
 
@@ -49,15 +50,57 @@ class HistoryChecks:
         return ir.CodesetSpec(decl.name, decl.description, tuple(codes), tuple(includes), span=decl.span)
 
     def _codeset_cycles(self, specs: dict[str, ir.CodesetSpec]) -> None:
-        def visit(name: str, path: list[str]) -> None:
-            if name in path:
-                cycle = " -> ".join(path[path.index(name):] + [name])
-                self.error("E0105", f"code set `{name}` includes itself: {cycle}", specs[name].span)
-                return
-            for inner in specs[name].includes if name in specs else ():
-                visit(inner, path + [name])
+        """E0105 on each code set that includes itself (naming its shortest cycle); E0005 where a chain of
+        inclusions first nests more than MAX_NESTING deep.  Without recursion (a long chain must not reach
+        Python's limit) and without walking every path (a ladder of diamonds has exponentially many)."""
+        graph = {name: tuple(i for i in spec.includes if i in specs) for name, spec in specs.items()}
+        cyclic, depth = _cycles_and_depths(graph)
         for name in specs:
-            visit(name, [])
+            if name in cyclic:
+                cycle = " -> ".join(_shortest_cycle(graph, name))
+                self.error("E0105", f"code set `{name}` includes itself: {cycle}", specs[name].span)
+            elif depth[name] == MAX_NESTING + 1:
+                self.error("E0005", f"code set `{name}` includes code sets nested too deeply (more than "
+                           f"{MAX_NESTING} levels)", specs[name].span, "list some of the included codes directly")
+
+    def _with_imports(self, module: A.Module, seen: set[str]):
+        """The module's declarations preceded by those of the libraries it imports (recursively)."""
+        for decl in module.decls:
+            if isinstance(decl, A.ImportDecl):
+                yield from self._import(decl, module.file, seen)
+        yield from module.decls
+
+    def _import(self, decl: A.ImportDecl, importer: str, seen: set[str]):
+        if self.loader is None:
+            self.error("E0116", f"cannot import `{decl.path}` here", decl.span,
+                       "imports are resolved when compiling a file (`compile_file`, `elig check`)")
+            return
+        try:
+            file, text = self.loader(decl.path, importer)
+        except OSError as err:
+            self.error("E0116", f"cannot import `{decl.path}`: {err.strerror or err}", decl.name_span)
+            return
+        except UnicodeDecodeError as err:
+            line = err.object[:err.start].count(b"\n") + 1
+            self.error("E0116", f"cannot import `{decl.path}`: it is not UTF-8 text", decl.name_span,
+                       f"its line {line} holds the byte `\\x{err.object[err.start]:02x}`; save the file as UTF-8")
+            return
+        if file in seen:
+            return
+        seen.add(file)
+        self.sources[file] = text
+        parsed = parse(text, file)
+        self.diagnostics.extend(parsed.diagnostics)
+        self.broken |= parsed.broken_names
+        if not any(isinstance(d, A.LibraryDecl) for d in parsed.module.decls):
+            self.error("E0117", f"`{decl.path}` is not a library (it should start with `library NAME \"title\"`)",
+                       decl.name_span)
+            return
+        for inner in self._with_imports(parsed.module, seen):
+            if isinstance(inner, A.CodesetDecl | A.TableDecl):
+                yield inner
+            elif not isinstance(inner, A.LibraryDecl | A.ImportDecl):
+                self.error("E0117", "a library may hold only code sets, tables and imports", inner.span)
 
     def _table(self, decl: A.TableDecl) -> ir.TableSpec:
         entries, typ = [], None
@@ -275,3 +318,62 @@ HISTORY_EXPR: dict[type, Callable] = {
     A.Change: HistoryChecks._change,
     A.Stable: HistoryChecks._stable,
 }
+
+
+def _cycles_and_depths(graph: dict[str, tuple[str, ...]]) -> tuple[set[str], dict[str, int]]:
+    """The nodes on a cycle, and how deeply each other node nests (1: it includes nothing): Tarjan's
+    strongly connected components, found with an explicit stack, sinks first."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cyclic: set[str] = set()
+    depth: dict[str, int] = {}
+    for root in graph:
+        if root in index:
+            continue
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        work = [(root, iter(graph[root]))]
+        while work:
+            node, edges = work[-1]
+            for nxt in edges:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = len(index)
+                    stack.append(nxt)
+                    work.append((nxt, iter(graph[nxt])))
+                    break
+                if nxt not in depth and nxt not in cyclic:  # still on the stack
+                    low[node] = min(low[node], index[nxt])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component = [stack.pop()]
+                    while component[-1] != node:
+                        component.append(stack.pop())
+                    if len(component) > 1 or node in graph[node]:
+                        cyclic.update(component)
+                    else:
+                        inner = [depth[i] for i in graph[node] if i in depth]
+                        depth[node] = 1 + max(inner, default=0)
+    return cyclic, depth
+
+
+def _shortest_cycle(graph: dict[str, tuple[str, ...]], start: str) -> list[str]:
+    """The shortest path from ``start`` back to itself, both ends included (breadth first)."""
+    came_from: dict[str, str] = {}
+    queue, i = [start], 0
+    while i < len(queue):
+        node = queue[i]
+        i += 1
+        for nxt in graph[node]:
+            if nxt == start:
+                path = [node]  # back to start
+                while path[-1] != start:
+                    path.append(came_from[path[-1]])
+                return [*reversed(path), start]
+            if nxt not in came_from:
+                came_from[nxt] = node
+                queue.append(nxt)
+    return [start]

@@ -51,6 +51,7 @@ CODES: dict[str, str] = {
     "E0002": "unexpected-end",
     "E0003": "invalid-character",
     "E0004": "unterminated-text",
+    "E0005": "nested-too-deeply",
     "E0101": "unknown-name",
     "E0102": "duplicate-criterion-id",
     "E0103": "duplicate-declaration",

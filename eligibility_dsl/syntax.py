@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 import attrs
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer_NonRecursive, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import ast as A
@@ -41,6 +41,10 @@ RESERVED_WORDS = frozenset((
 # formatter writes): indented continuation lines never start a declaration.
 _DECL_START = re.compile(r"^(" + "|".join(DECLARATION_KEYWORDS) + r")\b", re.MULTILINE)
 _DECLARED_NAME = re.compile(r"^(?:fact|define|anchor|codeset|table|score)[ \t]+([A-Za-z_][A-Za-z0-9_]*)")
+# How deeply one expression may nest (`1 + 1 + ...` nests one level per `+`), here and, through the
+# definitions it uses, in the checker: every later stage (check, compile, evaluate, explain) walks
+# expressions recursively, and this bound keeps them far from Python's recursion limit.
+MAX_NESTING = 100
 
 
 def grammar_text() -> str:
@@ -77,7 +81,11 @@ def parse(text: str, file: str = "<input>") -> ParseResult:
         tree = parser().parse(text)
     except UnexpectedInput:
         return _parse_with_recovery(text, file)
-    return ParseResult(A.Module(file, tuple(_to_ast(tree, file)), span=_file_span(file, text)), ())
+    diagnostics: list[Diagnostic] = []
+    broken: set[str] = set()
+    decls = _to_ast(tree, file, diagnostics, broken)
+    return ParseResult(A.Module(file, tuple(decls), span=_file_span(file, text)), tuple(diagnostics),
+                       frozenset(broken))
 
 
 def parse_expression(text: str, file: str = "<expression>") -> A.Expr | Diagnostic:
@@ -118,16 +126,55 @@ def _parse_with_recovery(text: str, file: str) -> ParseResult:
             if m:
                 broken.add(m.group(1))
             continue
-        decls.extend(_to_ast(tree, file))
+        decls.extend(_to_ast(tree, file, diagnostics, broken))
     return ParseResult(A.Module(file, tuple(decls), span=_file_span(file, text)), tuple(diagnostics),
                        frozenset(broken))
 
 
-def _to_ast(tree, file: str) -> list[A.Decl]:
+def _to_ast(tree: Tree, file: str, diagnostics: list[Diagnostic], broken: set[str]) -> list[A.Decl]:
+    """The declarations of a parse tree as AST; one nested too deeply is reported and left out (its
+    name joins ``broken``, so that its uses do not cascade into "unknown name" errors)."""
+    kept = []
+    for decl in tree.children:
+        if not _nesting_exceeds(decl, MAX_NESTING):
+            kept.append(decl)
+            continue
+        name = decl.children[0]  # every declaration starts with its name (a token)
+        span = Span(file, name.line, name.column, name.end_line, name.end_column, name.start_pos, name.end_pos)
+        diagnostics.append(too_deep_diagnostic(str(name), span))
+        if decl.data in ("define_decl", "table_decl", "score_decl"):
+            broken.add(str(name))
     try:
-        return ToAst(file).transform(tree)
+        return ToAst(file).transform(Tree(tree.data, kept, tree.meta))
     except VisitError as err:  # a bug in a transform method: surface the original
         raise err.orig_exc from err
+
+
+def _nesting_exceeds(tree: Tree, limit: int) -> bool:
+    """Whether any subtree of ``tree`` lies more than ``limit`` levels below it (without recursion)."""
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        stack.extend((c, depth + 1) for c in node.children if isinstance(c, Tree))
+    return False
+
+
+_TOO_DEEP = {  # why: (how the message ends, help)
+    "own": (f"(more than {MAX_NESTING} levels)", "split it into definitions (`define part: ...`) and combine those"),
+    "uses": (f"through the definitions and scores it uses (more than {MAX_NESTING} levels)",
+             "a name nests as deeply as what it stands for: use definitions side by side (`a + b`) rather than "
+             "one inside another"),
+    "stack": ("for Python's recursion limit", "split it into definitions, or check it from a shallower call stack"),
+}
+
+
+def too_deep_diagnostic(name: str, span: Span, why: str = "own") -> Diagnostic:
+    """E0005: the expression of a declaration nests more than MAX_NESTING levels, in its own text ("own") or
+    counting the definitions and scores it uses ("uses"), or reached the recursion limit anyway ("stack")."""
+    end, help = _TOO_DEEP[why]
+    return Diagnostic("E0005", f"the expression of `{name}` is nested too deeply {end}", span, help)
 
 
 # -------------------------------------------------------------- syntax errors
@@ -240,8 +287,9 @@ _COMPARE_OPS = {"≥": ">=", "≤": "<=", "≠": "!="}
 
 
 @v_args(meta=True)
-class ToAst(Transformer):
-    """Lark parse tree to :mod:`eligibility_dsl.ast`; one method per grammar rule (a dispatch table)."""
+class ToAst(Transformer_NonRecursive):
+    """Lark parse tree to :mod:`eligibility_dsl.ast`; one method per grammar rule (a dispatch table).
+    Non-recursive: a long expression (`1 + 1 + ...`) is a deep tree."""
 
     def __init__(self, file: str):
         super().__init__()
