@@ -2,7 +2,7 @@
 
 Every IR node becomes two closures: a fast one returning the value, and a traced
 one returning a :class:`~eligibility_dsl.trace.TraceNode`.  Both get their
-meaning from the same value functions below (``_VALUE``), so a trace always
+meaning from the same value functions (``values.VALUE``), so a trace always
 agrees with the fast result.  Values: ``True``/``False``/``None`` (unknown) for
 conditions, ``Decimal``, ``Quantity``, ``date``, ``str``.
 
@@ -12,19 +12,19 @@ Semantics stated once, here:
   Kleene logic decides (`unknown or true` is true, `unknown and false` false).
 - The fast evaluator stops an `and`/`or` at the first decisive operand; it
   never stops at an unknown one, so the facts it reports as missing are all
-  the facts that could still change the result.
+  the facts that could still change the result.  The traced evaluator shows
+  every operand but reports as missing only what the fast one reads.
 - `x < max(a, b)` is `x < a or x < b` (and the like for `<=`, `>`, `>=`, `min`):
   a bound that is already decisive decides even when the other is unknown.
 - `between` is inclusive at both ends: `low <= x and x <= high`.
-- Division by zero is unknown (the data cannot answer the question).
+- Division by zero is unknown (the data cannot answer the question), and so is a date
+  moved outside the years 1 to 9999; either is reported as a problem, so an UNKNOWN
+  always says why.
 """
 
 from __future__ import annotations
 
-import datetime
-import operator
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
 from . import ir
@@ -34,9 +34,28 @@ from .compile_history import _TRACED as _HISTORY_TRACED
 from .compile_history import HistoryCompiler
 from .runtime import calendar
 from .runtime import quantity as Q
-from .runtime.bounded import Bounded, compare_bounded
-from .runtime.units import UnitMismatch, parse_unit
+from .runtime.bounded import Bounded
+from .runtime.units import UnitMismatch
 from .trace import TraceNode
+from .values import (
+    CMP,
+    EXTREMUM_COMBINE,
+    EXTREMUM_NOTE,
+    FLIP,
+    PERIOD_UNITS,
+    VALUE,
+    age_value,
+    and_values,
+    arith_problem,
+    compare_dynamic,
+    compare_value,
+    conditional_value,
+    guarded_call,
+    junction,
+    not_value,
+    show,
+    value_fn,
+)
 
 Fast = Callable[["Ctx"], Any]
 Traced = Callable[["Ctx"], TraceNode]
@@ -59,199 +78,6 @@ class Ctx:
         self.defs: dict[Any, tuple[Any, frozenset[str]]] = {}
 
 
-# ------------------------------------------------------------ value functions
-
-_CMP = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
-        ">=": operator.ge}
-
-
-def junction(values, decisive: bool) -> bool | None:
-    """Kleene `and` (decisive value False) or `or` (decisive value True): the decisive value wins,
-    else unknown if any operand is unknown, else the other value."""
-    result: bool | None = not decisive
-    for v in values:
-        if v is decisive:
-            return decisive
-        if v is None:
-            result = None
-    return result
-
-
-def and_values(values) -> bool | None:
-    return junction(values, False)
-
-
-def or_values(values) -> bool | None:
-    return junction(values, True)
-
-
-def not_value(v):
-    return None if v is None else not v
-
-
-def implies_value(a, b):
-    return or_values((not_value(a), b))
-
-
-def compare_value(op: str, a, b):
-    if a is None or b is None:
-        return None
-    if type(a) is Bounded or type(b) is Bounded:
-        return compare_bounded(op, a, b)
-    return _CMP[op](a, b)
-
-
-def _guarded_call(ctx, value, args):
-    """Apply a value function to operands whose types are known only at run time."""
-    try:
-        return value(*args)
-    except (UnitMismatch, TypeError, AttributeError, ArithmeticError):
-        ctx.problems.add("cannot combine " + ", ".join(str(a) for a in args))
-        return None
-
-
-def compare_dynamic(op: str, a, b, ctx):
-    """A comparison whose operand types are known only at run time (an observation's value, a
-    dose in any unit): values that cannot be compared are unknown, and the problem is reported."""
-    if a is not None and b is not None and (type(a) is bool) != (type(b) is bool):
-        # Python would compare True with 2 as 1 <= 2: a boolean is never a number here.
-        ctx.problems.add(f"cannot compare {a} with {b}")
-        return None
-    try:
-        return compare_value(op, a, b)
-    except (UnitMismatch, TypeError):
-        ctx.problems.add(f"cannot compare {a} with {b}")
-        return None
-
-
-def between_value(x, low, high, negated: bool):
-    inside = and_values((compare_value("<=", low, x), compare_value("<=", x, high)))
-    return not_value(inside) if negated else inside
-
-
-def member_value(x, items, negated: bool):
-    found = or_values([compare_value("=", x, item) for item in items])
-    return not_value(found) if negated else found
-
-
-def extremum_value(func: str, args):
-    if any(a is None or type(a) is Bounded for a in args):
-        return None
-    return (max if func == "max" else min)(args)
-
-
-# For `x OP max(...)`, whether the per-argument comparisons combine with `or` (True) or `and`.
-_EXTREMUM_COMBINE = {("max", "<"): True, ("max", "<="): True, ("max", ">"): False, ("max", ">="): False,
-                     ("min", "<"): False, ("min", "<="): False, ("min", ">"): True, ("min", ">="): True}
-FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
-
-
-_EXTREMUM_NOTE = ("a bound is a max or min with an unknown argument: each comparison is decided from "
-                  "the known arguments where they suffice")
-
-
-_EXACT_NUMBER_OPS = {"+": Q.EXACT_CONTEXT.add, "-": Q.EXACT_CONTEXT.subtract, "*": Q.EXACT_CONTEXT.multiply}
-
-
-def _arith_number(op: str):
-    """+ - * are exact (an unbounded context, never Python's ambient 28 digits); / rounds at 34."""
-    if op != "/":
-        return _EXACT_NUMBER_OPS[op]
-    return lambda a, b: None if b == 0 else Q.DIVISION_CONTEXT.divide(a, b)
-
-
-def _arith_quantity(op: str):
-    fn = {"+": Q.add, "-": Q.sub, "*": Q.mul}.get(op)
-    if fn is not None:
-        return fn
-
-    def divide(a, b):
-        return None if b.value == 0 else Q.div(a, b)
-    return divide
-
-
-def _arith_scale(op: str):
-    if op == "*":
-        return lambda a, b: Q.scale(b, a) if isinstance(a, Decimal) else Q.scale(a, b)
-    return lambda a, b: None if b == 0 else Q.divide_by_number(a, b)
-
-
-def _arith_date(op: str):
-    sign = -1 if op == "-" else 1
-
-    def f(a, b):  # date ± duration, or duration + date
-        try:
-            return calendar.shift(a, b, sign) if isinstance(a, datetime.date) else calendar.shift(b, a, 1)
-        except (OverflowError, ValueError):  # beyond year 1 or 9999: no such date
-            return None
-    return f
-
-
-_ARITH = {"number": _arith_number, "quantity": _arith_quantity, "scale": _arith_scale, "date_shift": _arith_date}
-
-
-def _none_if_missing(fn):
-    def f(a, b):
-        if a is None or b is None or type(a) is Bounded or type(b) is Bounded:
-            return None
-        return fn(a, b)
-    return f
-
-
-def neg_value(v):
-    if v is None or type(v) is Bounded:
-        return None
-    return Q.EXACT_CONTEXT.minus(v) if isinstance(v, Decimal) else -v
-
-
-# Whole periods are shown as a person writes them: `1 year`, `2 years`.
-_PERIOD_UNITS = {p: (parse_unit(p[:-1]), parse_unit(p)) for p in ("years", "months", "weeks", "days")}
-
-
-def _periods(n: int, unit: str) -> Q.Quantity:
-    singular, plural = _PERIOD_UNITS[unit]
-    return Q.Quantity(Decimal(n), singular if abs(n) == 1 else plural)
-
-
-def age_value(birth, at):
-    if birth is None or at is None:
-        return None
-    return _periods(calendar.age_in_years(birth, at), "years")
-
-
-def duration_value(unit: str, start, end):
-    if start is None or end is None:
-        return None
-    return _periods(calendar.between(unit, start, end), unit)
-
-
-def conditional_value(cond, then, otherwise):
-    if cond is None:
-        return then if then is not None and then == otherwise else None
-    return then if cond else otherwise
-
-
-def _value_fn(node: ir.Node) -> Callable[..., Any]:
-    """The meaning of a node as a function of its children's values (in ``children()`` order)."""
-    return _VALUE[type(node)](node)
-
-
-_VALUE: dict[type, Callable[[Any], Callable[..., Any]]] = {
-    ir.Not: lambda n: not_value,
-    ir.And: lambda n: lambda *vs: and_values(vs),
-    ir.Or: lambda n: lambda *vs: or_values(vs),
-    ir.Implies: lambda n: implies_value,
-    ir.Compare: lambda n: lambda a, b: compare_value(n.op, a, b),
-    ir.Between: lambda n: lambda x, lo, hi: between_value(x, lo, hi, n.negated),
-    ir.Member: lambda n: lambda x, *items: member_value(x, items, n.negated),
-    ir.Arith: lambda n: _none_if_missing(_ARITH[n.kind](n.op)),
-    ir.Neg: lambda n: neg_value,
-    ir.Extremum: lambda n: lambda *args: extremum_value(n.func, args),
-    ir.DurationBetween: lambda n: lambda a, b: duration_value(n.unit, a, b),
-    ir.Conditional: lambda n: conditional_value,
-}
-
-
 def _unwrap_trace(t: TraceNode) -> TraceNode:
     while isinstance(t.node, ir.DefRef):
         t = t.children[0]
@@ -265,6 +91,7 @@ class Compiler(HistoryCompiler):
     def __init__(self, trial: ir.CheckedTrial):
         self.trial = trial
         self._fast_defs: dict[str, Fast] = {}
+        self._score_cache: dict[tuple[str, bool], list] = {}
         self._traced_defs: dict[str, Traced] = {}
         self.codesets = self._build_codesets()
 
@@ -283,12 +110,14 @@ class Compiler(HistoryCompiler):
         lhs, rhs = self._resolve(left), self._resolve(right)
         if isinstance(rhs, ir.Extremum):
             parts = [self._lowered(op, left, a) for a in rhs.args]
-            decisive = _EXTREMUM_COMBINE[(rhs.func, op)]
+            decisive = EXTREMUM_COMBINE[(rhs.func, op)]
         elif isinstance(lhs, ir.Extremum):
             parts = [self._lowered(op, a, right) for a in lhs.args]
-            decisive = _EXTREMUM_COMBINE[(lhs.func, FLIP[op])]
+            decisive = EXTREMUM_COMBINE[(lhs.func, FLIP[op])]
         else:
             lf, rf = self.fast(left), self.fast(right)
+            if T.is_dynamic(left.type) or T.is_dynamic(right.type):  # an observation's value: any type
+                return lambda ctx: compare_dynamic(op, lf(ctx), rf(ctx), ctx)
             return lambda ctx: compare_value(op, lf(ctx), rf(ctx))
         return lambda ctx: junction([p(ctx) for p in parts], decisive)
 
@@ -296,7 +125,7 @@ class Compiler(HistoryCompiler):
         """The lowered closure for an ordering comparison or a `between` with a max/min bound."""
         if isinstance(node, ir.Compare) and node.op not in ("=", "!=") and self._has_extremum(node.left, node.right):
             return self._lowered(node.op, node.left, node.right)
-        if isinstance(node, ir.Between) and self._has_extremum(node.low, node.high):
+        if isinstance(node, ir.Between) and self._has_extremum(node.operand, node.low, node.high):
             low = self._lowered(">=", node.operand, node.low)
             high = self._lowered("<=", node.operand, node.high)
             if node.negated:
@@ -315,7 +144,7 @@ class Compiler(HistoryCompiler):
         kids = [self.fast(k) for k in node.children()]
         if any(T.is_dynamic(k.type) for k in node.children()):
             def guarded(ctx: Ctx):
-                return _guarded_call(ctx, value, [k(ctx) for k in kids])
+                return guarded_call(ctx, value, [k(ctx) for k in kids])
             return guarded
         if len(kids) == 1:
             (k0,) = kids
@@ -345,12 +174,14 @@ class Compiler(HistoryCompiler):
 
         def ref(ctx: Ctx):
             hit = ctx.defs.get(name)
-            if hit is None:
-                outer, ctx.missing = ctx.missing, set()
+            if hit is None:  # computed once per record; what it found missing goes with it
+                outer = ctx.missing, ctx.problems
+                ctx.missing, ctx.problems = set(), set()
                 value = body(ctx)
-                hit = ctx.defs[name] = (value, frozenset(ctx.missing))
-                ctx.missing = outer
+                hit = ctx.defs[name] = (value, frozenset(ctx.missing), frozenset(ctx.problems))
+                ctx.missing, ctx.problems = outer
             ctx.missing.update(hit[1])
+            ctx.problems.update(hit[2])
             return hit[0]
         return ref
 
@@ -393,10 +224,10 @@ class Compiler(HistoryCompiler):
         right = node.right
         if not (isinstance(node.left, ir.Age) and isinstance(right, ir.Const) and isinstance(right.value, Q.Quantity)):
             return None
-        years = right.value.to(_PERIOD_UNITS["years"][1]).value
+        years = right.value.to(PERIOD_UNITS["years"][1]).value
         if years != years.to_integral_value():
             return None
-        n, op = int(years), _CMP[node.op]
+        n, op = int(years), CMP[node.op]
         at = self.fast(node.left.at)
         birth = self._fast_fact(ir.Fact(T.DATE, "birth_date"))
 
@@ -415,7 +246,7 @@ class Compiler(HistoryCompiler):
         if self._may_be_bounded(node.left) or self._may_be_bounded(node.right):
             left, right, op_name = self.fast(node.left), self.fast(node.right), node.op
             return lambda ctx: compare_value(op_name, left(ctx), right(ctx))
-        op = _CMP[node.op]
+        op = CMP[node.op]
         left = self.fast(node.left)
         if isinstance(node.right, ir.Const) and node.right.value is not None:
             const = node.right.value
@@ -441,6 +272,41 @@ class Compiler(HistoryCompiler):
             return then(ctx) if c else otherwise(ctx)
         return f
 
+    def _arith_value(self, node: ir.Arith) -> Callable[[Ctx, Any, Any], Any]:
+        """Arithmetic on two operand values.  When both are known but the result is not (a division
+        by zero, a date beyond year 9999) or they cannot be combined (run-time types), the reason is
+        reported as a problem, so an UNKNOWN always says why."""
+        value = VALUE[ir.Arith](node)
+        dynamic = T.is_dynamic(node.left.type) or T.is_dynamic(node.right.type)
+
+        def f(ctx: Ctx, a, b):
+            if a is None or b is None or type(a) is Bounded or type(b) is Bounded:
+                return None
+            if not dynamic:
+                v = value(a, b)
+            else:
+                try:
+                    v = value(a, b)
+                except (UnitMismatch, TypeError, AttributeError, ArithmeticError):
+                    ctx.problems.add(f"cannot combine {show(a)}, {show(b)}")
+                    return None
+            if v is None:
+                ctx.problems.add(arith_problem(node, a, b))
+            return v
+        return f
+
+    def _fast_arith(self, node: ir.Arith) -> Fast:
+        value, left, right = self._arith_value(node), self.fast(node.left), self.fast(node.right)
+        return lambda ctx: value(ctx, left(ctx), right(ctx))
+
+    def _traced_arith(self, node: ir.Arith) -> Traced:
+        value, left, right = self._arith_value(node), self.traced(node.left), self.traced(node.right)
+
+        def t(ctx: Ctx) -> TraceNode:
+            a, b = left(ctx), right(ctx)
+            return TraceNode(node, value(ctx, a.value, b.value), (a, b))
+        return t
+
     def _fast_age(self, node: ir.Age) -> Fast:
         at = self.fast(node.at)
         birth = self._fast_fact(ir.Fact(T.DATE, "birth_date"))
@@ -451,7 +317,7 @@ class Compiler(HistoryCompiler):
     def _value_fn(self, node: ir.Node) -> Callable[..., Any]:
         if isinstance(node, ir.InCodeset):
             return self._in_codeset_fn(node)
-        return _value_fn(node)
+        return value_fn(node)
 
     def _fast_lookup(self, node: ir.Lookup) -> Fast:
         look, key = self._lookup_fn(node), self.fast(node.key)
@@ -484,9 +350,14 @@ class Compiler(HistoryCompiler):
         lowered = self._lowered_node(node)
         if lowered is not None:
             def t_lowered(ctx: Ctx) -> TraceNode:
+                # The children are traced for the reader; what is missing is what the lowered
+                # comparison reads (an argument that cannot decide is not needed).
+                missing, problems = set(ctx.missing), set(ctx.problems)
                 ts = tuple(k(ctx) for k in kids)
+                ctx.missing &= missing
+                ctx.problems &= problems
                 unknown_bound = any(isinstance(n.node, ir.Extremum) and n.value is None for t in ts for n in t.walk())
-                return TraceNode(node, lowered(ctx), ts, _EXTREMUM_NOTE if unknown_bound else None)
+                return TraceNode(node, lowered(ctx), ts, EXTREMUM_NOTE if unknown_bound else None)
             return t_lowered
         if isinstance(node, ir.Compare) and (T.is_dynamic(node.left.type) or T.is_dynamic(node.right.type)):
             def t_dynamic(ctx: Ctx) -> TraceNode:
@@ -499,7 +370,26 @@ class Compiler(HistoryCompiler):
         def t(ctx: Ctx) -> TraceNode:
             ts = tuple(k(ctx) for k in kids)
             args = [c.value for c in ts]
-            return TraceNode(node, _guarded_call(ctx, value, args) if dynamic else value(*args), ts)
+            return TraceNode(node, guarded_call(ctx, value, args) if dynamic else value(*args), ts)
+        return t
+
+    def _traced_junction(self, node: ir.And | ir.Or) -> Traced:
+        """`and`/`or` traced: every operand is shown, but what is missing (and any data problem) is
+        only what the fast evaluator reads: the operands up to the first decisive one."""
+        kids = tuple(self.traced(k) for k in node.operands)
+        decisive = isinstance(node, ir.Or)
+
+        def t(ctx: Ctx) -> TraceNode:
+            ts, seen = [], None
+            for k in kids:
+                tk = k(ctx)
+                ts.append(tk)
+                if seen is None and tk.value is decisive:
+                    seen = set(ctx.missing), set(ctx.problems)
+            if seen is not None:
+                ctx.missing &= seen[0]
+                ctx.problems &= seen[1]
+            return TraceNode(node, junction([c.value for c in ts], decisive), tuple(ts))
         return t
 
     def _traced_leaf(self, node: ir.Node) -> Traced:
@@ -551,6 +441,7 @@ _FAST_SPECIAL: dict[type, Callable[[Compiler, Any], Fast]] = {
     ir.Compare: Compiler._fast_compare,
     ir.Conditional: Compiler._fast_conditional,
     ir.Age: Compiler._fast_age,
+    ir.Arith: Compiler._fast_arith,
     ir.Lookup: Compiler._fast_lookup,
 }
 
@@ -560,7 +451,10 @@ _TRACED_SPECIAL: dict[type, Callable[[Compiler, Any], Traced]] = {
     ir.FieldRef: Compiler._traced_leaf,
     ir.Anchor: Compiler._traced_leaf,
     ir.DefRef: Compiler._traced_defref,
+    ir.And: Compiler._traced_junction,
+    ir.Or: Compiler._traced_junction,
     ir.Age: Compiler._traced_age,
+    ir.Arith: Compiler._traced_arith,
     ir.Conditional: Compiler._traced_conditional,
     ir.Lookup: Compiler._traced_lookup,
 }

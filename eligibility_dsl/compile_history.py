@@ -256,6 +256,8 @@ class HistoryCompiler:
         periods = [(e.start, e.end) for e in r.matched]
         # Continuity, for the allowed gap; a gap known only within bounds (a range from an incomplete
         # history) decides when its smallest value already suffices or its largest cannot.
+        # An unknown allowance is anything from 0 days up: it still decides when the records are
+        # continuous with no gap at all, or when no record matches (never continuous, whatever the gap).
         low_gap, high_gap = 0, 0
         if node.gap is not None:
             if isinstance(gap, Q.Quantity):
@@ -264,15 +266,15 @@ class HistoryCompiler:
                 low_gap = int(gap.low.base / 86400)
                 high_gap = None if gap.high is None else int(gap.high.base / 86400)
             else:
-                return None
+                high_gap = None
             if low_gap < 0:  # a gap computed from data; a written negative gap is a compile error
                 ctx.problems.add(f"a negative gap ({gap}) is not allowed")
                 return None
-        if r.matched and covered_continuously(periods, r.window, low_gap):
-            return True
-        if high_gap is None or (r.matched and high_gap != low_gap
-                                and covered_continuously(periods, r.window, high_gap)):
-            return None
+        if r.matched:
+            if covered_continuously(periods, r.window, low_gap):
+                return True
+            if high_gap is None or (high_gap != low_gap and covered_continuously(periods, r.window, high_gap)):
+                return None
         if r.covered:
             return False
         self._absence(ctx, node.query, r)
@@ -392,8 +394,13 @@ class HistoryCompiler:
         return f"{node.table} has no entry for {', '.join(map(str, _codings(key))) or 'a missing code'}"
 
     def _score_parts(self, name: str, traced: bool):
-        compile_one = self.traced if traced else self.fast
-        return [(title, [(w, compile_one(c)) for w, c in items]) for title, items in self.trial.scores[name].categories]
+        # Compiled once per score and mode, shared by every reference (as definitions are).
+        cache = self._score_cache
+        if (name, traced) not in cache:
+            compile_one = self.traced if traced else self.fast
+            cache[name, traced] = [(title, [(w, compile_one(c)) for w, c in items])
+                                   for title, items in self.trial.scores[name].categories]
+        return cache[name, traced]
 
     def _score_fast(self, node: ir.ScoreRef):
         cats = self._score_parts(node.name, traced=False)
@@ -401,13 +408,18 @@ class HistoryCompiler:
 
         def score(ctx):
             hit = ctx.defs.get(key)
-            if hit is None:
+            if hit is None:  # computed once per record; what it found missing goes with it
+                outer = ctx.missing, ctx.problems
+                ctx.missing, ctx.problems = set(), set()
                 low = high = Decimal(0)
                 for _, items in cats:
                     values = [(w, f(ctx)) for w, f in items]
                     low += max((w for w, v in values if v is True), default=Decimal(0))
                     high += max((w for w, v in values if v is not False), default=Decimal(0))
-                hit = ctx.defs[key] = (bounded_or_exact(low, high), frozenset())
+                hit = ctx.defs[key] = (bounded_or_exact(low, high), frozenset(ctx.missing), frozenset(ctx.problems))
+                ctx.missing, ctx.problems = outer
+            ctx.missing.update(hit[1])
+            ctx.problems.update(hit[2])
             return hit[0]
         return score
 

@@ -14,7 +14,7 @@ LAYERS = {
     "syntax": 2,
     "types": 3, "ir": 3, "patient_model": 3,
     "check_history": 4, "check": 4, "records": 4, "schema": 4,
-    "trace": 5, "compile_history": 5, "compile": 5,
+    "trace": 5, "values": 5, "compile_history": 5, "compile": 5,
     "explain": 6,
     "report": 7, "api": 7,
     "cli": 8, "__init__": 8,

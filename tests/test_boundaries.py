@@ -217,7 +217,8 @@ def test_corticosteroids_allowed_up_to_10_mg_prednisone_equivalent(trial, code, 
     meds = [{"id": "m2", "code": {"system": "ATC", "code": code}, "daily_dose": f"{dose} mg/day",
              "start": "2025-01-10"}]
     got, ctx = evaluate(trial, "I6", {"medications": meds}, datetime.date(2025, 9, 11))
-    assert got == ("MET" if Fraction(dose) * PREDNISONE_EQUIVALENT[code] <= 10 else "NOT_MET"), explain(trial, "I6", ctx)
+    expected = "MET" if Fraction(dose) * PREDNISONE_EQUIVALENT[code] <= 10 else "NOT_MET"
+    assert got == expected, explain(trial, "I6", ctx)
 
 
 courses = st.lists(st.tuples(st.integers(-40, 5), st.integers(0, 20),

@@ -1,0 +1,460 @@
+"""A reference interpreter for the checked IR, written for clarity, not speed.
+
+It re-derives the evaluation semantics from the README (and the semantics stated in the docstrings of
+``compile.py`` / ``compile_history.py``) by direct recursive interpretation of ``ir`` nodes, sharing no
+code with the compiled evaluator: only runtime *value* classes and calendar helpers (Quantity, Coding,
+CodeSet.contains, calendar.shift/between/age_in_years), which have their own unit tests.
+
+Values: True/False/None (unknown), Decimal, Quantity, date, str, Coding or a tuple of codings, and
+``Range`` for a value known only between bounds (a count or exposure from an incomplete history, a
+score with unknown items).  Comparisons with a Range use interval reasoning: decided only when every
+value in the range(s) gives the same answer.
+
+Deliberate choices where the documents are silent (each is the sound, "unknown" side):
+- arithmetic, negation and max/min *as values* of a Range are unknown (only comparisons use ranges);
+- values of different kinds (an observation's 50 % against `true`, mg against IU) cannot be compared:
+  unknown, for `=` as for `<`; only numbers, quantities of one dimension and dates are ordered;
+- arithmetic that cannot be carried out on the run-time values (a coding times 2, a date shifted past
+  year 9999) is unknown.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, Overflow
+from typing import NamedTuple
+
+import attrs
+
+from eligibility_dsl import ir
+from eligibility_dsl.runtime import calendar
+from eligibility_dsl.runtime import quantity as Q
+from eligibility_dsl.runtime.codes import CodeSet, Coding
+from eligibility_dsl.runtime.quantity import Quantity
+from eligibility_dsl.runtime.units import UnitMismatch
+
+EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation, Overflow])  # + - *: exact
+DIVIDE = Context(prec=34, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, Overflow])  # the one rounding
+
+
+class IllFormed(Exception):
+    """The IR cannot be interpreted (e.g. an event field read outside any query)."""
+
+
+@attrs.frozen
+class Range:
+    low: Decimal | Quantity
+    high: Decimal | Quantity | None  # None: no upper bound ("at least low")
+
+
+def make_range(low, high):
+    return low if high is not None and order(low, high) == 0 else Range(low, high)
+
+
+# ------------------------------------------------------------------ logic
+
+def k_not(a):
+    return None if a is None else not a
+
+
+def k_and(values):
+    values = list(values)
+    return False if False in values else None if None in values else True
+
+
+def k_or(values):
+    values = list(values)
+    return True if True in values else None if None in values else False
+
+
+# ------------------------------------------------------------- comparison
+
+_KINDS = ((bool, "boolean"), (Decimal, "number"), (Quantity, "quantity"), (datetime.date, "date"), (str, "text"),
+          ((Coding, tuple), "coding"))
+
+
+def kind(v) -> str:
+    return next((name for cls, name in _KINDS if isinstance(v, cls)), None) or _ill(f"unexpected value {v!r}")
+
+
+def _ill(message: str):
+    raise IllFormed(message)
+
+
+def order(a, b) -> int | None:
+    """-1, 0, 1, or None when the two are not ordered with each other."""
+    ka, kb = kind(a), kind(b)
+    if ka != kb or ka not in ("number", "quantity", "date"):
+        return None
+    if ka == "quantity":
+        if a.unit.dims != b.unit.dims:
+            return None
+        a, b = a.base, b.base  # exact Fractions in base units
+    return (a > b) - (a < b)
+
+
+def equal(a, b) -> bool | None:
+    ka, kb = kind(a), kind(b)
+    if ka != kb:  # e.g. an observation's value 50 % against `true`: cannot be compared, so unknown
+        return None
+    if ka in ("number", "quantity", "date"):
+        o = order(a, b)
+        return None if o is None else o == 0
+    return a == b
+
+
+def _bound_order(x, y):
+    """Order of two interval ends, None meaning +infinity (an open upper end)."""
+    if x is None or y is None:
+        return (x is None) - (y is None)
+    return order(x, y)
+
+
+def _interval_compare(op, a, b):
+    (al, ah), (bl, bh) = ((v.low, v.high) if isinstance(v, Range) else (v, v) for v in (a, b))
+    if op in (">", ">="):
+        return _interval_compare({">": "<", ">=": "<="}[op], b, a)
+    if op == "!=":
+        return k_not(_interval_compare("=", a, b))
+    try:
+        if op == "<":
+            can_true, can_false = _bound_order(al, bh) < 0, _bound_order(ah, bl) >= 0
+        elif op == "<=":
+            can_true, can_false = _bound_order(al, bh) <= 0, _bound_order(ah, bl) > 0
+        else:  # =
+            can_true = _bound_order(al, bh) <= 0 and _bound_order(bl, ah) <= 0
+            can_false = not (ah is not None and bh is not None and order(al, ah) == 0 == order(bl, bh) == order(al, bl))
+    except TypeError:  # an end was incomparable (None from order)
+        return None
+    return None if can_true == can_false else can_true
+
+
+def compare(op: str, a, b):
+    if a is None or b is None:
+        return None
+    if isinstance(a, Range) or isinstance(b, Range):
+        return _interval_compare(op, a, b)
+    if op in ("=", "!="):
+        same = equal(a, b)
+        return same if op == "=" else k_not(same)
+    o = order(a, b)
+    if o is None:
+        return None
+    return {"<": o < 0, "<=": o <= 0, ">": o > 0, ">=": o >= 0}[op]
+
+
+# `x OP max(a, b)` is `x OP a` combined with `or` (True) or `and` (False); likewise for the
+# extremum on the left: `max(a, b) < y` is `a < y and b < y`.
+RIGHT_COMBINE = {("max", "<"): True, ("max", "<="): True, ("max", ">"): False, ("max", ">="): False,
+                 ("min", "<"): False, ("min", "<="): False, ("min", ">"): True, ("min", ">="): True}
+
+
+# ------------------------------------------------------------- arithmetic
+
+def arith(op: str, how: str, a, b):
+    """`how` is the IR's kind: number, quantity, scale (number and quantity) or date_shift."""
+    if a is None or b is None or isinstance(a, Range) or isinstance(b, Range):
+        return None
+    kinds = (kind(a), kind(b))
+    try:
+        if how == "number" and kinds == ("number", "number"):
+            if op == "/":
+                return None if b == 0 else DIVIDE.divide(a, b)
+            return {"+": EXACT.add, "-": EXACT.subtract, "*": EXACT.multiply}[op](a, b)
+        if how == "quantity" and kinds == ("quantity", "quantity"):
+            if op == "/":
+                return None if b.value == 0 else Q.div(a, b)
+            return {"+": Q.add, "-": Q.sub, "*": Q.mul}[op](a, b)
+        if how == "scale" and sorted(kinds) == ["number", "quantity"]:
+            if op == "/":
+                return None if b == 0 else Q.divide_by_number(a, b)
+            return Q.scale(a, b) if kinds[0] == "quantity" else Q.scale(b, a)
+        if how == "date_shift" and sorted(kinds) == ["date", "quantity"]:
+            d, q = (a, b) if kinds[0] == "date" else (b, a)
+            return calendar.shift(d, q, -1 if op == "-" else 1)
+    except (UnitMismatch, OverflowError, ValueError):
+        return None
+    return None  # run-time values of kinds the operation cannot combine (an observation's coding times 2)
+
+
+# ---------------------------------------------------------------- queries
+
+class Selection(NamedTuple):  # a query's window (first and last whole day as ordinals; None: unbounded)
+    first: int | None  # and the events it selects: matched (filter true) and undecided (filter unknown)
+    last: int | None
+    matched: tuple
+    undecided: tuple
+    covered: bool  # whether stated coverage makes an absence in the window count as "no"
+
+
+def _codings(value) -> tuple:
+    return () if value is None else value if isinstance(value, tuple) else (value,)
+
+
+def _span(event, first, last) -> tuple[int, int] | None:
+    """The event's days clipped to the window (an ongoing event runs to the window's last day)."""
+    s = event.start.toordinal()
+    e = event.end.toordinal() if event.end is not None else last
+    if first is not None:
+        s = max(s, first)
+    if e is not None and last is not None:
+        e = min(e, last)
+    return None if e is not None and s > e else (s, e)
+
+
+def _merged(events, first, last) -> list[tuple[int, int]]:
+    spans = sorted(s for s in (_span(e, first, last) for e in events) if s is not None)
+    out: list[list[int]] = []
+    for s, e in spans:
+        if out and s <= out[-1][1] + 1:
+            out[-1][1] = max(out[-1][1], e)
+        else:
+            out.append([s, e])
+    return [tuple(x) for x in out]
+
+
+def day_count(events, first, last) -> int:
+    return sum(e - s + 1 for s, e in _merged(events, first, last))
+
+
+def continuous(events, first, last, gap_days: int) -> bool:
+    """Every day of [first, last] covered apart from runs of at most gap_days uncovered days."""
+    if first > last:
+        return True
+    cursor = first  # first day not yet accounted for
+    for s, e in _merged(events, first, last):
+        if s - cursor > gap_days:
+            return False
+        cursor = e + 1
+    return last - cursor + 1 <= gap_days
+
+
+# ------------------------------------------------------------ interpreter
+
+class Interpreter:
+    def __init__(self, trial: ir.CheckedTrial, bound, anchors: dict):
+        self.trial, self.facts, self.events, self.coverage = trial, bound.facts, bound.events, bound.coverage
+        self.anchors = {k: v if isinstance(v, datetime.date) else calendar.parse_date(v) for k, v in anchors.items()}
+        self.own_codesets = {name: CodeSet(name, [(s, c) for s, c, _ in spec.codes])
+                             for name, spec in trial.codesets.items()}
+        self.memo: dict = {}
+
+    def in_codeset(self, name: str, codings) -> bool:
+        spec = self.trial.codesets[name]
+        return any(self.own_codesets[name].contains(c) for c in codings) or any(
+            self.in_codeset(inner, codings) for inner in spec.includes)
+
+    def resolve(self, node):
+        while isinstance(node, ir.DefRef):
+            node = self.trial.definitions[node.name].expr
+        return node
+
+    def compare_nodes(self, op, left, right, event):
+        """A comparison; ordering comparisons with max/min on either side are decomposed (recursively)."""
+        if op not in ("=", "!="):
+            r, lf = self.resolve(right), self.resolve(left)
+            if isinstance(r, ir.Extremum):
+                parts = [self.compare_nodes(op, left, a, event) for a in r.args]
+                return k_or(parts) if RIGHT_COMBINE[(r.func, op)] else k_and(parts)
+            if isinstance(lf, ir.Extremum):  # max(a, b) < y is y > max(a, b): the same rule, mirrored
+                parts = [self.compare_nodes(op, a, right, event) for a in lf.args]
+                flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}[op]
+                return k_or(parts) if RIGHT_COMBINE[(lf.func, flipped)] else k_and(parts)
+        return compare(op, self.ev(left, event), self.ev(right, event))
+
+    def ev(self, node, event=None):
+        match node:
+            case ir.Const(value=v):
+                return v
+            case ir.Fact(name=name):
+                return self.facts.get(name)
+            case ir.Anchor(name=name):
+                return self.anchors[name]
+            case ir.DefRef(name=name):
+                key = ("define", name, id(event))
+                if key not in self.memo:
+                    self.memo[key] = self.ev(self.trial.definitions[name].expr, event)
+                return self.memo[key]
+            case ir.FieldRef(name=name):
+                if event is None:
+                    raise IllFormed(f"field `{name}` read outside a query")
+                return event.fields.get(name)
+            case ir.Not(operand=o):
+                return k_not(self.ev(o, event))
+            case ir.And(operands=ops):
+                return k_and(self.ev(o, event) for o in ops)
+            case ir.Or(operands=ops):
+                return k_or(self.ev(o, event) for o in ops)
+            case ir.Implies(left=a, right=b):
+                return k_or([k_not(self.ev(a, event)), self.ev(b, event)])
+            case ir.Compare(op=op, left=a, right=b):
+                return self.compare_nodes(op, a, b, event)
+            case ir.Between(operand=x, low=lo, high=hi, negated=neg):
+                inside = k_and([self.compare_nodes("<=", lo, x, event), self.compare_nodes("<=", x, hi, event)])
+                return k_not(inside) if neg else inside
+            case ir.Member(operand=x, items=items, negated=neg):
+                found = k_or(self.compare_nodes("=", x, i, event) for i in items)
+                return k_not(found) if neg else found
+            case ir.Arith(op=op, kind=how, left=a, right=b):
+                return arith(op, how, self.ev(a, event), self.ev(b, event))
+            case ir.Neg(operand=o):
+                v = self.ev(o, event)
+                return -v if isinstance(v, Quantity) else v.copy_negate() if isinstance(v, Decimal) else None
+            case ir.Extremum(func=func, args=args):
+                values = [self.ev(a, event) for a in args]
+                if any(v is None or isinstance(v, Range) or order(v, values[0]) is None for v in values):
+                    return None
+                return (max if func == "max" else min)(values, key=functools.cmp_to_key(order))
+            case ir.Age(at=at):
+                birth, when = self.facts.get("birth_date"), self.ev(at, event)
+                return None if None in (birth, when) else Quantity(calendar.age_in_years(birth, when), "year")
+            case ir.DurationBetween(unit=unit, start=a, end=b):
+                a, b = self.ev(a, event), self.ev(b, event)
+                return None if a is None or b is None else Quantity(Decimal(calendar.between(unit, a, b)), unit)
+            case ir.Conditional(cond=c, then=t, otherwise=o):
+                c = self.ev(c, event)
+                if c is not None:
+                    return self.ev(t if c else o, event)
+                a, b = self.ev(t, event), self.ev(o, event)
+                return a if a is not None and b is not None and _same_value(a, b) else None
+            case ir.InCodeset(operand=x, codeset=name, negated=neg):
+                v = self.ev(x, event)
+                if v is None:
+                    return None
+                codes = _codings(v) if kind(v) == "coding" else ()  # only codings belong to code sets
+                return self.in_codeset(name, codes) != neg
+            case ir.Lookup(table=table, key=key):
+                codes = _codings(self.ev(key, event))
+                return next((value for name, value in self.trial.tables[table].entries
+                             if self.in_codeset(name, codes)), None)
+            case ir.ScoreRef(name=name):
+                return self.score(name, event)
+            case ir.Aggregate() | ir.All() | ir.Pick() | ir.Change() | ir.Stable():
+                sel = self.select(node.query, event)
+                return None if sel is None else self.history(node, sel, event)
+        raise IllFormed(f"no rule for {type(node).__name__}")
+
+    def score(self, name, event):
+        low = high = Decimal(0)
+        for _, items in self.trial.scores[name].categories:
+            values = [(w, self.ev(c, event)) for w, c in items]
+            low += max([w for w, v in values if v is True], default=Decimal(0))
+            high += max([w for w, v in values if v is not False], default=Decimal(0))
+        return make_range(low, high)
+
+    def select(self, q: ir.Query, outer) -> Selection | None:
+        w = q.window
+        low_node, high_node = (w.low, w.high) if w is not None else (None, None)
+        lo = None if low_node is None else self.ev(low_node, outer)
+        hi = None if high_node is None else self.ev(high_node, outer)
+        if (low_node is not None and lo is None) or (high_node is not None and hi is None):
+            return None  # the window itself is unknown
+        first = None if lo is None else lo.toordinal() + (0 if w.low_closed else 1)
+        last = None if hi is None else hi.toordinal() - (0 if w.high_closed else 1)
+        empty = first is not None and last is not None and first > last
+        matched, undecided = [], []
+        for e in self.events.get(q.collection, ()):
+            if empty or (last is not None and e.start.toordinal() > last) or (
+                    first is not None and e.end is not None and e.end.toordinal() < first):
+                continue  # outside the window
+            if q.codeset is not None:
+                codes = _codings(e.fields.get("code"))
+                if not codes:  # uncoded: may or may not belong
+                    undecided.append(e)
+                    continue
+                if not self.in_codeset(q.codeset, codes):
+                    continue
+            v = True if q.filter is None else self.ev(q.filter, e)
+            if v is True:
+                matched.append(e)
+            elif v is None:
+                undecided.append(e)
+        # Absence counts where coverage is stated over the whole window, and in an empty window, which
+        # no event can overlap whatever the record.
+        cov = self.coverage.get(q.collection)
+        covered = empty or (cov is not None and last is not None and last <= cov.high.toordinal() and (
+            cov.low is None or (first is not None and first >= cov.low.toordinal())))
+        return Selection(first, last, tuple(matched), tuple(undecided), covered)
+
+    def history(self, node, sel: Selection, outer):
+        matched, undecided, covered = sel.matched, sel.undecided, sel.covered
+        match node:
+            case ir.Aggregate(kind="exists"):
+                return True if matched else None if undecided or not covered else False
+            case ir.Aggregate(kind="count"):
+                n = Decimal(len(matched))
+                return make_range(n, n + len(undecided) if covered else None)
+            case ir.Aggregate(kind="days_on"):
+                low = Quantity(Decimal(day_count(matched, sel.first, sel.last)), "day")
+                high = Quantity(Decimal(day_count(matched + undecided, sel.first, sel.last)), "day")
+                return make_range(low, high if covered else None)
+            case ir.All(condition=cond):
+                values = [self.ev(cond, e) for e in matched]
+                values += [True if self.ev(cond, e) is True else None for e in undecided]  # filter implies cond
+                result = k_and(values)
+                return None if result is True and not covered else result
+            case ir.Pick(which=which, field=field):
+                if not covered or not matched:
+                    return None
+                key = lambda e: (e.start, e.id)  # noqa: E731
+                pick = max if which == "latest" else min
+                best = pick(matched, key=key)
+                if any(pick([e, best], key=key) is e for e in undecided):
+                    return None  # an undecided record could be the latest (earliest) one
+                return best.fields.get(field)
+            case ir.Change(field=field):
+                if undecided or not covered:
+                    return None
+                ordered = sorted(matched, key=lambda e: (e.start, e.id))
+                if len(ordered) < 2 or ordered[0].start == ordered[-1].start:
+                    return None
+                last, first = ordered[-1].fields.get(field), ordered[0].fields.get(field)
+                return arith("-", "number" if isinstance(last, Decimal) else "quantity", last, first)
+            case ir.Stable(field=field, gap=gap):
+                values = [e.fields.get(field) if field else True for e in matched]
+                known = [v for v in values if v is not None]
+                if any(equal(a, b) is False for a in known for b in known):
+                    return False
+                if undecided or len(known) < len(values) or any(equal(a, b) is None for a in known for b in known):
+                    return None
+                # The allowance in whole days, as a range: unknown is "0 or more"; `days on` from an
+                # incomplete history is a range too.  Continuity only grows with the allowance.
+                g = self.ev(gap, outer) if gap is not None else Quantity(0, "day")
+                low, high = (g.low, g.high) if isinstance(g, Range) else (None, None) if g is None else (g, g)
+                low = 0 if low is None else int(low.base / 86400)  # whole days, truncated
+                high = None if high is None else int(high.base / 86400)  # None: no upper end
+                if low < 0:
+                    return None  # a negative allowance (computed from data) means nothing
+
+                def holds(days):
+                    return bool(matched) and (days is None or continuous(matched, sel.first, sel.last, days))
+                return True if holds(low) else False if covered and not holds(high) else None
+        raise IllFormed(f"no rule for {node!r}")
+
+
+def _same_value(a, b) -> bool:
+    if isinstance(a, Range) or isinstance(b, Range):
+        return isinstance(a, Range) and isinstance(b, Range) and equal(a.low, b.low) is True and (
+            (a.high is None and b.high is None) or (None not in (a.high, b.high) and equal(a.high, b.high) is True))
+    return equal(a, b) is True
+
+
+# ------------------------------------------------------------ entry points
+
+def evaluate(trial: ir.CheckedTrial, bound, anchors: dict) -> dict[str, bool | None]:
+    """Every criterion's value: True (MET), False (NOT_MET) or None (UNKNOWN)."""
+    interp = Interpreter(trial, bound, anchors)
+    return {c.id: interp.ev(c.expr) for c in trial.criteria}
+
+
+def decide(trial: ir.CheckedTrial, values: dict[str, bool | None]) -> str:
+    kinds = {c.id: c.kind for c in trial.criteria}
+    if any(v is (kinds[cid] == "exclude") for cid, v in values.items()):
+        return "INELIGIBLE"
+    if all(v is (kinds[cid] == "include") for cid, v in values.items()):
+        return "ELIGIBLE"
+    return "INDETERMINATE"
+
+
+STATUS = {True: "MET", False: "NOT_MET", None: "UNKNOWN"}
