@@ -41,8 +41,9 @@ def load_json(path: Path) -> Any:
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386 JSON merge patch (the same rule as tests/test_patients.py): arrays are replaced whole,
-    ``null`` deletes a key; both arguments are left untouched."""
+    """RFC 7386 JSON merge patch, shared by every test that builds records from patches: an object patch
+    merges key by key (``null`` deletes a key), anything else (an array too) replaces the target whole;
+    both arguments are left untouched."""
     if not isinstance(patch, dict):
         return copy.deepcopy(patch)
     result = copy.deepcopy(target) if isinstance(target, dict) else {}

@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 import reference_interpreter as R
 import strategies as S
+from boundaries import merge_patch
 from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
@@ -43,18 +44,6 @@ SSC_ANCHORS = {"screening": "2025-09-11", "first_dose": "2025-09-25"}
 def load_json(path: Path):
     return json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
 
-
-def merge_patch(target, patch):
-    """RFC 7386: an object patch merges key by key (null deletes); anything else replaces."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = copy.deepcopy(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
 
 
 _TRIALS: dict[str, object] = {}

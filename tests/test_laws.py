@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from boundaries import merge_patch
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from strategies import (
@@ -94,18 +95,6 @@ def random_cases(draw, *, missing: bool = True, depth: int = 3):
     record = draw(records(trial, missing=missing, anchors=anchors))
     return source, trial, record, anchors
 
-
-def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386 JSON merge patch (as in test_patients), returning a new value."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = copy.deepcopy(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
 
 
 @st.composite

@@ -14,7 +14,6 @@ No patient is written in Python here: every record comes from the fixture files.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from decimal import Decimal
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from boundaries import merge_patch
 
 from eligibility_dsl import Status, compile_file
 
@@ -36,23 +36,6 @@ def load_json(path: Path) -> Any:
     # Exact decimals, as the CLI reads records.
     return json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
 
-
-def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386 JSON merge patch: returns ``target`` patched, leaving both arguments untouched.
-
-    A patch that is not an object replaces the target whole (so arrays are replaced, never merged).
-    An object patch merges key by key, recursively: a ``null`` value deletes the key, any other value
-    is merged into the target's value for that key (a missing or non-object target counts as ``{}``).
-    """
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = copy.deepcopy(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
 
 
 @pytest.fixture(scope="module")
