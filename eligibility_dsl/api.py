@@ -24,7 +24,7 @@ from .diagnostics import CompileError, Diagnostic, Span
 from .explain import CriterionResult, Decision, Status, decide
 from .records import BoundRecord, InputError, RecordBinder
 from .runtime.calendar import parse_date
-from .syntax import parse, parse_expression, too_deep_diagnostic
+from .syntax import EXPRESSION_NAME, parse, parse_expression, too_deep_diagnostic
 
 _STATUS = {True: Status.MET, False: Status.NOT_MET, None: Status.UNKNOWN}
 
@@ -209,7 +209,7 @@ def evaluate_expression(text: str) -> Any:
     and handy in a REPL.  Raises CompileError for a bad expression."""
     file = "<expression>"
     parsed = parse_expression(text, file)
-    source = "define __expression__: " + text
+    source = f"define {EXPRESSION_NAME}: " + text
     if isinstance(parsed, Diagnostic):
         raise CompileError([parsed], {file: source})
     node, diagnostics = check_expression(parsed, source, file)

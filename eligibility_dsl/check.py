@@ -18,7 +18,7 @@ from .diagnostics import Diagnostic, Span, sort_key, suggest
 from .runtime.calendar import parse_date
 from .runtime.quantity import Quantity
 from .runtime.units import UnitError, dimension_name, parse_unit
-from .syntax import MAX_NESTING, RESERVED_WORDS, ParseResult, too_deep_diagnostic
+from .syntax import EXPRESSION_NAME, MAX_NESTING, RESERVED_WORDS, ParseResult, too_deep_diagnostic
 
 # Reads an imported file: (the path written, the importing file) -> (file name, text); raises OSError,
 # or UnicodeDecodeError for a file that is not UTF-8 text.
@@ -301,7 +301,7 @@ class Checker(HistoryChecks):
         sym = self.symbols.get(n.id)
         if sym is None:
             if n.id not in self.broken:
-                candidates = [k for k in self.symbols if k != "__expression__"]
+                candidates = [k for k in self.symbols if k != EXPRESSION_NAME]
                 help = suggest(n.id, candidates)
                 if self.scope:  # inside a query, the likelier slip is a field name
                     fields = self.scope[-1].fields

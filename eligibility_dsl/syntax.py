@@ -45,6 +45,8 @@ _DECLARED_NAME = re.compile(r"^(?:fact|define|anchor|codeset|table|score)[ \t]+(
 # definitions it uses, in the checker: every later stage (check, compile, evaluate, explain) walks
 # expressions recursively, and this bound keeps them far from Python's recursion limit.
 MAX_NESTING = 100
+# The name under which a lone expression (`evaluate_expression`, `parse_expression`) is parsed.
+EXPRESSION_NAME = "__expression__"
 
 
 def grammar_text() -> str:
@@ -90,7 +92,7 @@ def parse(text: str, file: str = "<input>") -> ParseResult:
 
 def parse_expression(text: str, file: str = "<expression>") -> A.Expr | Diagnostic:
     """Parse one expression (used by the API's `evaluate_expression` and the tests)."""
-    source = 'define __expression__: ' + text
+    source = f"define {EXPRESSION_NAME}: " + text
     result = parse(source, file)
     if result.diagnostics:
         return result.diagnostics[0]
@@ -174,7 +176,8 @@ def too_deep_diagnostic(name: str, span: Span, why: str = "own") -> Diagnostic:
     """E0005: the expression of a declaration nests more than MAX_NESTING levels, in its own text ("own") or
     counting the definitions and scores it uses ("uses"), or reached the recursion limit anyway ("stack")."""
     end, help = _TOO_DEEP[why]
-    return Diagnostic("E0005", f"the expression of `{name}` is nested too deeply {end}", span, help)
+    what = "the expression" if name == EXPRESSION_NAME else f"the expression of `{name}`"
+    return Diagnostic("E0005", f"{what} is nested too deeply {end}", span, help)
 
 
 # -------------------------------------------------------------- syntax errors

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 
 from eligibility_dsl import cli
-from eligibility_dsl.api import check_source, compile_source, file_loader
+from eligibility_dsl.api import check_source, compile_source, evaluate_expression, file_loader
 from eligibility_dsl.diagnostics import CODES, CompileError
 from eligibility_dsl.records import InputError
 from eligibility_dsl.syntax import DECLARATION_KEYWORDS, RESERVED_WORDS, grammar_text
@@ -354,3 +354,11 @@ def test_importing_a_file_that_is_not_utf8_gives_a_diagnostic(workspace):
     check_everything(text, str(trial), file_loader)
     code, output = run_cli(["check", str(trial)])
     assert code == 1 and "Traceback" not in output, output
+
+
+def test_a_lone_expression_nested_too_deeply_names_no_internal_name():
+    """`evaluate_expression` parses its text under an internal name, which a diagnostic must not show."""
+    with pytest.raises(CompileError) as err:
+        evaluate_expression("-" * 200 + "1")
+    (d,) = err.value.diagnostics
+    assert (d.code, d.message) == ("E0005", "the expression is nested too deeply (more than 100 levels)")
