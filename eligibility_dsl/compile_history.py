@@ -57,6 +57,24 @@ def _codings(value) -> tuple:
     return value if isinstance(value, tuple) else (value,)
 
 
+def _all_equal(values: list) -> bool | None:
+    """Whether all values are equal: False when any two comparable values differ, else None when
+    some cannot be compared (a dose in mg and one in IU), else True; whatever the order of the values."""
+    try:
+        if all(v == values[0] for v in values[1:]):
+            return True
+    except (UnitMismatch, TypeError):
+        pass
+    incomparable = False
+    for a, b in itertools.combinations(values, 2):
+        try:
+            if a != b:
+                return False
+        except (UnitMismatch, TypeError):
+            incomparable = True
+    return None if incomparable else True
+
+
 def _order(e: Event):
     return (e.start, e.id)
 
@@ -174,6 +192,8 @@ class HistoryCompiler:
     def _all_value(self, ctx, r: QueryResult, cond: Callable, node: ir.All):
         # A matched event must satisfy the condition; an undecided one (filter unknown) counts as
         # `filter implies condition`: true when the condition holds, unknown otherwise.
+        # Every event is looked at, even after one fails: the events of a record have no order, so
+        # what is reported (problems, missing fields) must not depend on which came first.
         result = True
         outer = ctx.current
         for event, decided in [(e, True) for e in r.matched] + [(e, False) for e in r.undecided]:
@@ -182,11 +202,12 @@ class HistoryCompiler:
             if not decided and v is not True:
                 v = None
             if v is False:
-                ctx.current = outer
-                return False
-            if v is None:
+                result = False
+            elif v is None and result is True:
                 result = None
         ctx.current = outer
+        if result is False:
+            return False
         if result is True and not r.covered:
             self._absence(ctx, node.query, r)
             return None
@@ -242,11 +263,11 @@ class HistoryCompiler:
         """`stable F of Q` (and `continuous Q`, which has no field: continuity alone)."""
         values = [e.fields.get(node.field) if node.field else True for e in r.matched]
         known = [v for v in values if v is not None]
-        try:
-            if any(a != b for a, b in itertools.pairwise(known)):
-                return False
-        except (UnitMismatch, TypeError):  # doses in units of different kinds cannot be compared
-            ctx.problems.add(f"cannot compare the {node.field} of {', '.join(e.id for e in r.matched)}")
+        same = _all_equal(known)
+        if same is False:
+            return False
+        if same is None:  # doses in units of different kinds (mg, IU) cannot be compared
+            ctx.problems.add(f"cannot compare the {node.field} of {', '.join(sorted(e.id for e in r.matched))}")
             return None
         if r.undecided or len(known) < len(values):
             for e, v in zip(r.matched, values, strict=False):

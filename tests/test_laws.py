@@ -841,6 +841,29 @@ def test_regression_stable_dose_in_two_dimensions_ssc(record):
     assert_unknowns_say_why(SSC.evaluate(record, SSC_ANCHORS))
 
 
+def _steroid(i: str, code: Any, daily_dose: str) -> dict:
+    return {"id": i, "code": code, "start": "2025-09-11", "daily_dose": daily_dose}
+
+
+@pytest.mark.parametrize("medications", [
+    # as Hypothesis shrank it: I6's `all ... have` on betamethasone, 2.5 mg/day (16.7 mg prednisone, so
+    # NOT_MET) and 2.5 IU/day (cannot be converted): the problem was named only when the IU record came first
+    [_steroid("m1", {"system": "ATC", "code": "H02AB01"}, "2.5 mg/day"),
+     _steroid("m2", [{"system": "ATC", "code": "H02AB01"}], "2.5 IU/day")],
+    # `stable`: three mycophenolate doses, 2 mg/day, 3 mg/day and 2 IU/day: the two in mg/day differ, so the
+    # dose is not stable whichever comes first (it was UNKNOWN when the IU record came first)
+    [_steroid("m1", {"system": "ATC", "code": "L04AA06"}, "2 mg/day"),
+     _steroid("m2", {"system": "ATC", "code": "L04AA06"}, "3 mg/day"),
+     _steroid("m3", {"system": "ATC", "code": "L04AA06"}, "2 IU/day")],
+], ids=["all-have", "stable"])
+def test_regression_order_of_events_with_doses_in_two_dimensions_ssc(medications):
+    """Law 3 (SSc): reversing the medication records changes no status, missing list or problem."""
+    coverage = {"medications": {"from": None, "to": "2025-09-25"}}
+    record = {"birth_date": "2008-09-11", "facts": {}, "medications": medications, "coverage": coverage}
+    reversed_record = {**record, "medications": medications[::-1]}
+    assert summary(evaluate(SSC, reversed_record, SSC_ANCHORS)) == summary(evaluate(SSC, record, SSC_ANCHORS))
+
+
 _HISTORY = ('trial NCT00000000 "regression"\nanchor screening\nfact x: number\ncodeset mmf: ATC "L04AA06"\n')
 _ONE_MMF = {"facts": {"x": 0}, "medications": [{"id": "m1", "code": {"system": "ATC", "code": "L04AA06"},
                                                  "start": "2025-01-01"}]}
