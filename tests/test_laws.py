@@ -579,7 +579,8 @@ def check_node(t) -> None:
     Checked: And, Or, Not, Implies (Kleene); Compare (compare_value, unknown for run-time-typed
     values that cannot be compared; with max/min on a side of an ordering, the max/min rule,
     recursively, whose note must appear exactly when a max/min it went through is unknown); Between
-    (the same when a bound is a max/min, plain Kleene `low <= x and x <= high` otherwise); Member;
+    (the same when the operand or a bound is a max/min, plain Kleene `low <= x and x <= high`
+    otherwise); Member;
     Conditional (the branch taken; both branches agreeing when the condition is unknown); DefRef
     (its definition's value); a query's per-event wrapper (its one child's value).  Not checked,
     having rules of their own: arithmetic, max/min themselves, age and durations, queries (exists,
@@ -601,9 +602,9 @@ def check_node(t) -> None:
     elif isinstance(node, ir.Between):
         x, lo, hi = t.children
         through: list = []
-        if _is_extremum(lo) or _is_extremum(hi):  # the rule applies when a bound is a max/min
+        if _is_extremum(x) or _is_extremum(lo) or _is_extremum(hi):  # the rule, for the operand or a bound
             inside = k_and([lowered(">=", x, lo, through), lowered("<=", x, hi, through)])
-        else:  # (not when only the operand is: see test_regression_max_as_the_operand_of_between)
+        else:
             inside = k_and([cmp("<=", lo.value, x.value), cmp("<=", x.value, hi.value)])
         assert v is (k_not(inside) if node.negated else inside), where
         _check_note(t, through, where)
@@ -917,3 +918,13 @@ def test_regression_max_as_the_operand_of_between(body):
     trial = _mini(body)
     assert trial.evaluate({}, _SCREENING).criteria[0].status is Status.NOT_MET
     assert _mini("(min(n, 0)) >= 1").evaluate({}, _SCREENING).criteria[0].status is Status.NOT_MET
+
+
+@pytest.mark.parametrize("body", [
+    "(max(1 months, (age at screening))) between (0 months) and (0 months)",  # as Hypothesis shrank them
+    "(max((age at screening), (age at screening))) between (0 months) and (0 months)",
+])
+def test_regression_trace_of_between_with_a_max_operand(body):
+    """Law 4: the trace of a `between` whose operand is a max/min follows the max/min rule (its value
+    from the lowered comparisons, and the note exactly when a max/min it went through is unknown)."""
+    assert_trace_faithful(_mini(body), {}, _SCREENING)
