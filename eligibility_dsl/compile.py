@@ -84,6 +84,14 @@ def _unwrap_trace(t: TraceNode) -> TraceNode:
     return t
 
 
+def _unknown_extremum(t: TraceNode) -> bool:
+    """Whether a side of a lowered comparison is a max/min (through definitions, nested max/min) that
+    is itself unknown: then the max/min rule, not the plain comparison, decided.  A max/min deeper
+    inside (an argument of an arithmetic) is not lowered and says nothing here."""
+    t = _unwrap_trace(t)
+    return isinstance(t.node, ir.Extremum) and (t.value is None or any(_unknown_extremum(c) for c in t.children))
+
+
 # ------------------------------------------------------------------- compiler
 
 
@@ -356,7 +364,7 @@ class Compiler(HistoryCompiler):
                 ts = tuple(k(ctx) for k in kids)
                 ctx.missing &= missing
                 ctx.problems &= problems
-                unknown_bound = any(isinstance(n.node, ir.Extremum) and n.value is None for t in ts for n in t.walk())
+                unknown_bound = any(_unknown_extremum(t) for t in ts)
                 return TraceNode(node, lowered(ctx), ts, EXTREMUM_NOTE if unknown_bound else None)
             return t_lowered
         if isinstance(node, ir.Compare) and (T.is_dynamic(node.left.type) or T.is_dynamic(node.right.type)):
