@@ -31,19 +31,19 @@ from . import ir
 from . import types as T
 from .compile_history import _FAST as _HISTORY_FAST
 from .compile_history import _TRACED as _HISTORY_TRACED
-from .compile_history import HistoryCompiler
+from .compile_history import HistoryCompiler, memoized
 from .runtime import calendar
 from .runtime import quantity as Q
 from .runtime.bounded import Bounded
 from .runtime.units import UnitMismatch
 from .trace import TraceNode
 from .values import (
+    ARITH,
     CMP,
     EXTREMUM_COMBINE,
     EXTREMUM_NOTE,
     FLIP,
     PERIOD_UNITS,
-    VALUE,
     age_value,
     and_values,
     arith_problem,
@@ -75,7 +75,7 @@ class Ctx:
         self.current = None  # the event a query's filter is looking at
         self.missing: set[str] = set()
         self.problems: set[str] = set()  # data that could not be compared (a dose in IU against mg)
-        self.defs: dict[Any, tuple[Any, frozenset[str]]] = {}
+        self.defs: dict[Any, tuple[Any, frozenset[str], frozenset[str]]] = {}  # see memoized()
 
 
 def _unwrap_trace(t: TraceNode) -> TraceNode:
@@ -130,7 +130,7 @@ class Compiler(HistoryCompiler):
         return lambda ctx: junction([p(ctx) for p in parts], decisive)
 
     def _lowered_node(self, node: ir.Node) -> Fast | None:
-        """The lowered closure for an ordering comparison or a `between` with a max/min bound."""
+        """The lowered closure for an ordering comparison or a `between` with a max/min on a side."""
         if isinstance(node, ir.Compare) and node.op not in ("=", "!=") and self._has_extremum(node.left, node.right):
             return self._lowered(node.op, node.left, node.right)
         if isinstance(node, ir.Between) and self._has_extremum(node.operand, node.low, node.high):
@@ -180,18 +180,7 @@ class Compiler(HistoryCompiler):
         name = node.name
         body = self._fast_definition(name)
 
-        def ref(ctx: Ctx):
-            hit = ctx.defs.get(name)
-            if hit is None:  # computed once per record; what it found missing goes with it
-                outer = ctx.missing, ctx.problems
-                ctx.missing, ctx.problems = set(), set()
-                value = body(ctx)
-                hit = ctx.defs[name] = (value, frozenset(ctx.missing), frozenset(ctx.problems))
-                ctx.missing, ctx.problems = outer
-            ctx.missing.update(hit[1])
-            ctx.problems.update(hit[2])
-            return hit[0]
-        return ref
+        return lambda ctx: memoized(ctx, name, body)
 
     def _fast_definition(self, name: str) -> Fast:
         # Compiled once and shared by every reference (the checker rejects cycles).
@@ -284,7 +273,7 @@ class Compiler(HistoryCompiler):
         """Arithmetic on two operand values.  When both are known but the result is not (a division
         by zero, a date beyond year 9999) or they cannot be combined (run-time types), the reason is
         reported as a problem, so an UNKNOWN always says why."""
-        value = VALUE[ir.Arith](node)
+        value = ARITH[node.kind](node.op)  # the operands are checked here, once
         dynamic = T.is_dynamic(node.left.type) or T.is_dynamic(node.right.type)
 
         def f(ctx: Ctx, a, b):

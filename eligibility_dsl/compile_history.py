@@ -75,6 +75,22 @@ def _all_equal(values: list) -> bool | None:
     return None if incomparable else True
 
 
+def memoized(ctx, key, compute: Callable):
+    """``compute(ctx)`` once per record (a definition, a score), shared by every criterion that reads it.
+    What it found missing, and its data problems, are stored with the value and reported again at
+    each reading, so a later criterion's UNKNOWN still says why."""
+    hit = ctx.defs.get(key)
+    if hit is None:
+        outer = ctx.missing, ctx.problems
+        ctx.missing, ctx.problems = set(), set()
+        value = compute(ctx)
+        hit = ctx.defs[key] = (value, frozenset(ctx.missing), frozenset(ctx.problems))
+        ctx.missing, ctx.problems = outer
+    ctx.missing.update(hit[1])
+    ctx.problems.update(hit[2])
+    return hit[0]
+
+
 def _order(e: Event):
     return (e.start, e.id)
 
@@ -427,22 +443,14 @@ class HistoryCompiler:
         cats = self._score_parts(node.name, traced=False)
         key = ("score", node.name)
 
-        def score(ctx):
-            hit = ctx.defs.get(key)
-            if hit is None:  # computed once per record; what it found missing goes with it
-                outer = ctx.missing, ctx.problems
-                ctx.missing, ctx.problems = set(), set()
-                low = high = Decimal(0)
-                for _, items in cats:
-                    values = [(w, f(ctx)) for w, f in items]
-                    low += max((w for w, v in values if v is True), default=Decimal(0))
-                    high += max((w for w, v in values if v is not False), default=Decimal(0))
-                hit = ctx.defs[key] = (bounded_or_exact(low, high), frozenset(ctx.missing), frozenset(ctx.problems))
-                ctx.missing, ctx.problems = outer
-            ctx.missing.update(hit[1])
-            ctx.problems.update(hit[2])
-            return hit[0]
-        return score
+        def total(ctx):
+            low = high = Decimal(0)
+            for _, items in cats:
+                values = [(w, f(ctx)) for w, f in items]
+                low += max((w for w, v in values if v is True), default=Decimal(0))
+                high += max((w for w, v in values if v is not False), default=Decimal(0))
+            return bounded_or_exact(low, high)
+        return lambda ctx: memoized(ctx, key, total)
 
     def _score_traced(self, node: ir.ScoreRef):
         cats = self._score_parts(node.name, traced=True)

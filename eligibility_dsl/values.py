@@ -147,7 +147,7 @@ def _arith_date(op: str):
     return f
 
 
-_ARITH = {"number": _arith_number, "quantity": _arith_quantity, "scale": _arith_scale, "date_shift": _arith_date}
+ARITH = {"number": _arith_number, "quantity": _arith_quantity, "scale": _arith_scale, "date_shift": _arith_date}
 
 
 def _none_if_missing(fn):
@@ -217,7 +217,7 @@ VALUE: dict[type, Callable[[Any], Callable[..., Any]]] = {
     ir.Compare: lambda n: lambda a, b: compare_value(n.op, a, b),
     ir.Between: lambda n: lambda x, lo, hi: between_value(x, lo, hi, n.negated),
     ir.Member: lambda n: lambda x, *items: member_value(x, items, n.negated),
-    ir.Arith: lambda n: _none_if_missing(_ARITH[n.kind](n.op)),
+    ir.Arith: lambda n: _none_if_missing(ARITH[n.kind](n.op)),
     ir.Neg: lambda n: neg_value,
     ir.Extremum: lambda n: lambda *args: extremum_value(n.func, args),
     ir.DurationBetween: lambda n: lambda a, b: duration_value(n.unit, a, b),

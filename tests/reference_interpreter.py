@@ -397,7 +397,7 @@ class Interpreter:
             case ir.Pick(which=which, field=field):
                 if not covered or not matched:
                     return None
-                key = lambda e: (e.start, e.id)  # noqa: E731
+                key = lambda e: (e.start, e.id)
                 pick = max if which == "latest" else min
                 best = pick(matched, key=key)
                 if any(pick([e, best], key=key) is e for e in undecided):

@@ -369,7 +369,7 @@ class _Expressions:
     def boolean(self, draw, kind: str, depth: int) -> str:
         form = draw(st.sampled_from(("compare", "compare", "and", "or", "not", "implies", "between", "member",
                                      "if", "code")))
-        sub = lambda: self.expr(draw, "boolean", depth)  # noqa: E731
+        sub = lambda: self.expr(draw, "boolean", depth)
         if form == "and" or form == "or":
             n = draw(st.integers(2, 3))
             return f" {form} ".join(_p(sub()) for _ in range(n))
@@ -391,7 +391,7 @@ class _Expressions:
             neg = draw(st.sampled_from(("", "not ")))
             return f"{name} {neg}in [{', '.join(items)}]"
         operand_kind = draw(st.sampled_from(tuple(self.kinds)))
-        x = lambda: _p(self.expr(draw, operand_kind, depth))  # noqa: E731
+        x = lambda: _p(self.expr(draw, operand_kind, depth))
         if form == "compare":
             return f"{x()} {draw(st.sampled_from(tuple(_ORDERED_OPS)))} {x()}"
         if form == "between":
@@ -403,7 +403,7 @@ class _Expressions:
 
     def number(self, draw, kind: str, depth: int) -> str:
         form = draw(st.sampled_from(("+", "-", "*", "/", "max", "min", "neg", "if")))
-        sub = lambda: _p(self.expr(draw, "number", depth))  # noqa: E731
+        sub = lambda: _p(self.expr(draw, "number", depth))
         if form in ("max", "min"):
             return f"{form}({', '.join(self.expr(draw, 'number', depth) for _ in range(draw(st.integers(2, 3))))})"
         if form == "neg":
@@ -419,7 +419,7 @@ class _Expressions:
         if kind == "time":
             forms += ["days_between", "weeks_between"]
         form = draw(st.sampled_from(tuple(forms)))
-        sub = lambda: _p(self.expr(draw, kind, depth))  # noqa: E731
+        sub = lambda: _p(self.expr(draw, kind, depth))
         if form in ("+", "-"):
             return f"{sub()} {form} {sub()}"
         if form == "scale":
@@ -443,7 +443,7 @@ class _Expressions:
 
     def date(self, draw, kind: str, depth: int) -> str:
         form = draw(st.sampled_from(("shift", "shift", "shift_left", "max", "min", "if")))
-        sub = lambda: _p(self.expr(draw, "date", depth))  # noqa: E731
+        sub = lambda: _p(self.expr(draw, "date", depth))
         if form in ("shift", "shift_left"):
             # Durations are leaves (literal, fact, age): date arithmetic stays inside years 1..9999.
             duration = self.leaf(draw, draw(st.sampled_from(("time", "calendar"))), duration=True)

@@ -298,7 +298,7 @@ def expr(draw, t: str, depth: int, scope: str | None = None, defs: tuple = ()):
         leaves += FIELDS[scope].get(t, [])
     if depth <= 0 or draw(st.integers(0, 3)) == 0:
         return draw(st.sampled_from(leaves))
-    sub = lambda t2, s=scope: draw(expr(t2, depth - 1, s, defs))  # noqa: E731
+    sub = lambda t2, s=scope: draw(expr(t2, depth - 1, s, defs))
     return draw(st.sampled_from(_PRODUCTIONS[t]))(draw, sub, depth, scope, defs)
 
 
@@ -314,7 +314,7 @@ def lengths(t: str, depth: int, scope, defs):
 
 @st.composite
 def window(draw, depth: int, scope, defs, need_low=False, need_high=False):
-    sub = lambda t: draw(expr(t, depth - 1, scope, defs))  # noqa: E731
+    sub = lambda t: draw(expr(t, depth - 1, scope, defs))
     anchor = draw(st.sampled_from(["screening", "first_dose", "d1", "2025-03-01"]))
     length = draw(lengths(draw(st.sampled_from(["time", "cal"])), depth - 1, scope, defs))
     forms = [f"{length} before {anchor}", f"from {sub('date')} to {sub('date')}", f"[{sub('date')}, {sub('date')}]",
@@ -342,7 +342,7 @@ def query(draw, depth: int, scope, defs, collection=None, need_low=False, need_h
 
 
 def _bool_history(draw, sub, depth, scope, defs):
-    q = lambda **kw: draw(query(depth, scope, defs, **kw))  # noqa: E731
+    q = lambda **kw: draw(query(depth, scope, defs, **kw))
     form = draw(st.sampled_from(["exists", "all", "count", "days_on", "stable", "continuous", "latest", "change"]))
     if form == "exists":
         return _p("exists " + q()[0])
@@ -481,7 +481,7 @@ def _period(draw, event: dict, start: str, end: str):
 
 @st.composite
 def records(draw):
-    maybe = lambda s: draw(st.one_of(st.none(), s))  # noqa: E731
+    maybe = lambda s: draw(st.one_of(st.none(), s))
     decimals = st.sampled_from(["0", "1", "2", "2.5", "3", "-1", "9", "10", "12345678901234567890.123456789",
                                 "10000000000000000000000000000"])
     facts = {"b1": maybe(st.booleans()), "b2": maybe(st.booleans()), "n1": maybe(decimals), "n2": maybe(decimals),

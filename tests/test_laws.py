@@ -295,6 +295,16 @@ def test_law2_an_unknown_criterion_says_why_ssc(record):
     assert_unknowns_say_why(evaluate(SSC, record, SSC_ANCHORS))
 
 
+def _supply_fact(data, trial, record: dict, name: str) -> None:
+    """Give the fact ``name`` any value of its type: a built-in field at the top, a declared fact under "facts"."""
+    spec = trial.facts[name]
+    value = data.draw(fact_values(spec.type), label=name)
+    if spec.builtin:
+        record[name] = value
+    else:
+        record.setdefault("facts", {})[name] = value
+
+
 @SETTINGS
 @given(random_cases(), st.data())
 def test_law2_supplying_the_missing_facts_decides_random(case, data):
@@ -309,12 +319,7 @@ def test_law2_supplying_the_missing_facts_decides_random(case, data):
                      if m in trial.facts})
     filled = copy.deepcopy(record)
     for name in wanted:
-        spec = trial.facts[name]
-        value = data.draw(fact_values(spec.type), label=name)
-        if spec.builtin:
-            filled[name] = value
-        else:
-            filled.setdefault("facts", {})[name] = value
+        _supply_fact(data, trial, filled, name)
     after = evaluate(trial, filled, anchors)
     settles = [c for c in decision.criteria if c.status is Status.UNKNOWN and c.missing
                and all(m in trial.facts for m in c.missing)]
@@ -374,12 +379,7 @@ def test_law2_supplying_coverage_facts_and_fields_decides_ssc(record, data):
         supplied = False
         for m in wanted:
             if m in SSC.facts:
-                spec = SSC.facts[m]
-                value = data.draw(fact_values(spec.type), label=m)
-                if spec.builtin:
-                    filled[m] = value
-                else:
-                    filled.setdefault("facts", {})[m] = value
+                _supply_fact(data, SSC, filled, m)
                 supplied = True
             elif (hit := _EVENT_FIELD.match(m)) and hit.group(1) in trial_queries(SSC):
                 _supply_field(data, filled, *hit.groups())
