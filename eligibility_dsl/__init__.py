@@ -1,17 +1,18 @@
 """eligibility_dsl: clinical-trial eligibility criteria as a small language, checked, compiled and explained.
 
-The pipeline, one module per stage: ``syntax`` (grammar, parser, AST), ``check``
-(names, types, units; every diagnostic at once), ``compile`` (closures),
-``runtime`` (exact quantities, calendar, three-valued logic), ``explain``
-(decisions, traces, renderers) and ``cli``.
+The pipeline, one subpackage per stage: ``language`` (grammar, parser, AST, imports),
+``records`` (the patient model, the record binder, its JSON Schema), ``check`` (names,
+types, units; every diagnostic at once; the checked IR), ``explain`` (traces,
+decisions, renderers), ``backends`` (IR to evaluators), ``runtime`` (exact
+quantities, calendar, three-valued logic, events, codes) and ``cli``; ``api`` is
+the public API.
 """
 
 from .api import AnchorError, Trial, check_source, compile_file, compile_source, evaluate_expression
 from .diagnostics import CompileError, Diagnostic, Span
 from .explain import CriterionResult, Decision, Outcome, Status
-from .records import InputError, RecordError
-
-__version__ = "0.1.0"
+from .records.binder import InputError, RecordError
+from .version import __version__
 
 __all__ = [
     "AnchorError",
@@ -25,6 +26,7 @@ __all__ = [
     "Span",
     "Status",
     "Trial",
+    "__version__",
     "check_source",
     "compile_file",
     "compile_source",

@@ -12,19 +12,18 @@ when the input does not fit; it never reads the clock.
 from __future__ import annotations
 
 import datetime
-import errno
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from . import ir
-from .check import check, check_expression
-from .compile import Compiler, Ctx
+from .backends.python.closures import Compiler, Ctx
+from .check import check, check_expression, ir
 from .diagnostics import CompileError, Diagnostic, Span
 from .explain import CriterionResult, Decision, Status, decide
-from .records import BoundRecord, InputError, RecordBinder
+from .language.loader import file_loader
+from .language.syntax import EXPRESSION_NAME, parse, parse_expression, too_deep_diagnostic
+from .records.binder import BoundRecord, InputError, RecordBinder
 from .runtime.calendar import parse_date
-from .syntax import EXPRESSION_NAME, parse, parse_expression, too_deep_diagnostic
 
 _STATUS = {True: Status.MET, False: Status.NOT_MET, None: Status.UNKNOWN}
 
@@ -171,15 +170,6 @@ def _raise_if_errors(diagnostics: list[Diagnostic], sources: dict[str, str]) -> 
     errors = [d for d in diagnostics if d.severity == "error"]
     if errors:
         raise CompileError(errors, sources)
-
-
-def file_loader(path: str, importer: str) -> tuple[str, str]:
-    """Resolve `import "lib/x.elig"` relative to the importing file's folder.  Raises OSError, or
-    UnicodeDecodeError for a file that is not UTF-8 text."""
-    if "\0" in path:  # which open() would refuse with a ValueError
-        raise OSError(errno.EINVAL, "a file name cannot hold a NUL character", path)
-    target = Path(importer).parent / path
-    return str(target), target.read_text(encoding="utf-8")
 
 
 def check_source(text: str, file: str = "<string>", loader=None) -> tuple[ir.CheckedTrial, list[Diagnostic]]:

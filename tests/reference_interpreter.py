@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 import attrs
 
-from eligibility_dsl import ir
+from eligibility_dsl.check import ir
 from eligibility_dsl.runtime import calendar
 from eligibility_dsl.runtime import quantity as Q
 from eligibility_dsl.runtime.codes import CodeSet, Coding

@@ -28,9 +28,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from eligibility_dsl import ir
-from eligibility_dsl import types as T
-from eligibility_dsl.patient_model import COLLECTIONS, MRSS_SITES
+from eligibility_dsl.check import ir
+from eligibility_dsl.language import types as T
+from eligibility_dsl.records.model import COLLECTIONS, MRSS_SITES
 from eligibility_dsl.runtime.quantity import Quantity
 from eligibility_dsl.runtime.units import parse_unit
 

@@ -1,4 +1,19 @@
-"""The pipeline's shape: imports flow one way, and modules stay small enough to read at one sitting."""
+"""The pipeline's shape: imports flow one way, and modules stay small enough to read at one sitting.
+
+The map (a subpackage or top-level module and its layer; a module may import only from its own layer or
+lower ones):
+
+    0  diagnostics, report, version, runtime   data every stage shares; exact values; imports nothing above
+    1  language                                 grammar, parser, AST, the language's types, the import loader
+    2  records                                  the patient model, the record binder, its JSON Schema
+    3  check                                    names, types, units, histories -> the checked IR
+    4  explain                                  traces, decisions, renderers
+    5  backends                                 IR -> evaluators (generated Python; SQL later)
+    6  api                                      the public API
+    7  cli, __init__                            the `elig` command; the package's re-exports
+
+Within the package, no two modules import each other, directly or through others (no cycles at all).
+"""
 
 import ast
 from pathlib import Path
@@ -7,18 +22,24 @@ import pytest
 
 PACKAGE = Path(__file__).parent.parent / "eligibility_dsl"
 
-# Each module's layer; a module may import only from its own layer or lower ones.
 LAYERS = {
-    "diagnostics": 0, "runtime": 0,
-    "ast": 1,
-    "syntax": 2,
-    "types": 3, "ir": 3, "patient_model": 3,
-    "check_history": 4, "check": 4, "records": 4, "schema": 4,
-    "trace": 5, "values": 5, "compile_history": 5, "compile": 5,
-    "explain": 6,
-    "report": 7, "api": 7,
-    "cli": 8, "__init__": 8,
+    "diagnostics": 0, "report": 0, "version": 0, "runtime": 0,
+    "language": 1,
+    "records": 2,
+    "check": 3,
+    "explain": 4,
+    "backends": 5,
+    "api": 6,
+    "cli": 7, "__init__": 7,
 }
+
+MODULES = sorted(PACKAGE.rglob("*.py"))
+
+
+def module_name(path: Path) -> str:
+    rel = path.relative_to(PACKAGE).with_suffix("")
+    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+    return ".".join(parts)
 
 
 def layer_of(path: Path) -> tuple[str, int]:
@@ -27,39 +48,89 @@ def layer_of(path: Path) -> tuple[str, int]:
     return name, LAYERS[name]
 
 
-def imported_layers(path: Path):
+def _imports(path: Path):
+    """(absolute module inside the package, line) for every relative import in the file, anywhere in it."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    depth = len(path.relative_to(PACKAGE).parts) - 1
+    own = module_name(path).split(".") if module_name(path) else []
+    package = own if path.name == "__init__.py" else own[:-1]
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.level:
-            up = node.level - depth  # levels above the package root
-            if up > 1:
+            base = package[: len(package) - (node.level - 1)] if node.level > 1 else package
+            if node.level - 1 > len(package):
                 continue
-            target = (node.module or "").split(".")[0] if node.level > depth else None
-            if target is None:
-                continue  # a sibling inside the same subpackage
-            names = [target] if target else [a.name for a in node.names]
-            for name in names:
-                if name in LAYERS:
-                    yield name, node.lineno
+            target = base + (node.module.split(".") if node.module else [])
+            if node.module:
+                yield ".".join(target), node.lineno
+            else:
+                for alias in node.names:
+                    yield ".".join([*target, alias.name]), node.lineno
 
 
-MODULES = sorted(PACKAGE.rglob("*.py"))
+def _top(module: str) -> str:
+    return module.split(".")[0] if module else "__init__"
 
 
 @pytest.mark.parametrize("path", MODULES, ids=[str(p.relative_to(PACKAGE)) for p in MODULES])
 def test_imports_flow_one_way(path):
     name, layer = layer_of(path)
-    for target, line in imported_layers(path):
-        assert LAYERS[target] <= layer, f"{name} (layer {layer}) imports {target} (layer {LAYERS[target]}) at {line}"
+    for target, line in _imports(path):
+        top = _top(target)
+        if top not in LAYERS:  # `from .. import __version__` and the like: a name, not a module
+            continue
+        assert LAYERS[top] <= layer, f"{name} (layer {layer}) imports {top} (layer {LAYERS[top]}) at line {line}"
+
+
+def test_every_subpackage_and_top_level_module_has_a_layer():
+    for path in PACKAGE.iterdir():
+        if path.name.startswith(("_", ".")) and path.name != "__init__.py":
+            continue
+        if (path.is_dir() and (path / "__init__.py").exists()) or path.suffix == ".py":
+            assert path.stem in LAYERS, f"{path.name} is not on the map: give it a layer"
+
+
+def test_no_import_cycles():
+    known = {module_name(p) for p in MODULES}
+    graph: dict[str, set[str]] = {module_name(p): set() for p in MODULES}
+    for path in MODULES:
+        for target, _ in _imports(path):
+            while target and target not in known:  # `from .x import name`: the module x
+                target = target.rpartition(".")[0]
+            if target and target != module_name(path):
+                graph[module_name(path)].add(target)
+    state: dict[str, int] = {}
+
+    def visit(start: str) -> list[str] | None:
+        stack = [(start, iter(sorted(graph[start])))]
+        path = [start]
+        state[start] = 1
+        while stack:
+            node, edges = stack[-1]
+            for nxt in edges:
+                if node == "" or nxt.startswith(node + "."):  # a package re-exporting its own modules
+                    continue
+                if state.get(nxt) == 1:
+                    return path[path.index(nxt):] + [nxt]
+                if nxt not in state:
+                    state[nxt] = 1
+                    stack.append((nxt, iter(sorted(graph[nxt]))))
+                    path.append(nxt)
+                    break
+            else:
+                state[node] = 2
+                stack.pop()
+                path.pop()
+        return None
+
+    for module in sorted(graph):
+        if module not in state:
+            cycle = visit(module)
+            assert cycle is None, "import cycle: " + " -> ".join(cycle)
 
 
 def test_runtime_imports_nothing_else_from_the_package():
     for path in (PACKAGE / "runtime").glob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom):
-                assert node.level <= 1, f"{path.name} reaches outside runtime"
+        for target, line in _imports(path):
+            assert _top(target) == "runtime", f"{path.name} reaches outside runtime ({target}, line {line})"
 
 
 @pytest.mark.parametrize("path", MODULES, ids=[str(p.relative_to(PACKAGE)) for p in MODULES])

@@ -2,8 +2,9 @@
 
 import pytest
 
-from eligibility_dsl import CompileError, compile_source, ir
+from eligibility_dsl import CompileError, compile_source
 from eligibility_dsl.api import check_source
+from eligibility_dsl.check import ir
 
 HEADER = """trial T "t"
 anchor screening

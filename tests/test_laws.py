@@ -47,9 +47,10 @@ from strategies import (
     typed_expressions,
 )
 
-from eligibility_dsl import InputError, Outcome, Status, compile_file, compile_source, ir
-from eligibility_dsl import types as T
-from eligibility_dsl.api import file_loader
+from eligibility_dsl import InputError, Outcome, Status, compile_file, compile_source
+from eligibility_dsl.check import ir
+from eligibility_dsl.language import types as T
+from eligibility_dsl.language.loader import file_loader
 from eligibility_dsl.runtime.quantity import Quantity
 from eligibility_dsl.runtime.units import UnitMismatch
 
@@ -530,7 +531,7 @@ def cmp(op: str, a, b, dynamic: bool = False):
     """compare_value semantics from eligibility_dsl.compile.  ``dynamic``: an operand's type is known
     only at run time (an event's value or dose), as compare_dynamic says: values that cannot be
     compared (other dimensions, a boolean against anything else) are unknown."""
-    from eligibility_dsl.values import compare_value
+    from eligibility_dsl.runtime.ops import compare_value
     if dynamic and a is not None and b is not None and (type(a) is bool) != (type(b) is bool):
         return None
     try:

@@ -21,9 +21,9 @@ import pytest
 from boundaries import CHECKS, TRIAL_FILE, failures
 
 from eligibility_dsl import CompileError, compile_source
-from eligibility_dsl import ast as A
-from eligibility_dsl.api import file_loader
-from eligibility_dsl.syntax import parse
+from eligibility_dsl.language import ast as A
+from eligibility_dsl.language.loader import file_loader
+from eligibility_dsl.language.syntax import parse
 
 NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?")
 

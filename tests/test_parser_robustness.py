@@ -30,10 +30,11 @@ from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 
 from eligibility_dsl import cli
-from eligibility_dsl.api import check_source, compile_source, evaluate_expression, file_loader
+from eligibility_dsl.api import check_source, compile_source, evaluate_expression
 from eligibility_dsl.diagnostics import CODES, CompileError
-from eligibility_dsl.records import InputError
-from eligibility_dsl.syntax import DECLARATION_KEYWORDS, RESERVED_WORDS, grammar_text
+from eligibility_dsl.language.loader import file_loader
+from eligibility_dsl.language.syntax import DECLARATION_KEYWORDS, RESERVED_WORDS, grammar_text
+from eligibility_dsl.records.binder import InputError
 
 ROOT = Path(__file__).parent.parent
 TRIALS = ROOT / "trials"

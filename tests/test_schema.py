@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from eligibility_dsl import CompileError, RecordError, compile_source
-from eligibility_dsl.patient_model import COLLECTIONS, MRSS_SITES
-from eligibility_dsl.records import _DECIMAL_TEXT
+from eligibility_dsl import RecordError, compile_source
+from eligibility_dsl.cli import main as elig
+from eligibility_dsl.records.binder import _DECIMAL_TEXT
+from eligibility_dsl.records.model import COLLECTIONS, MRSS_SITES
+from eligibility_dsl.records.schema import DECIMAL_TEXT, record_schema
 from eligibility_dsl.runtime.codes import normalize_system
 from eligibility_dsl.runtime.quantity import Quantity
-from eligibility_dsl.schema import DECIMAL_TEXT, main, record_schema
 
 ROOT = Path(__file__).parent.parent
 PUBLISHED = ROOT / "eligibility_dsl" / "schemas" / "patient-record-v1.schema.json"
@@ -57,7 +58,7 @@ def example_records():
 
 
 def test_the_published_schema_is_the_generated_one():
-    """Regenerate with `python -m eligibility_dsl.schema > eligibility_dsl/schemas/patient-record-v1.schema.json`."""
+    """Regenerate with `elig schema > eligibility_dsl/schemas/patient-record-v1.schema.json`."""
     assert json.loads(PUBLISHED.read_text(encoding="utf-8")) == record_schema()
 
 
@@ -241,15 +242,15 @@ def test_the_code_system_pattern_accepts_exactly_what_the_binder_does(spelling):
 
 
 def test_main_prints_the_generic_or_a_trial_schema(capsys, tmp_path):
-    assert main([]) == 0
+    assert elig(["schema"]) == 0
     assert json.loads(capsys.readouterr().out) == record_schema()
     trial = tmp_path / "t.elig"
     trial.write_text('trial NCT1 "t"\nfact flag: boolean\ninclude I1 "x": flag\n', encoding="utf-8")
-    assert main([str(trial)]) == 0
+    assert elig(["schema", str(trial)]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert schema["$id"].endswith(":trial:NCT1") and list(schema["properties"]["facts"]["properties"]) == ["flag"]
     trial.write_text('trial NCT1 "t"\ninclude I1 "x": flg\n', encoding="utf-8")
-    with pytest.raises(CompileError):
-        main([str(trial)])
-    assert main([str(tmp_path / "missing.elig")]) == 2
+    assert elig(["schema", str(trial)]) == 1
+    assert "unknown name `flg`" in capsys.readouterr().out
+    assert elig(["schema", str(tmp_path / "missing.elig")]) == 2
     assert "cannot read" in capsys.readouterr().err

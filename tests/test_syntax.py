@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from eligibility_dsl import ast as A
-from eligibility_dsl.syntax import grammar_text, parse, parse_expression
+from eligibility_dsl.language import ast as A
+from eligibility_dsl.language.syntax import grammar_text, parse, parse_expression
 
 ROOT = Path(__file__).parent.parent
 

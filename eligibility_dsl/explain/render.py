@@ -7,10 +7,11 @@ its value and line, down to the facts and thresholds.
 
 from __future__ import annotations
 
-from .. import ir
-from ..compile import FLIP, compare_value
-from ..trace import TraceNode
-from .decision import Decision, Status, json_value, text_value
+from ..check import ir
+from ..runtime.ops import FLIP, compare_value
+from .outcome import Status
+from .trace import TraceNode
+from .values import json_value, text_value
 
 _MARK = {True: "✓", False: "✗", None: "?"}
 _OP_WORDS = {"=": "=", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
@@ -199,7 +200,7 @@ def _tree_lines(t: TraceNode, src: _Source, depth: int, out: list[str]) -> None:
         _tree_lines(c, src, depth + 1, out)
 
 
-def render_text(decision: Decision, detail: str = "summary") -> str:
+def render_text(decision, detail: str = "summary") -> str:
     src = _Source(decision.source)
     head = f"{decision.outcome}  {decision.trial_id}"
     if decision.trial_version:
@@ -253,7 +254,7 @@ def trace_to_dict(t: TraceNode, src: _Source) -> dict:
     return out
 
 
-def decision_to_dict(decision: Decision) -> dict:
+def decision_to_dict(decision) -> dict:
     src = _Source(decision.source)
     criteria = []
     for c in decision.criteria:

@@ -30,14 +30,14 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from . import ir
-from .patient_model import COLLECTIONS
-from .runtime import quantity as Q
-from .runtime.bounded import Bounded, bounded_or_exact
-from .runtime.codes import CodeSet, Coding
-from .runtime.events import Event, Window, covered_continuously, exposure_days
-from .runtime.units import UnitMismatch, parse_unit
-from .trace import Evidence, TraceNode
+from ...check import ir
+from ...explain.trace import Evidence, TraceNode
+from ...records.model import COLLECTIONS
+from ...runtime import quantity as Q
+from ...runtime.bounded import Bounded, bounded_or_exact
+from ...runtime.codes import CodeSet, Coding
+from ...runtime.events import Event, Window, covered_continuously, exposure_days
+from ...runtime.units import UnitMismatch, parse_unit
 
 _DAYS = parse_unit("days")
 _ALL_TIME = Window(None, None, True, True)

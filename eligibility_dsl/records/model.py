@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import attrs
 
-from . import types as T
+from ..language import types as T
 
 MODEL_VERSION = "1"
 

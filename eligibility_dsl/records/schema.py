@@ -5,7 +5,7 @@
 
 Built from ``patient_model.COLLECTIONS`` and the code systems of ``runtime.codes``,
 so it cannot drift from what the binder reads.  The package ships this module's
-output as ``schemas/patient-record-v1.schema.json`` (``python -m eligibility_dsl.schema``).
+output as ``schemas/patient-record-v1.schema.json`` (``elig schema``).
 
 The schema documents the format and catches most mistakes early, in any JSON
 Schema tool; the binder (``Trial.bind``) stays the authority.  A record the schema
@@ -19,19 +19,14 @@ a coding's ``display`` is a text): it describes the format to write.
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from . import types as T
-from .diagnostics import CompileError
-from .ir import FactSpec
-from .patient_model import COLLECTIONS, MODEL_VERSION, MRSS_SITES, Collection, Field
-from .runtime import codes
-from .runtime.units import dimension_name
+from ..language import types as T
+from ..runtime import codes
+from ..runtime.units import dimension_name
+from .model import COLLECTIONS, MODEL_VERSION, MRSS_SITES, Collection, Field
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_ID = f"urn:eligibility-dsl:patient-record:v{MODEL_VERSION}"
@@ -163,7 +158,7 @@ def _defs() -> dict:
     return defs
 
 
-def record_schema(facts: dict[str, FactSpec] | None = None, trial_id: str | None = None) -> dict:
+def record_schema(facts: Mapping[str, Any] | None = None, trial_id: str | None = None) -> dict:
     """The JSON Schema of a record: for any trial, or for the trial whose ``facts`` are given.
 
     With ``facts`` (``Trial.facts``), ``facts`` has one property per declared fact
@@ -206,47 +201,3 @@ def record_schema(facts: dict[str, FactSpec] | None = None, trial_id: str | None
                        "exist, units and their dimensions, periods in order, unique event ids and mRSS sums).",
         "type": "object", "properties": props, "additionalProperties": False, "$defs": _defs()}
     return schema
-
-
-def _load_facts(path: str) -> tuple[dict[str, FactSpec], str]:
-    """A criteria file's declared facts (raises CompileError when the file has errors)."""
-    # `api` (layer 7) may not be imported from here, even inside a function: parse and check directly.
-    from .check import check
-    from .syntax import parse
-
-    def loader(target: str, importer: str) -> tuple[str, str]:  # as api.file_loader
-        resolved = Path(importer).parent / target
-        return str(resolved), resolved.read_text(encoding="utf-8")
-
-    text = Path(path).read_text(encoding="utf-8")
-    trial, diagnostics = check(parse(text, path), text, loader)
-    errors = [d for d in diagnostics if d.severity == "error"]
-    if errors:
-        raise CompileError(errors, trial.sources)
-    return trial.facts, trial.registry_id
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``elig schema [FILE]``: print the record schema, for the trial in FILE when given.
-
-    A criteria file with errors raises CompileError (the ``elig`` command renders it);
-    an unreadable file is reported on stderr with exit status 2.
-    """
-    parser = argparse.ArgumentParser(prog="elig schema", description="Print the JSON Schema of patient records.")
-    parser.add_argument("file", nargs="?", metavar="FILE", help="a criteria file: list exactly the facts it declares")
-    args = parser.parse_args(argv)
-    try:
-        schema = record_schema(*_load_facts(args.file)) if args.file else record_schema()
-    except (OSError, UnicodeDecodeError) as err:
-        print(f"error: cannot read `{args.file}`: {getattr(err, 'strerror', None) or err}", file=sys.stderr)
-        return 2
-    print(json.dumps(schema, indent=2, ensure_ascii=False))
-    return 0
-
-
-if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except CompileError as err:
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(1)

@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from . import ir
+from ..check import ir
 
 
 @attrs.frozen

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import ast as A
+from ..diagnostics import Diagnostic, Span, sort_key, suggest
+from ..language import ast as A
+from ..language import types as T
+from ..language.syntax import EXPRESSION_NAME, MAX_NESTING, RESERVED_WORDS, ParseResult, too_deep_diagnostic
+from ..runtime.calendar import parse_date
+from ..runtime.quantity import Quantity
+from ..runtime.units import UnitError, dimension_name, parse_unit
 from . import ir
-from . import types as T
-from .check_history import _KIND_WORDS, HISTORY_EXPR, HistoryChecks
-from .diagnostics import Diagnostic, Span, sort_key, suggest
-from .runtime.calendar import parse_date
-from .runtime.quantity import Quantity
-from .runtime.units import UnitError, dimension_name, parse_unit
-from .syntax import EXPRESSION_NAME, MAX_NESTING, RESERVED_WORDS, ParseResult, too_deep_diagnostic
+from .history import _KIND_WORDS, HISTORY_EXPR, HistoryChecks
 
 # Reads an imported file: (the path written, the importing file) -> (file name, text); raises OSError,
 # or UnicodeDecodeError for a file that is not UTF-8 text.

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import attrs
 
-from .diagnostics import Span
+from ..diagnostics import Span
 
 
 @attrs.frozen

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import attrs
 
-from .runtime.units import Unit, dimension_name, parse_unit
+from ..runtime.units import Unit, dimension_name, parse_unit
 
 
 @attrs.frozen

@@ -1,8 +1,8 @@
 """The meaning of each operation as a function of its operands' values: Kleene logic, comparisons,
 ranges, membership, max/min, exact arithmetic, dates and durations.
 
-The compiler (``compile.py``) builds its fast and traced closures from these functions, so a trace
-always agrees with the fast result; the tests' reference interpreter is written independently.
+Every backend's Python evaluation calls these functions, so a trace always agrees with the fast
+result; the tests' reference interpreter is written independently.
 Values: ``True``/``False``/``None`` (unknown) for conditions, ``Decimal``, ``Quantity``, ``date``,
 ``str``, and ``Bounded`` for a number known only within bounds (a count from an incomplete history).
 """
@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import datetime
 import operator
-from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
-from . import ir
-from .runtime import calendar
-from .runtime import quantity as Q
-from .runtime.bounded import Bounded, compare_bounded
-from .runtime.units import UnitMismatch, parse_unit
+from . import calendar
+from . import quantity as Q
+from .bounded import Bounded, compare_bounded
+from .units import UnitMismatch, parse_unit
 
 CMP = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
         ">=": operator.ge}
@@ -150,21 +147,12 @@ def _arith_date(op: str):
 ARITH = {"number": _arith_number, "quantity": _arith_quantity, "scale": _arith_scale, "date_shift": _arith_date}
 
 
-def _none_if_missing(fn):
+def none_if_missing(fn):
     def f(a, b):
         if a is None or b is None or type(a) is Bounded or type(b) is Bounded:
             return None
         return fn(a, b)
     return f
-
-
-def arith_problem(node: ir.Arith, a, b) -> str:
-    """Why an arithmetic on two known operands has no value (so an UNKNOWN names its reason)."""
-    if node.op == "/":
-        return f"cannot divide {show(a)} by {show(b)}: division by zero"
-    if node.kind == "date_shift":
-        return f"cannot compute {show(a)} {node.op} {show(b)}: the date would fall outside the years 1 to 9999"
-    return f"cannot compute {show(a)} {node.op} {show(b)}"
 
 
 def show(v) -> str:
@@ -202,24 +190,3 @@ def conditional_value(cond, then, otherwise):
     if cond is None:
         return then if then is not None and then == otherwise else None
     return then if cond else otherwise
-
-
-def value_fn(node: ir.Node) -> Callable[..., Any]:
-    """The meaning of a node as a function of its children's values (in ``children()`` order)."""
-    return VALUE[type(node)](node)
-
-
-VALUE: dict[type, Callable[[Any], Callable[..., Any]]] = {
-    ir.Not: lambda n: not_value,
-    ir.And: lambda n: lambda *vs: and_values(vs),
-    ir.Or: lambda n: lambda *vs: or_values(vs),
-    ir.Implies: lambda n: implies_value,
-    ir.Compare: lambda n: lambda a, b: compare_value(n.op, a, b),
-    ir.Between: lambda n: lambda x, lo, hi: between_value(x, lo, hi, n.negated),
-    ir.Member: lambda n: lambda x, *items: member_value(x, items, n.negated),
-    ir.Arith: lambda n: _none_if_missing(ARITH[n.kind](n.op)),
-    ir.Neg: lambda n: neg_value,
-    ir.Extremum: lambda n: lambda *args: extremum_value(n.func, args),
-    ir.DurationBetween: lambda n: lambda a, b: duration_value(n.unit, a, b),
-    ir.Conditional: lambda n: conditional_value,
-}

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import ast as A
+from ..diagnostics import Diagnostic, Span, suggest
+from ..language import ast as A
+from ..language import types as T
+from ..language.syntax import MAX_NESTING, parse
+from ..records.model import COLLECTIONS, Collection
+from ..runtime.codes import PREFIX_SYSTEMS, SYSTEMS, normalize_system
+from ..runtime.units import dimension_name
 from . import ir
-from . import types as T
-from .diagnostics import Diagnostic, Span, suggest
-from .patient_model import COLLECTIONS, Collection
-from .runtime.codes import PREFIX_SYSTEMS, SYSTEMS, normalize_system
-from .runtime.units import dimension_name
-from .syntax import MAX_NESTING, parse
 
 _NUMERIC = ("number", "quantity")
 

@@ -31,15 +31,14 @@ from typing import Any
 
 import attrs
 
-from . import types as T
-from .diagnostics import suggest
-from .ir import FactSpec
-from .patient_model import COLLECTIONS, MODEL_VERSION, MRSS_SITES, Collection
-from .runtime.calendar import parse_date
-from .runtime.codes import Coding
-from .runtime.events import Coverage, Event
-from .runtime.quantity import Quantity
-from .runtime.units import BASE_DIMENSIONS, UnitError, dimension_name, parse_unit
+from ..diagnostics import suggest
+from ..language import types as T
+from ..runtime.calendar import parse_date
+from ..runtime.codes import Coding
+from ..runtime.events import Coverage, Event
+from ..runtime.quantity import Quantity
+from ..runtime.units import BASE_DIMENSIONS, UnitError, dimension_name, parse_unit
+from .model import COLLECTIONS, MODEL_VERSION, MRSS_SITES, Collection
 
 RECORD_FIELDS = ("record_version", "id", "birth_date", "sex", "facts", "coverage", *COLLECTIONS)
 
@@ -236,7 +235,8 @@ _TIME = BASE_DIMENSIONS.index("time")
 class RecordBinder:
     """Turns records into typed values for one trial's patient model (built once per trial)."""
 
-    def __init__(self, facts: Mapping[str, FactSpec]):
+    def __init__(self, facts: Mapping[str, Any]):
+        """``facts``: the trial's fact specs by name (each with ``type`` and ``builtin``)."""
         self.declared = {n: s for n, s in facts.items() if not s.builtin}
         self.builtin = {n: s for n, s in facts.items() if s.builtin}
         self._readers = {n: (_READERS[s.type.kind], s.type) for n, s in facts.items() if s.type.kind in _READERS}

@@ -22,8 +22,8 @@ import attrs
 from lark import Lark, Token, Transformer_NonRecursive, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
+from ..diagnostics import Diagnostic, Span
 from . import ast as A
-from .diagnostics import Diagnostic, Span
 
 GRAMMAR_FILE = "elig.lark"
 DECLARATION_KEYWORDS = ("trial", "library", "import", "version", "anchor", "fact", "codeset", "table", "score",
@@ -54,7 +54,7 @@ def grammar_text() -> str:
     packaged = resources.files("eligibility_dsl").joinpath("grammars").joinpath(GRAMMAR_FILE)
     if packaged.is_file():
         return packaged.read_text(encoding="utf-8")
-    source_tree = Path(__file__).resolve().parent.parent / "grammars" / GRAMMAR_FILE
+    source_tree = Path(__file__).resolve().parents[2] / "grammars" / GRAMMAR_FILE
     return source_tree.read_text(encoding="utf-8")
 
 

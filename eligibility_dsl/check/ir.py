@@ -13,8 +13,8 @@ from typing import Any
 
 import attrs
 
-from .diagnostics import Span
-from .types import Type
+from ..diagnostics import Span
+from ..language.types import Type
 
 
 @attrs.frozen

@@ -27,17 +27,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import ir
-from . import types as T
-from .compile_history import _FAST as _HISTORY_FAST
-from .compile_history import _TRACED as _HISTORY_TRACED
-from .compile_history import HistoryCompiler, memoized
-from .runtime import calendar
-from .runtime import quantity as Q
-from .runtime.bounded import Bounded
-from .runtime.units import UnitMismatch
-from .trace import TraceNode
-from .values import (
+from ...check import ir
+from ...explain.trace import TraceNode
+from ...language import types as T
+from ...runtime import calendar
+from ...runtime import quantity as Q
+from ...runtime.bounded import Bounded
+from ...runtime.ops import (
     ARITH,
     CMP,
     EXTREMUM_COMBINE,
@@ -46,7 +42,6 @@ from .values import (
     PERIOD_UNITS,
     age_value,
     and_values,
-    arith_problem,
     compare_dynamic,
     compare_value,
     conditional_value,
@@ -54,8 +49,12 @@ from .values import (
     junction,
     not_value,
     show,
-    value_fn,
 )
+from ...runtime.units import UnitMismatch
+from .history import _FAST as _HISTORY_FAST
+from .history import _TRACED as _HISTORY_TRACED
+from .history import HistoryCompiler, memoized
+from .values import arith_problem, value_fn
 
 Fast = Callable[["Ctx"], Any]
 Traced = Callable[["Ctx"], TraceNode]

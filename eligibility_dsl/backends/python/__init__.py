@@ -1,0 +1,1 @@
+"""The Python backend: checked IR to evaluators run in this process."""

@@ -1,0 +1,54 @@
+"""The `elig` command: check criteria files and evaluate them against patient records.
+
+    elig check FILE...                      diagnostics; exit 1 if any error
+    elig eval FILE PATIENT.json... --anchor screening=2025-09-11 [--format text|json] [--explain full]
+    elig schema [FILE]                      the JSON Schema of patient records (for FILE's facts)
+
+One module per command (``cli/check.py``, ``cli/eval.py``, ...), each with ``add_parser`` and ``run``.
+Exit codes: 0 success, 1 the criteria file has errors, 2 the input (record, anchor, file) does not fit.
+A user's mistake is reported, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..diagnostics import CompileError
+from ..records.binder import InputError
+from ..report import render_json, render_text
+from ..version import __version__
+from . import check, eval, schema
+from .common import InputProblem
+
+COMMANDS = (check, eval, schema)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="elig", description="Check and evaluate clinical-trial eligibility criteria.")
+    parser.add_argument("--version", action="version", version=f"eligibility_dsl {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for command in COMMANDS:
+        command.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except CompileError as err:
+        if getattr(args, "format", "text") == "json":
+            print(render_json(err.diagnostics))
+        else:
+            sys.stdout.write(render_text(err.diagnostics, err.sources))
+        return 1
+    except (InputProblem, InputError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `elig eval ... | head`
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

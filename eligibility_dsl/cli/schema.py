@@ -1,0 +1,28 @@
+"""`elig schema [FILE]`: the JSON Schema of patient records (for FILE's facts when given)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ..api import compile_source
+from ..language.loader import file_loader
+from ..records.schema import record_schema
+from .common import read_text
+
+
+def add_parser(sub) -> None:
+    schema = sub.add_parser("schema", help="print the JSON Schema of patient records (with FILE: for that trial)")
+    schema.add_argument("file", nargs="?", metavar="FILE", help="a criteria file: list exactly the facts it declares")
+    schema.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.file:
+        # The one loader: a broken file is a CompileError, rendered by main.
+        trial = compile_source(read_text(args.file), args.file, file_loader)
+        schema = record_schema(trial.facts, trial.id)
+    else:
+        schema = record_schema()
+    print(json.dumps(schema, indent=2, ensure_ascii=False))
+    return 0

@@ -1,0 +1,45 @@
+"""Runtime values as people and programs read them: the language's spelling, and JSON."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from ..runtime.quantity import Quantity
+
+
+def json_value(value: Any) -> Any:
+    """A runtime value as JSON: exact decimals as strings, quantities as value and unit."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, Quantity):
+        return {"value": format(value.value, "f"), "unit": value.unit.symbol}
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [json_value(v) for v in value]
+    if hasattr(value, "system") and hasattr(value, "code"):  # a coding
+        return {"system": value.system, "code": value.label, "display": value.display}
+    return str(value)
+
+
+def text_value(value: Any) -> str:
+    """A runtime value as the language writes it."""
+    if value is None:
+        return "unknown"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, tuple):  # an event's codings
+        return " / ".join(map(str, value))
+    return str(value)

@@ -1,0 +1,1 @@
+"""The language: grammar, parser, AST, the language's types, syntax diagnostics and the import loader."""
