@@ -10,7 +10,7 @@ the public API.
 
 from .api import AnchorError, Trial, check_source, compile_file, compile_source, evaluate_expression
 from .diagnostics import CompileError, Diagnostic, Span
-from .explain import CriterionResult, Decision, Outcome, Status
+from .explain import CriterionResult, Decision, Outcome, RecordFailure, Status
 from .records.binder import InputError, RecordError
 from .version import __version__
 
@@ -23,6 +23,7 @@ __all__ = [
     "InputError",
     "Outcome",
     "RecordError",
+    "RecordFailure",
     "Span",
     "Status",
     "Trial",

@@ -19,10 +19,10 @@ from typing import Any
 from .backends.python.closures import Compiler, Ctx
 from .check import check, check_expression, ir
 from .diagnostics import CompileError, Diagnostic, Span
-from .explain import CriterionResult, Decision, Status, decide
+from .explain import CriterionResult, Decision, RecordFailure, Status, decide
 from .language.loader import file_loader
 from .language.syntax import EXPRESSION_NAME, parse, parse_expression, too_deep_diagnostic
-from .records.binder import BoundRecord, InputError, RecordBinder
+from .records.binder import BoundRecord, InputError, RecordBinder, RecordError
 from .runtime.calendar import parse_date
 
 _STATUS = {True: Status.MET, False: Status.NOT_MET, None: Status.UNKNOWN}
@@ -109,11 +109,25 @@ class Trial:
         return self.evaluate_bound(bound, self.parse_anchors(anchors), trace=trace and not fast, fast=fast)
 
     def evaluate_many(self, records: Iterable[Any], anchors: Mapping[str, datetime.date | str], *,
-                      trace: bool = False, fast: bool = False) -> Iterator[Decision]:
-        """Decide many records against the same anchors (traces off by default: batch use)."""
+                      trace: bool = False, fast: bool = False,
+                      errors: str = "raise") -> Iterator[Decision | RecordFailure]:
+        """Decide many records against the same anchors (traces off by default: batch use).
+
+        ``errors="raise"`` (the default) raises RecordError at the first record that does not fit;
+        ``errors="return"`` yields a :class:`RecordFailure` for it instead and goes on, so one bad
+        record is one row of the results, never a stopped batch."""
+        if errors not in ("raise", "return"):
+            raise ValueError(f'errors must be "raise" or "return", not {errors!r}')
         parsed = self.parse_anchors(anchors)
-        for record in records:
-            yield self.evaluate_bound(self._binder.bind(record), parsed, trace=trace and not fast, fast=fast)
+        for position, record in enumerate(records):
+            try:
+                bound = self._binder.bind(record)
+            except RecordError as err:
+                if errors == "raise":
+                    raise
+                yield RecordFailure(err.record_id, position, tuple(err.issues))
+                continue
+            yield self.evaluate_bound(bound, parsed, trace=trace and not fast, fast=fast)
 
     def evaluate_bound(self, bound: BoundRecord, anchors: dict[str, datetime.date], *,
                        trace: bool = True, fast: bool = False) -> Decision:

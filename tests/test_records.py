@@ -78,3 +78,17 @@ def test_the_record_is_not_mutated():
     snapshot = repr(record)
     TRIAL.evaluate(record, {"screening": "2025-01-01"})
     assert repr(record) == snapshot
+
+
+def test_a_batch_returns_a_failure_row_for_a_bad_record_and_goes_on():
+    records = [{"id": "a", "facts": {"flag": True}}, {"id": "b", "facts": {"flag": "yes"}}, [1], {"facts": {}}]
+    with pytest.raises(RecordError):
+        list(TRIAL.evaluate_many(records, {"screening": "2025-01-01"}))
+    results = list(TRIAL.evaluate_many(records, {"screening": "2025-01-01"}, errors="return"))
+    assert [getattr(r, "outcome", None) for r in results][1:3] == ["ERROR", "ERROR"]
+    assert str(results[0].outcome) == "ELIGIBLE" and str(results[3].outcome) == "INDETERMINATE"
+    failure = results[1]
+    assert (failure.record_id, failure.position) == ("b", 1)
+    assert failure.to_dict()["issues"] == [{"path": "facts.flag", "message": "expected `true` or `false`, found "
+                                            "text `\"yes\"`", "help": None}]
+    assert results[2].position == 2 and results[2].record_id is None

@@ -11,7 +11,7 @@ from .outcome import Outcome, Status, decide
 from .render import decision_to_dict, render_text
 from .trace import TraceNode
 
-__all__ = ["CriterionResult", "Decision", "Outcome", "Status", "decide"]
+__all__ = ["CriterionResult", "Decision", "Outcome", "RecordFailure", "Status", "decide"]
 
 
 @attrs.frozen
@@ -75,3 +75,19 @@ class Decision:
 
     def to_dict(self) -> dict:
         return decision_to_dict(self)
+
+
+@attrs.frozen
+class RecordFailure:
+    """A record a batch could not decide (``evaluate_many(..., errors="return")``): a result row, so
+    that one bad record never stops a run.  ``position`` is the record's 0-based place in the input;
+    ``issues`` are the binder's :class:`~eligibility_dsl.records.RecordIssue` (path, message, help)."""
+
+    record_id: str | None
+    position: int
+    issues: tuple
+    outcome: str = "ERROR"
+
+    def to_dict(self) -> dict:
+        return {"record_id": self.record_id, "position": self.position, "outcome": self.outcome,
+                "issues": [i.to_dict() for i in self.issues]}
