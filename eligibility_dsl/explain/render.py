@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..check import ir
 from ..runtime.ops import FLIP, compare_value
 from .outcome import Status
-from .trace import TraceNode
+from .trace import TraceNode, event_to_dict
 from .values import json_value, text_value
 
 _MARK = {True: "✓", False: "✗", None: "?"}
@@ -48,11 +48,11 @@ def _evidence_text(e) -> str:
     for label, events in (("found", e.matched), ("undecided", e.undecided)):
         if events:
             more = f" and {len(events) - 3} more" if len(events) > 3 else ""
-            parts.append(f"{label} " + "; ".join(events[:3]) + more)
+            parts.append(f"{label} " + "; ".join(e.describe(x) for x in events[:3]) + more)
     if not e.matched and not e.undecided:
         parts.append("no matching record")
     parts.append(f"window {e.window}")
-    parts.append(e.coverage)
+    parts.append(e.coverage_text)
     return " · ".join(parts)
 
 
@@ -182,18 +182,18 @@ def _tree_lines(t: TraceNode, src: _Source, depth: int, out: list[str]) -> None:
     out.append(line)
     if t.note:
         out.append(f"{pad}    note: {t.note}")
-    if t.event:
-        out[-1] = f"{pad}{mark} for {t.event}:  →  {shown}"
+    if t.event is not None:
+        out[-1] = f"{pad}{mark} for {t.event.describe(t.shown)}:  →  {shown}"
         for c in t.children:
             _tree_lines(c, src, depth + 1, out)
         return
     if t.evidence is not None:
         e = t.evidence
         out.append(f"{pad}    window: {e.window}")
-        out.append(f"{pad}    coverage: {e.coverage}")
+        out.append(f"{pad}    coverage: {e.coverage_text}")
         for label, events in (("found", e.matched), ("undecided", e.undecided)):
             for event in events:
-                out.append(f"{pad}    {label}: {event}")
+                out.append(f"{pad}    {label}: {e.describe(event)}")
         if not e.matched and not e.undecided:
             out.append(f"{pad}    found: no matching record")
     for c in t.children:
@@ -245,8 +245,8 @@ def trace_to_dict(t: TraceNode, src: _Source) -> dict:
         out["anchor"] = n.name
     if t.note:
         out["note"] = t.note
-    if t.event:
-        out["event"] = t.event
+    if t.event is not None:
+        out["event"] = event_to_dict(t.event, t.shown)
     if t.evidence is not None:
         out["evidence"] = t.evidence.to_dict()
     if t.children:

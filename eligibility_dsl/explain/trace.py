@@ -11,24 +11,57 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import attrs
-
 from ..check import ir
+from ..runtime.events import Coverage, Event, Window
+from .values import json_value
 
 
-@attrs.frozen
 class Evidence:
-    """What decided a query: the window actually computed, the coverage that made an
-    absence count or not, and the records that matched or were undecided."""
+    """What decided a query, as data: the collection, the window actually computed, the coverage that
+    made an absence count or not (and whether it covered the window), and the events that matched or
+    were undecided (filter unknown, or no code), in timeline order.  ``shown`` names the fields a
+    renderer shows for each event (the collection's summary fields).  Renderers turn it into words
+    (``text_of_window``, ``coverage_text``, ``Event.describe``) or JSON (``to_dict``)."""
 
-    window: str
-    coverage: str
-    matched: tuple[str, ...] = ()
-    undecided: tuple[str, ...] = ()
+    __slots__ = ("collection", "coverage", "covered", "matched", "shown", "undecided", "window")
+
+    def __init__(self, collection: str, window: Window, coverage: Coverage | None, covered: bool,
+                 matched: tuple[Event, ...] = (), undecided: tuple[Event, ...] = (), shown: tuple[str, ...] = ()):
+        self.collection, self.window, self.coverage, self.covered = collection, window, coverage, covered
+        self.matched, self.undecided, self.shown = matched, undecided, shown
+
+    @property
+    def coverage_text(self) -> str:
+        if self.coverage is None:
+            return f"no coverage stated for {self.collection}: absence is unknown"
+        verdict = "covers the window" if self.covered else "does not cover the window"
+        return f"{self.collection} {self.coverage}: {verdict}"
+
+    def describe(self, event: Event) -> str:
+        return event.describe(self.shown)
 
     def to_dict(self) -> dict:
-        return {"window": self.window, "coverage": self.coverage, "matched": list(self.matched),
-                "undecided": list(self.undecided)}
+        w, c = self.window, self.coverage
+        return {
+            "collection": self.collection,
+            "window": {"text": str(w), "from": _iso(w.low), "to": _iso(w.high), "from_inclusive": w.low_closed,
+                       "to_inclusive": w.high_closed},
+            "coverage": None if c is None else {"from": _iso(c.low), "to": _iso(c.high)},
+            "covered": self.covered,
+            "coverage_text": self.coverage_text,
+            "matched": [event_to_dict(e, self.shown) for e in self.matched],
+            "undecided": [event_to_dict(e, self.shown) for e in self.undecided],
+        }
+
+
+def _iso(d) -> str | None:
+    return None if d is None else d.isoformat()
+
+
+def event_to_dict(event: Event, shown: tuple[str, ...] = ()) -> dict:
+    """An event as evidence: its id (the record's provenance), collection, period and the shown fields."""
+    return {"id": event.id, "collection": event.collection, "start": _iso(event.start), "end": _iso(event.end),
+            "text": event.describe(shown), "fields": {name: json_value(event.fields.get(name)) for name in shown}}
 
 
 class TraceNode:
@@ -37,15 +70,16 @@ class TraceNode:
 
     ``note`` is set where the value follows from a stated rule rather than plain evaluation (e.g.
     `x < max(a, b)` compared with each argument when one is unknown); ``evidence`` on queries;
-    ``event`` on a query's filter evaluated on one event (that event, described).
+    ``event`` on a query's filter or condition evaluated on one event (that :class:`Event`, with
+    ``shown`` naming the fields to show for it).
     """
 
-    __slots__ = ("children", "event", "evidence", "node", "note", "value")
+    __slots__ = ("children", "event", "evidence", "node", "note", "shown", "value")
 
     def __init__(self, node: ir.Node, value: Any, children: tuple[TraceNode, ...] = (), note: str | None = None,
-                 evidence: Evidence | None = None, event: str | None = None):
+                 evidence: Evidence | None = None, event: Event | None = None, shown: tuple[str, ...] = ()):
         self.node, self.value, self.children = node, value, children
-        self.note, self.evidence, self.event = note, evidence, event
+        self.note, self.evidence, self.event, self.shown = note, evidence, event, shown
 
     def replace(self, **changes) -> TraceNode:
         fields = {name: getattr(self, name) for name in self.__slots__}

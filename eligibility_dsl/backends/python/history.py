@@ -126,6 +126,7 @@ class HistoryCompiler:
         """A closure returning (the query's result or None when its window is unknown, bound traces)."""
         spec, low_f, high_f, filt, codeset = self._query_parts(q, traced)
         collection = q.collection
+        shown = COLLECTIONS[collection].summary
 
         def run(ctx):
             bound_traces = []
@@ -161,8 +162,7 @@ class HistoryCompiler:
                 ctx.current = event
                 value = filt(ctx)
                 if traced:
-                    traces.append(TraceNode(q.filter, value.value, (value,), event=event.describe(
-                        COLLECTIONS[collection].summary)))
+                    traces.append(TraceNode(q.filter, value.value, (value,), event=event, shown=shown))
                     value = value.value
                 if value is True:
                     matched.append(event)
@@ -344,7 +344,7 @@ class HistoryCompiler:
                 if traced:  # keep each event's condition trace: it shows converted doses and factors
                     def cond(c):
                         t = condition(c)
-                        r.traces.append(TraceNode(node.condition, t.value, (t,), event=c.current.describe(summary)))
+                        r.traces.append(TraceNode(node.condition, t.value, (t,), event=c.current, shown=summary))
                         return t.value
                 else:
                     cond = condition
@@ -370,15 +370,8 @@ class HistoryCompiler:
             v, bounds, r = value_of(ctx)
             if r is None:
                 return TraceNode(node, None, tuple(bounds), "the window's bounds are unknown")
-            evidence = Evidence(
-                window=str(r.window),
-                coverage=(f"{node.query.collection} {r.coverage}" if r.coverage is not None
-                          else f"no coverage stated for {node.query.collection}: absence is unknown")
-                + ("" if r.coverage is None else (": covers the window" if r.covered
-                                                   else ": does not cover the window")),
-                matched=tuple(e.describe(summary) for e in sorted(r.matched, key=_order)),
-                undecided=tuple(e.describe(summary) for e in sorted(r.undecided, key=_order)),
-            )
+            evidence = Evidence(node.query.collection, r.window, r.coverage, r.covered,
+                                tuple(sorted(r.matched, key=_order)), tuple(sorted(r.undecided, key=_order)), summary)
             return TraceNode(node, v, tuple(bounds) + tuple(r.traces), evidence=evidence)
         return t
 
