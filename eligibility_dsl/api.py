@@ -16,20 +16,35 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from .backends.python.closures import Compiler, Ctx
+from .backends.python.module import CompiledTrial, EvaluationError, evaluate_closed
 from .check import check, check_expression, ir
 from .diagnostics import CompileError, Diagnostic, Span
-from .explain import CriterionResult, Decision, RecordFailure, Status, decide
+from .explain import Decision, Outcome, RecordFailure
 from .language.loader import file_loader
-from .language.syntax import EXPRESSION_NAME, parse, parse_expression, too_deep_diagnostic
-from .records.binder import BoundRecord, InputError, RecordBinder, RecordError
+from .language.syntax import EXPRESSION_NAME, parse, parse_expression
+from .records.binder import BoundRecord, InputError, RecordBinder, RecordError, RecordIssue
 from .runtime.calendar import parse_date
-
-_STATUS = {True: Status.MET, False: Status.NOT_MET, None: Status.UNKNOWN}
 
 
 class AnchorError(InputError):
     """Anchors (reference dates) missing, unknown to the trial, or malformed."""
+
+
+_LEVELS = {True: "full", False: "off", "off": "off", "fails": "fails", "full": "full"}
+_OUTCOMES = (Outcome.ELIGIBLE, Outcome.INDETERMINATE, Outcome.INELIGIBLE)
+
+
+def trace_level(trace: bool | str | None, fast: bool = False) -> str:
+    """``trace`` as a level: ``off`` (statuses only), ``fails`` (trace trees only for the criteria that
+    made the patient ineligible or left the decision open: an inclusion NOT_MET or UNKNOWN, an exclusion
+    MET or UNKNOWN), ``full`` (every criterion evaluated); ``True`` is ``full``, ``False`` is ``off``, and
+    ``None`` (the default) is ``full``, or ``off`` for a ``fast`` evaluation, whose point is speed."""
+    if trace is None:
+        return "off" if fast else "full"
+    try:
+        return _LEVELS[trace]
+    except (KeyError, TypeError):
+        raise ValueError(f'trace must be "off", "fails", "full", True or False, not {trace!r}') from None
 
 
 class Trial:
@@ -37,9 +52,12 @@ class Trial:
 
     def __init__(self, checked: ir.CheckedTrial):
         self.checked = checked
-        self._criteria = _compiled(checked)
+        self._compiled = _compiled(checked)
         self._binder = RecordBinder(checked.facts)
+        self._specs = tuple((c.id, c.kind, c.text) for c in checked.criteria)
+        self._excludes = tuple(c.kind == "exclude" for c in checked.criteria)
         self._last_anchors: tuple[tuple, dict[str, datetime.date]] | None = None
+        self._last_batch: tuple[dict, tuple, tuple] | None = None  # (anchors, their items, batch constants)
 
     # what the trial is
     @property
@@ -66,6 +84,11 @@ class Trial:
     def criteria(self) -> tuple[ir.Criterion, ...]:
         return self.checked.criteria
 
+    @property
+    def python_source(self) -> str:
+        """The generated Python module that evaluates this trial (comments name each criterion)."""
+        return self._compiled.source
+
     # evaluation
     def bind(self, record: Any) -> BoundRecord:
         """Validate a JSON record and return its typed facts and events (raises RecordError)."""
@@ -88,7 +111,7 @@ class Trial:
                 known = ", ".join(f"`{a}`" for a in self.checked.anchors) or "none"
                 problems.append(f"unknown anchor `{name}` (this trial declares: {known})")
                 continue
-            if isinstance(value, datetime.date):
+            if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
                 out[name] = value
                 continue
             try:
@@ -102,14 +125,25 @@ class Trial:
             raise AnchorError("; ".join(problems))
         return out
 
+    def _batch(self, anchors: dict[str, datetime.date]) -> tuple:
+        """The batch constants (anchors, windows) for these anchors, computed once per batch."""
+        last = self._last_batch
+        if last is not None and (last[0] is anchors or last[1] == tuple(anchors.items())):
+            return last[2]
+        batch = self._compiled.batch(anchors)
+        self._last_batch = (anchors, tuple(anchors.items()), batch)
+        return batch
+
     def evaluate(self, record: Any, anchors: Mapping[str, datetime.date | str], *,
-                 trace: bool = True, fast: bool = False) -> Decision:
-        """Decide one record.  ``fast`` stops at the first decisive criterion (and implies no trace)."""
+                 trace: bool | str | None = None, fast: bool = False) -> Decision:
+        """Decide one record. ``trace``: ``"full"`` (or True), ``"fails"`` or ``"off"`` (or False); by
+        default full, or off when ``fast``. ``fast`` stops at the first decisive criterion (the rest are
+        NOT_EVALUATED); a trace asked for with it covers the criteria evaluated."""
         bound = self._binder.bind(record)
-        return self.evaluate_bound(bound, self.parse_anchors(anchors), trace=trace and not fast, fast=fast)
+        return self.evaluate_bound(bound, self.parse_anchors(anchors), trace=trace, fast=fast)
 
     def evaluate_many(self, records: Iterable[Any], anchors: Mapping[str, datetime.date | str], *,
-                      trace: bool = False, fast: bool = False,
+                      trace: bool | str = False, fast: bool = False,
                       errors: str = "raise") -> Iterator[Decision | RecordFailure]:
         """Decide many records against the same anchors (traces off by default: batch use).
 
@@ -119,6 +153,7 @@ class Trial:
         if errors not in ("raise", "return"):
             raise ValueError(f'errors must be "raise" or "return", not {errors!r}')
         parsed = self.parse_anchors(anchors)
+        level = trace_level(trace)
         for position, record in enumerate(records):
             try:
                 bound = self._binder.bind(record)
@@ -127,57 +162,43 @@ class Trial:
                     raise
                 yield RecordFailure(err.record_id, position, tuple(err.issues))
                 continue
-            yield self.evaluate_bound(bound, parsed, trace=trace and not fast, fast=fast)
+            try:
+                yield self.evaluate_bound(bound, parsed, trace=level, fast=fast)
+            except EvaluationError as err:
+                if errors == "raise":
+                    raise
+                yield RecordFailure(bound.id, position, (RecordIssue("$", str(err)),))
 
     def evaluate_bound(self, bound: BoundRecord, anchors: dict[str, datetime.date], *,
-                       trace: bool = True, fast: bool = False) -> Decision:
+                       trace: bool | str | None = None, fast: bool = False) -> Decision:
         """Decide a record already bound with :meth:`bind` (anchors from :meth:`parse_anchors`)."""
-        ctx = Ctx(bound.facts, anchors, bound.events, bound.coverage)
-        results: list[CriterionResult] = []
-        stopped = False
-        for crit, run_fast, run_traced, not_evaluated in self._criteria:
-            if stopped:
-                results.append(not_evaluated)
-                continue
-            if ctx.missing:  # fresh sets only when the last criterion used them
-                ctx.missing = set()
-            if ctx.problems:
-                ctx.problems = set()
-            tnode = run_traced(ctx) if trace else None
-            value = tnode.value if tnode is not None else run_fast(ctx)
-            status = _STATUS[value]
-            missing = tuple(sorted(ctx.missing)) if status is Status.UNKNOWN and ctx.missing else ()
-            problems = tuple(sorted(ctx.problems)) if ctx.problems else ()
-            result = CriterionResult(crit.id, crit.kind, crit.text, status, missing, tnode, problems)
-            results.append(result)
-            stopped = fast and result.decisive
-        outcome, missing = decide([r for r in results if r.status is not Status.NOT_EVALUATED])
-        return Decision(self.id, self.version, bound.id, dict(anchors), outcome, tuple(results), missing,
-                        mode="fast" if fast else "full", source=self.checked.source,
-                        sources=self.checked.sources)
+        level = trace_level(trace, fast)
+        compiled = self._compiled
+        batch = self._batch(anchors)
+        facts, events, coverage = bound.facts, bound.events, bound.coverage
+        values, extras, code = compiled.evaluate(facts, events, coverage, batch, fast)
+        traces = None
+        if level != "off":
+            excludes = self._excludes
+            traces = {i: compiled.trace(i, facts, events, coverage, batch) for i, v in enumerate(values)
+                      if level == "full" or v is None or v is excludes[i]}
+        checked = self.checked
+        return Decision.of_run(checked.registry_id, checked.version, bound.id, anchors, _OUTCOMES[code],
+                               self._specs, values, extras, traces, "fast" if fast else "full", checked.source,
+                               checked.sources, level)
 
 
-def _compiled(checked: ir.CheckedTrial) -> list[tuple]:
-    """Each criterion with its fast and traced closures.  The checker bounds how deeply expressions nest,
-    so the compiler's recursion stays shallow; should it still reach Python's recursion limit (called from
-    deep in a program, say), that is a CompileError (E0005) too, never a RecursionError."""
+def _compiled(checked: ir.CheckedTrial) -> CompiledTrial:
+    """The trial's generated module. The checker bounds how deeply expressions nest and the generator calls
+    deep parts out into functions of their own, so compiling stays far from Python's limits; should it still
+    reach one (called from deep in a program, say), that is a CompileError (E0005), never a RecursionError."""
     try:
-        compiler = Compiler(checked)
-    except RecursionError:
+        return CompiledTrial(checked)
+    except (RecursionError, MemoryError, SyntaxError):
         start = Span(checked.file, 1, 1, 1, 2, 0, 1)
         too_deep = Diagnostic("E0005", "the trial is nested too deeply to compile", start,
-                              "shorten the chains of code sets that include one another")
+                              "split long expressions into definitions, and shorten chains of code sets")
         raise CompileError([too_deep], checked.sources) from None
-    out, too_deep = [], []
-    for c in checked.criteria:
-        try:
-            out.append((c, compiler.fast(c.expr), compiler.traced(c.expr),
-                        CriterionResult(c.id, c.kind, c.text, Status.NOT_EVALUATED)))
-        except RecursionError:
-            too_deep.append(too_deep_diagnostic(c.id, c.span, "stack"))
-    if too_deep:
-        raise CompileError(too_deep, checked.sources)
-    return out
 
 
 def _raise_if_errors(diagnostics: list[Diagnostic], sources: dict[str, str]) -> None:
@@ -218,5 +239,4 @@ def evaluate_expression(text: str) -> Any:
         raise CompileError([parsed], {file: source})
     node, diagnostics = check_expression(parsed, source, file)
     _raise_if_errors(diagnostics, {file: source})
-    empty = ir.CheckedTrial("", "", None, {}, {}, {}, (), file, source)
-    return Compiler(empty).fast(node)(Ctx({}, {}))
+    return evaluate_closed(node)

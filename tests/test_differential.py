@@ -1,7 +1,8 @@
-"""Differential tests: the compiled evaluator (fast and traced) against the reference interpreter.
+"""Differential tests: the generated evaluator (fast and traced) against the reference interpreter.
 
 ``tests/reference_interpreter.py`` interprets the checked IR directly from the README's semantics; the
-compiled closures must give the same status for every criterion and the same outcome:
+generated evaluator (traces off and on, and fast mode) must give the same status for every criterion and
+the same outcome:
 
 - on the real trials (the SSc trial and the two example trials) with every fixture record, and with
   Hypothesis perturbations of those records (facts dropped, coverage dropped or moved, dates shifted by

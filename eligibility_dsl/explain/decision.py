@@ -34,19 +34,90 @@ class CriterionResult:
         return self.trace.facts_read() if self.trace is not None else {}
 
 
-@attrs.frozen
+_STATUS_OF = {True: Status.MET, False: Status.NOT_MET, None: Status.UNKNOWN}
+_NO_EXTRAS = ((), ())
+
+
 class Decision:
-    trial_id: str
-    trial_version: str | None
-    record_id: str | None
-    anchors: dict[str, datetime.date]
-    outcome: Outcome
-    criteria: tuple[CriterionResult, ...]
-    missing: tuple[str, ...]
-    mode: str = "full"  # full: every criterion evaluated; fast: stopped at the first decisive one
-    # The trial's source text, shared with the trial, so renderers can quote each sub-expression.
-    source: str = attrs.field(default="", eq=False, repr=False)
-    sources: dict[str, str] = attrs.field(factory=dict, eq=False, repr=False)  # the trial and its libraries
+    """One patient's decision: the outcome, each criterion's result, what is missing, the traces.
+
+    A decision from an evaluator is built lazily (``Decision.of_run``): it holds the criteria's values and
+    turns them into :class:`CriterionResult` objects only when ``criteria`` is first read, so a batch that
+    reads only ``outcome`` pays for nothing else. ``trace_level`` says which traces it holds: ``off``
+    (none), ``fails`` (the criteria that made the patient ineligible or left the decision open) or
+    ``full``. ``mode`` is ``full`` (every criterion evaluated) or ``fast`` (stopped at the first decisive
+    one; the rest are NOT_EVALUATED).
+    """
+
+    __slots__ = ("_criteria", "_lazy", "_missing", "anchors", "mode", "outcome", "record_id", "source", "sources",
+                 "trace_level", "trial_id", "trial_version")
+
+    def __init__(self, trial_id: str, trial_version: str | None, record_id: str | None,
+                 anchors: dict[str, datetime.date], outcome: Outcome, criteria: tuple[CriterionResult, ...],
+                 missing: tuple[str, ...], mode: str = "full", source: str = "", sources: dict | None = None,
+                 trace_level: str = "full"):
+        self.trial_id, self.trial_version, self.record_id = trial_id, trial_version, record_id
+        self.anchors, self.outcome, self.mode = anchors, outcome, mode
+        # The trial's source text, shared with the trial, so renderers can quote each sub-expression.
+        self.source, self.sources, self.trace_level = source, sources or {}, trace_level
+        self._criteria, self._missing, self._lazy = tuple(criteria), tuple(missing), None
+
+    @classmethod
+    def of_run(cls, trial_id: str, trial_version: str | None, record_id: str | None, anchors: dict,
+               outcome: Outcome, specs: tuple, values: tuple, extras: dict | None, traces: dict | None,
+               mode: str, source: str, sources: dict, trace_level: str) -> Decision:
+        """A decision from an evaluation: ``specs`` (id, kind, text) per criterion, ``values`` the
+        criteria evaluated (True / False / None; fewer than ``specs`` when a fast evaluation stopped),
+        ``extras`` {index: (missing, problems)}, ``traces`` {index: TraceNode}."""
+        self = cls.__new__(cls)
+        self.trial_id, self.trial_version, self.record_id = trial_id, trial_version, record_id
+        self.anchors, self.outcome, self.mode = anchors, outcome, mode
+        self.source, self.sources, self.trace_level = source, sources, trace_level
+        self._criteria = self._missing = None
+        self._lazy = (specs, values, extras, traces)
+        return self
+
+    @property
+    def criteria(self) -> tuple[CriterionResult, ...]:
+        if self._criteria is None:
+            specs, values, extras, traces = self._lazy
+            out = []
+            for i, (cid, kind, text) in enumerate(specs):
+                if i >= len(values):
+                    out.append(CriterionResult(cid, kind, text, Status.NOT_EVALUATED))
+                    continue
+                status = _STATUS_OF[values[i]]
+                missing, problems = extras.get(i, _NO_EXTRAS) if extras else _NO_EXTRAS
+                out.append(CriterionResult(
+                    cid, kind, text, status,
+                    tuple(sorted(set(missing))) if status is Status.UNKNOWN and missing else (),
+                    traces.get(i) if traces else None,
+                    tuple(sorted(set(problems))) if problems else ()))
+            self._criteria = tuple(out)
+        return self._criteria
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """The missing data that would settle an INDETERMINATE decision (sorted; empty otherwise)."""
+        if self._missing is None:
+            self._missing = decide([c for c in self.criteria if c.status is not Status.NOT_EVALUATED])[1]
+        return self._missing
+
+    def _key(self) -> tuple:
+        return (self.trial_id, self.trial_version, self.record_id, self.anchors, self.outcome, self.criteria,
+                self.missing, self.mode)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Decision):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash((self.trial_id, self.record_id, self.outcome, self.criteria))
+
+    def __repr__(self) -> str:
+        return (f"Decision({self.trial_id!r}, record {self.record_id!r}, {self.outcome}, "
+                f"{len(self.criteria)} criteria, mode {self.mode!r}, traces {self.trace_level!r})")
 
     @property
     def problems(self) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ from decimal import Decimal
 from . import calendar
 from . import quantity as Q
 from .bounded import Bounded, compare_bounded
-from .units import UnitMismatch, parse_unit
+from .units import parse_unit
 
 CMP = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
         ">=": operator.ge}
@@ -56,29 +56,6 @@ def compare_value(op: str, a, b):
     if type(a) is Bounded or type(b) is Bounded:
         return compare_bounded(op, a, b)
     return CMP[op](a, b)
-
-
-def guarded_call(ctx, value, args):
-    """Apply a value function to operands whose types are known only at run time."""
-    try:
-        return value(*args)
-    except (UnitMismatch, TypeError, AttributeError, ArithmeticError):
-        ctx.problems.add("cannot combine " + ", ".join(str(a) for a in args))
-        return None
-
-
-def compare_dynamic(op: str, a, b, ctx):
-    """A comparison whose operand types are known only at run time (an observation's value, a
-    dose in any unit): values that cannot be compared are unknown, and the problem is reported."""
-    if a is not None and b is not None and (type(a) is bool) != (type(b) is bool):
-        # Python would compare True with 2 as 1 <= 2: a boolean is never a number here.
-        ctx.problems.add(f"cannot compare {a} with {b}")
-        return None
-    try:
-        return compare_value(op, a, b)
-    except (UnitMismatch, TypeError):
-        ctx.problems.add(f"cannot compare {a} with {b}")
-        return None
 
 
 def between_value(x, low, high, negated: bool):
