@@ -177,7 +177,8 @@ def differential_check(trial, records: list[dict]) -> None:
     for record, screening in cases:
         expected_outcome, expected = baseline_decide(record, datetime.date.fromisoformat(screening))
         anchors = {"screening": screening}
-        for label, kwargs in (("full", {"trace": False}), ("traced", {"trace": True}), ("fast", {"fast": True})):
+        for label, kwargs in (("full", {"trace": "off"}), ("traced", {"trace": "full"}), ("fails", {"trace": "fails"}),
+                              ("fast", {"fast": True})):
             try:
                 d = trial.evaluate(record, anchors, **kwargs)
             except InputError as err:
@@ -256,10 +257,11 @@ def main(argv: list[str] | None = None) -> None:
     bound = [trial.bind(r) for r in records]
     modes = [
         ("baseline (hand-written)", lambda r: baseline_decide(r, screening), records),
-        ("evaluate, trace off", lambda r: trial.evaluate(r, anchors_text, trace=False), records),
-        ("evaluate, trace on", lambda r: trial.evaluate(r, anchors_text, trace=True), records),
+        ("evaluate, trace off", lambda r: trial.evaluate(r, anchors_text, trace="off"), records),
+        ("evaluate, trace fails", lambda r: trial.evaluate(r, anchors_text, trace="fails"), records),
+        ("evaluate, trace full", lambda r: trial.evaluate(r, anchors_text, trace="full"), records),
         ("evaluate, fast=True", lambda r: trial.evaluate(r, anchors_text, fast=True), records),
-        ("evaluate_bound, trace off", lambda b: trial.evaluate_bound(b, anchors, trace=False), bound),
+        ("evaluate_bound, trace off", lambda b: trial.evaluate_bound(b, anchors, trace="off"), bound),
     ]
     runs = time_modes(modes, args.repeat)
     results = []

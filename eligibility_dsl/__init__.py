@@ -8,7 +8,7 @@ quantities, calendar, three-valued logic, events, codes) and ``cli``; ``api`` is
 the public API.
 """
 
-from .api import AnchorError, Trial, check_source, compile_file, compile_source, evaluate_expression
+from .api import AnchorError, EvaluationError, Trial, check_source, compile_file, compile_source, evaluate_expression
 from .diagnostics import CompileError, Diagnostic, Span
 from .explain import CriterionResult, Decision, Outcome, RecordFailure, Status
 from .records.binder import InputError, RecordError
@@ -20,6 +20,7 @@ __all__ = [
     "CriterionResult",
     "Decision",
     "Diagnostic",
+    "EvaluationError",
     "InputError",
     "Outcome",
     "RecordError",
