@@ -182,8 +182,9 @@ class Trial:
         traces = None
         if level != "off":
             excludes = self._excludes
-            traces = {i: compiled.trace(i, facts, events, coverage, batch) for i, v in enumerate(values)
-                      if level == "full" or v is None or v is excludes[i]}
+            which = range(len(values)) if level == "full" else [
+                i for i, v in enumerate(values) if v is None or v is excludes[i]]
+            traces = compiled.traces(which, facts, events, coverage, batch)
         checked = self.checked
         return Decision.of_run(checked.registry_id, checked.version, bound.id, anchors, _OUTCOMES[code],
                                self._specs, values, extras, traces, "fast" if fast else "full", checked.source,

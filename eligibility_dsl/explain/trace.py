@@ -9,6 +9,7 @@ children; fact nodes name the fact they read.  Values are runtime values; the
 from __future__ import annotations
 
 from collections.abc import Iterator
+from operator import itemgetter
 from typing import Any
 
 from ..check import ir
@@ -64,26 +65,42 @@ def event_to_dict(event: Event, shown: tuple[str, ...] = ()) -> dict:
             "text": event.describe(shown), "fields": {name: json_value(event.fields.get(name)) for name in shown}}
 
 
-class TraceNode:
-    """One evaluated sub-expression. Treat as immutable (a plain slotted class, not attrs, because
-    a traced evaluation creates one per node per record: construction cost is the trace's cost).
+class TraceNode(tuple):
+    """One evaluated sub-expression: ``node`` (the IR node, with its span), ``value``, ``children``.
 
     ``note`` is set where the value follows from a stated rule rather than plain evaluation (e.g.
     `x < max(a, b)` compared with each argument when one is unknown); ``evidence`` on queries;
     ``event`` on a query's filter or condition evaluated on one event (that :class:`Event`, with
     ``shown`` naming the fields to show for it).
+
+    A tuple underneath, because a traced evaluation makes one per node per record and a tuple is the
+    cheapest object Python builds: generated code makes them with ``tuple.__new__(TraceNode, fields)``
+    (``FIELDS`` gives the order). Equality is identity, as for any evaluation record.
     """
 
-    __slots__ = ("children", "event", "evidence", "node", "note", "shown", "value")
+    __slots__ = ()
+    FIELDS = ("node", "value", "children", "note", "evidence", "event", "shown")
 
-    def __init__(self, node: ir.Node, value: Any, children: tuple[TraceNode, ...] = (), note: str | None = None,
-                 evidence: Evidence | None = None, event: Event | None = None, shown: tuple[str, ...] = ()):
-        self.node, self.value, self.children = node, value, children
-        self.note, self.evidence, self.event, self.shown = note, evidence, event, shown
+    def __new__(cls, node: ir.Node, value: Any, children: tuple[TraceNode, ...] = (), note: str | None = None,
+                evidence: Evidence | None = None, event: Event | None = None, shown: tuple[str, ...] = ()):
+        return tuple.__new__(cls, (node, value, children, note, evidence, event, shown))
+
+    node = property(itemgetter(0))
+    value = property(itemgetter(1))
+    children = property(itemgetter(2))
+    note = property(itemgetter(3))
+    evidence = property(itemgetter(4))
+    event = property(itemgetter(5))
+    shown = property(itemgetter(6))
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
+
+    def __getnewargs__(self):  # pickling and copying rebuild through __new__
+        return tuple(self)
 
     def replace(self, **changes) -> TraceNode:
-        fields = {name: getattr(self, name) for name in self.__slots__}
-        return TraceNode(**{**fields, **changes})
+        return TraceNode(**{**dict(zip(self.FIELDS, self, strict=True)), **changes})
 
     def __repr__(self) -> str:
         return f"TraceNode({type(self.node).__name__}, {self.value!r}, {len(self.children)} children)"

@@ -160,16 +160,29 @@ def age_in_years(birth: date, at: date) -> int:
     2008-02-29).  Some jurisdictions use 1 March instead; criteria that depend
     on that must say so explicitly.
     """
-    return between("years", birth, at)
+    if birth > at:
+        return between("years", birth, at)
+    # The same rule without building dates: the birthday in `at`'s year (29 February on the 28th in a
+    # common year) has come or not. tests/runtime/test_calendar.py checks it against `between`.
+    day = birth.day
+    if day == 29 and birth.month == 2 and _month_length(at.year, 2) == 28:
+        day = 28
+    years = at.year - birth.year
+    return years if (at.month, at.day) >= (birth.month, day) else years - 1
 
 
 def parse_date(text: str) -> date:
     """A strict ``YYYY-MM-DD`` date; anything else (``2025-1-5``, ``2025-02-30``) is a ValueError."""
-    if not isinstance(text, str):
-        raise TypeError(f"date text must be a str, not {type(text).__name__}")
-    if _DATE_RE.fullmatch(text):
+    if type(text) is not str:
+        if not isinstance(text, str):
+            raise TypeError(f"date text must be a str, not {type(text).__name__}")
+        text = str(text)
+    # Ten ASCII characters with the dashes in place: then `fromisoformat` (C, and strict for this shape:
+    # it refuses any other character where a digit belongs) reads exactly what `YYYY-MM-DD` means. The
+    # regular expression `_DATE_RE` states the same rule; tests/runtime/test_calendar.py checks they agree.
+    if len(text) == 10 and text[4] == "-" and text[7] == "-" and text.isascii():
         try:
-            return date(int(text[0:4]), int(text[5:7]), int(text[8:10]))
+            return date.fromisoformat(text)
         except ValueError:
             pass
     raise ValueError(f"`{text}` is not a valid date (expected YYYY-MM-DD)")

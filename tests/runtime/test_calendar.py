@@ -174,3 +174,32 @@ def test_between_never_exceeds_difference(unit, a, b):
     """Law: for a <= b, whole periods elapsed are the boundaries crossed or one fewer."""
     a, b = min(a, b), max(a, b)
     assert difference(unit, a, b) - between(unit, a, b) in (0, 1)
+
+
+@given(st.text(alphabet=st.sampled_from("0123456789-+ T:/x٢"), min_size=8, max_size=12))
+def test_parse_date_reads_exactly_the_strict_format(text):
+    """Law: parse_date accepts exactly the texts `[0-9]{4}-[0-9]{2}-[0-9]{2}` that name a real date, and
+    gives that date."""
+    import re
+    expected = None
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        try:
+            expected = date(int(text[:4]), int(text[5:7]), int(text[8:]))
+        except ValueError:
+            expected = None
+    try:
+        got = parse_date(text)
+    except ValueError:
+        got = None
+    assert got == expected
+
+
+@given(dates, dates)
+def test_age_in_years_is_whole_years_between(birth, at):
+    """Law: age in completed years is CQL's `years between`, leap-day birthdays included."""
+    assert age_in_years(birth, at) == between("years", birth, at)
+
+
+@given(st.sampled_from([date(2000, 2, 29), date(2004, 2, 29), date(1996, 2, 28), date(2001, 3, 1)]), dates)
+def test_age_of_leap_day_births_is_whole_years_between(birth, at):
+    assert age_in_years(birth, at) == between("years", birth, at)

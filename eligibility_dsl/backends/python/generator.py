@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 from ...check import ir
 from ...explain.trace import TraceNode
@@ -47,6 +47,13 @@ EV_ENV = "ev, " + ENV
 MAX_DEPTH = 24
 _PY_OPS = {"=": "==", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _BIRTH = ir.Fact(T.DATE, "birth_date")  # implicit in `age at`: no source of its own
+
+
+class TV(NamedTuple):
+    """What a traced rule gives: the local holding the trace, and the expression of its value."""
+
+    t: str
+    v: str
 
 
 def _unwrap_trace(t: TraceNode) -> TraceNode:
@@ -317,16 +324,19 @@ class Generator(HistoryRules):
         if special is not None:
             return special
         a, b, out = self.fast(node.left), self.fast(node.right), self.tmp()
-        if T.is_dynamic(node.left.type) or T.is_dynamic(node.right.type):
-            self.line(f"{out} = _compare_dynamic({self.c(node.op)}, {a}, {b}, P)")
-        elif self.may_be_bounded(node.left) or self.may_be_bounded(node.right):
-            self.line(f"{out} = _compare_value({self.c(node.op)}, {a}, {b})")
-        else:
-            known = [x for x in (a, b) if x not in self.module.constants]
-            test = " or ".join(f"{x} is None" for x in known)
-            expr = f"{a} {_PY_OPS[node.op]} {b}"
-            self.line(f"{out} = None if {test} else {expr}" if test else f"{out} = {expr}")
+        self.line(f"{out} = {self.compare_expr(node, a, b)}")
         return out
+
+    def compare_expr(self, node: ir.Compare, a: str, b: str) -> str:
+        """The value of `a op b`, inline where the types allow (no run-time types, no ranges)."""
+        if T.is_dynamic(node.left.type) or T.is_dynamic(node.right.type):
+            return f"_compare_dynamic({self.c(node.op)}, {a}, {b}, P)"
+        if self.may_be_bounded(node.left) or self.may_be_bounded(node.right):
+            return f"_compare_value({self.c(node.op)}, {a}, {b})"
+        known = [x for x in (a, b) if x not in self.module.constants]
+        test = " or ".join(f"{x} is None" for x in known)
+        expr = f"{a} {_PY_OPS[node.op]} {b}"
+        return f"None if {test} else {expr}" if test else expr
 
     def fast_conditional(self, node: ir.Conditional) -> str:
         """`if C then A else B`: an unknown condition evaluates both branches (so every fact that could
@@ -404,89 +414,108 @@ class Generator(HistoryRules):
 
     # ------------------------------------------------------------ traced rules
 
-    def traced(self, node: ir.Node) -> str:
+    def traced(self, node: ir.Node) -> TV:
         with self.e.at(node.span):
             if self.e.depth > MAX_DEPTH:
-                return self.call_out(node, self.traced)
+                return self.value_of(self.call_out(node, self.traced_function_body))
             rule = TRACED_RULES.get(type(node))
             if rule is not None:
                 return rule(self, node)
             return self.traced_generic(node)
 
+    def traced_function_body(self, node: ir.Node) -> str:
+        return self.traced(node).t
+
+    def value_of(self, trace: str) -> TV:
+        """A trace a function returned, with its value in a local (read once)."""
+        value = self.tmp()
+        self.line(f"{value} = {trace}.value")
+        return TV(trace, value)
+
     def node_ref(self, node: ir.Node) -> str:
         return self.c(node)
 
-    def trace_leaf(self, node: ir.Node, value: str, *children: str, note: str = "None") -> str:
+    def trace_leaf(self, node: ir.Node, value: str, *children: TV, note: str = "None") -> TV:
         out = self.tmp()
-        kids = f"({', '.join(children)},)" if children else "()"
-        self.line(f"{out} = _Trace({self.node_ref(node)}, {value}, {kids}, {note})")
-        return out
+        kids = f"({''.join(k.t + ', ' for k in children)})" if children else "()"
+        self.line(f"{out} = _Trace(_TN, ({self.node_ref(node)}, {value}, {kids}, {note}, None, None, ()))")
+        return TV(out, value)
 
-    def traced_leaf(self, node: ir.Node) -> str:
+    def traced_leaf(self, node: ir.Node) -> TV:
+        if isinstance(node, ir.Const) and not (node.value is None and node.type.kind == "boolean"):
+            # A literal's trace is the same for every record: made once, when compiling.
+            return TV(self.c(TraceNode(node, node.value)), self.c(node.value))
         return self.trace_leaf(node, FAST_RULES[type(node)](self, node))
 
-    def traced_generic(self, node: ir.Node) -> str:
+    def traced_generic(self, node: ir.Node) -> TV:
         kids = [self.traced(k) for k in node.children()]
-        values = [f"{k}.value" for k in kids]
+        values = [k.v for k in kids]
         lowered = self.lowered_node(node)
         if lowered is not None:  # the children are traced for the reader; the value is the lowered comparison's
-            return self.trace_leaf(node, lowered, *kids, note=f"_lowered_note(({', '.join(kids)},))")
+            return self.trace_leaf(node, lowered, *kids, note=f"_lowered_note(({''.join(k.t + ', ' for k in kids)}))")
         out = self.tmp()
-        if isinstance(node, ir.Compare) and (T.is_dynamic(node.left.type) or T.is_dynamic(node.right.type)):
-            value = f"_compare_dynamic({self.c(node.op)}, {values[0]}, {values[1]}, P)"
+        if isinstance(node, ir.Compare):
+            self.line(f"{out} = {self.compare_expr(node, values[0], values[1])}")
+        elif isinstance(node, ir.Not):
+            self.line(f"{out} = None if {values[0]} is None else not {values[0]}")
         elif any(T.is_dynamic(k.type) for k in node.children()):
-            value = f"_guarded(P, {self.c(self._value_fn(node))}, ({', '.join(values)},))"
+            self.line(f"{out} = _guarded(P, {self.c(self._value_fn(node))}, ({', '.join(values)},))")
         else:
-            value = f"{self.c(self._value_fn(node))}({', '.join(values)})"
-        self.line(f"{out} = {value}")
+            self.line(f"{out} = {self.c(self._value_fn(node))}({', '.join(values)})")
         return self.trace_leaf(node, out, *kids)
 
-    def traced_junction(self, node: ir.And | ir.Or) -> str:
+    def traced_junction(self, node: ir.And | ir.Or) -> TV:
         kids = [self.traced(k) for k in node.operands]
+        decisive, other = ("True", "False") if isinstance(node, ir.Or) else ("False", "True")
         out = self.tmp()
-        decisive = isinstance(node, ir.Or)
-        self.line(f"{out} = _junction(({', '.join(k + '.value' for k in kids)},), {decisive})")
+        self.line(f"{out} = {decisive} if {' or '.join(f'{k.v} is {decisive}' for k in kids)} else None if "
+                  f"{' or '.join(f'{k.v} is None' for k in kids)} else {other}")
         return self.trace_leaf(node, out, *kids)
 
-    def traced_defref(self, node: ir.DefRef) -> str:
+    def traced_defref(self, node: ir.DefRef) -> TV:
         key = ("traced-define", node.name)
         if key not in self._functions:
             name = self._functions[key] = self.e.name("td")
             definition = self.trial.definitions[node.name]
             with self.function(name, span=definition.span):
-                self.line(f"return {self.traced(definition.expr)}")
-        inner = self.call(self._functions[key])
-        return self.trace_leaf(node, f"{inner}.value", inner)
+                self.line(f"return {self.traced(definition.expr).t}")
+        inner = self.value_of(self.call(self._functions[key]))
+        return self.trace_leaf(node, inner.v, inner)
 
-    def traced_age(self, node: ir.Age) -> str:
+    def traced_age(self, node: ir.Age) -> TV:
         at = self.traced(node.at)
         birth = self.trace_leaf(_BIRTH, self.fast_fact(_BIRTH))
         out = self.tmp()
-        self.line(f"{out} = _age_value({birth}.value, {at}.value)")
+        self.line(f"{out} = _age_value({birth.v}, {at.v})")
         return self.trace_leaf(node, out, birth, at)
 
-    def traced_arith(self, node: ir.Arith) -> str:
+    def traced_arith(self, node: ir.Arith) -> TV:
         a, b, out = self.traced(node.left), self.traced(node.right), self.tmp()
         fn = self.c(ARITH[node.kind](node.op))
         why = self.c(lambda x, y, node=node: arith_problem(node, x, y))
         dynamic = T.is_dynamic(node.left.type) or T.is_dynamic(node.right.type)
-        self.line(f"{out} = _arith({fn}, {a}.value, {b}.value, {dynamic}, P, {why})")
+        self.line(f"{out} = _arith({fn}, {a.v}, {b.v}, {dynamic}, P, {why})")
         return self.trace_leaf(node, out, a, b)
 
-    def traced_conditional(self, node: ir.Conditional) -> str:
-        cond, out, n = self.traced(node.cond), self.tmp(), self.node_ref(node)
-        with self.e.block(f"if {cond}.value is not False:"):
+    def traced_conditional(self, node: ir.Conditional) -> TV:
+        cond, out, value, n = self.traced(node.cond), self.tmp(), self.tmp(), self.node_ref(node)
+        with self.e.block(f"if {cond.v} is not False:"):
             a = self.traced(node.then)
-        with self.e.block(f"if {cond}.value is not True:"):
+        with self.e.block(f"if {cond.v} is not True:"):
             b = self.traced(node.otherwise)
-        with self.e.block(f"if {cond}.value is None:"):
-            self.line(f"{out} = _Trace({n}, _conditional(None, {a}.value, {b}.value), ({cond}, {a}, {b}), "
-                      f"{self.c('the condition is unknown: both branches were evaluated')})")
-        with self.e.block(f"elif {cond}.value:"):
-            self.line(f"{out} = _Trace({n}, {a}.value, ({cond}, {a}), {self.c('took the `then` branch')})")
+        with self.e.block(f"if {cond.v} is None:"):
+            self.line(f"{value} = _conditional(None, {a.v}, {b.v})")
+            self.line(f"{out} = _Trace(_TN, ({n}, {value}, ({cond.t}, {a.t}, {b.t}), "
+                      f"{self.c('the condition is unknown: both branches were evaluated')}, None, None, ()))")
+        with self.e.block(f"elif {cond.v}:"):
+            self.line(f"{value} = {a.v}")
+            self.line(f"{out} = _Trace(_TN, ({n}, {value}, ({cond.t}, {a.t}), {self.c('took the `then` branch')}, "
+                      "None, None, ()))")
         with self.e.block("else:"):
-            self.line(f"{out} = _Trace({n}, {b}.value, ({cond}, {b}), {self.c('took the `else` branch')})")
-        return out
+            self.line(f"{value} = {b.v}")
+            self.line(f"{out} = _Trace(_TN, ({n}, {value}, ({cond.t}, {b.t}), {self.c('took the `else` branch')}, "
+                      "None, None, ()))")
+        return TV(out, value)
 
 
 FAST_RULES: dict[type, Callable[[Generator, Any], str]] = {
@@ -504,7 +533,7 @@ FAST_RULES: dict[type, Callable[[Generator, Any], str]] = {
     ir.Arith: Generator.fast_arith,
 }
 
-TRACED_RULES: dict[type, Callable[[Generator, Any], str]] = {
+TRACED_RULES: dict[type, Callable[[Generator, Any], TV]] = {
     ir.Const: Generator.traced_leaf,
     ir.Fact: Generator.traced_leaf,
     ir.Anchor: Generator.traced_leaf,
@@ -518,7 +547,8 @@ TRACED_RULES: dict[type, Callable[[Generator, Any], str]] = {
 
 # Names every generated module sees (bound in its namespace; the source refers to them, never to user text).
 RUNTIME_NAMES: dict[str, Any] = {
-    "_Trace": TraceNode,
+    "_Trace": tuple.__new__,  # _Trace(_TN, fields): a TraceNode at the cost of a tuple
+    "_TN": TraceNode,
     "_Bounded": Bounded,
     "_guarded": S.guarded,
     "_compare_dynamic": S.compare_dynamic,

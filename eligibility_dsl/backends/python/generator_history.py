@@ -75,7 +75,7 @@ class HistoryRules:
         if key not in self._functions:
             name = self._functions[key] = self.e.name("tq" if traced else "q")
             with self.function(name, span=q.filter.span):
-                self.line(f"return {(self.traced if traced else self.fast)(q.filter)}")
+                self.line(f"return {self.traced(q.filter).t if traced else self.fast(q.filter)}")
         return self._functions[key]
 
     def condition_function(self, node: ir.All, traced: bool) -> str:
@@ -83,7 +83,7 @@ class HistoryRules:
         if key not in self._functions:
             name = self._functions[key] = self.e.name("ta" if traced else "a")
             with self.function(name, span=node.condition.span):
-                self.line(f"return {(self.traced if traced else self.fast)(node.condition)}")
+                self.line(f"return {self.traced(node.condition).t if traced else self.fast(node.condition)}")
         return self._functions[key]
 
     def _select(self, q: ir.Query, window: str, traced: bool, traces: str | None = None) -> str:
@@ -129,19 +129,19 @@ class HistoryRules:
             self.line(f"{out} = {self._aggregate_call(node, r, False, None)}")
         return out
 
-    def traced_query_node(self, node: ir.Node) -> str:
+    def traced_query_node(self, node: ir.Node):
         w = node.query.window
         bounds = [self.traced(b) for b in w.bounds()] if w is not None else []
         if w is None:
             window = self.c(S.ALL_TIME)
         else:
-            low = f"{bounds[0]}.value" if w.low is not None else "None"
-            high = f"{bounds[-1]}.value" if w.high is not None else "None"
+            low = bounds[0].v if w.low is not None else "None"
+            high = bounds[-1].v if w.high is not None else "None"
             window = self._make_window(w, low, high)
-        out, n, kids = self.tmp(), self.node_ref(node), ", ".join(bounds)
+        out, n, kids = self.tmp(), self.node_ref(node), ", ".join(b.t for b in bounds)
         with self.e.block(f"if {window} is None:"):
             note = self.c("the window's bounds are unknown")
-            self.line(f"{out} = _Trace({n}, None, ({kids}{',' if kids else ''}), {note})")
+            self.line(f"{out} = _Trace(_TN, ({n}, None, ({kids}{',' if kids else ''}), {note}, None, None, ()))")
         with self.e.block("else:"):
             traces = self.tmp()
             self.line(f"{traces} = [{kids}]")
@@ -150,7 +150,7 @@ class HistoryRules:
             self.line(f"{value} = {self._aggregate_call(node, r, True, traces)}")
             self.line(f"{out} = _query_trace({n}, {value}, {r}, {traces}, "
                       f"{self.c(COLLECTIONS[node.query.collection].summary)})")
-        return out
+        return self.value_of(out)
 
     # ------------------------------------------------------ fields and tables
 
@@ -170,11 +170,11 @@ class HistoryRules:
         self.line(f"{out} = _lookup({key}, {entries}, {self.c(node.table)}, M)")
         return out
 
-    def traced_lookup(self, node: ir.Lookup) -> str:
+    def traced_lookup(self, node: ir.Lookup):
         key, out = self.traced(node.key), self.tmp()
         entries, spec = self._lookup_parts(node)
-        self.line(f"{out} = _lookup({key}.value, {entries}, {self.c(node.table)}, M)")
-        note = f"_lookup_note({key}.value, {entries}, {spec})"
+        self.line(f"{out} = _lookup({key.v}, {entries}, {self.c(node.table)}, M)")
+        note = f"_lookup_note({key.v}, {entries}, {spec})"
         return self.trace_leaf(node, out, key, note=note)
 
     # ----------------------------------------------------------------- scores
@@ -195,7 +195,7 @@ class HistoryRules:
             self.memo_function(key, name, compute, spec.span)
         return self.memo_read(key, self._functions[key])
 
-    def traced_score(self, node: ir.ScoreRef) -> str:
+    def traced_score(self, node: ir.ScoreRef):
         key = ("traced-score", node.name)
         if key not in self._functions:
             name = self._functions[key] = self.e.name("ts")
@@ -203,10 +203,10 @@ class HistoryRules:
             with self.function(name, span=spec.span):
                 categories = []
                 for title, items in spec.categories:
-                    traced = "".join(f"({self.c(w)}, {self.traced(c)}), " for w, c in items)
+                    traced = "".join(f"({self.c(w)}, {self.traced(c).t}), " for w, c in items)
                     categories.append(f"({self.c(title)}, ({traced}))")
                 self.line(f"return _score_trace({self.node_ref(node)}, ({', '.join(categories)},))")
-        return self.call(self._functions[key])
+        return self.value_of(self.call(self._functions[key]))
 
 
 QUERY_NODES = (ir.Aggregate, ir.All, ir.Pick, ir.Change, ir.Stable)

@@ -100,7 +100,7 @@ class CompiledTrial:
         for i, crit in enumerate(criteria):
             with gen.function(f"t{i}", EV_ENV, criterion=crit.id, span=crit.span):
                 gen.e.comment(f"the trace of {crit.kind} {crit.id} ({crit.span})")
-                gen.line(f"return {gen.traced(crit.expr)}")
+                gen.line(f"return {gen.traced(crit.expr).t}")
         with gen.function("prepare", "A"):
             gen.mode = "prepare"
             gen.line("ev = F = E = C = D = None")
@@ -138,10 +138,13 @@ class CompiledTrial:
         except Exception as err:
             raise self._located(err) from err
 
-    def trace(self, i: int, facts: dict, events: dict, coverage: dict, batch: tuple[list, list]):
+    def traces(self, which, facts: dict, events: dict, coverage: dict, batch: tuple[list, list]) -> dict:
+        """{criterion index: trace} for the indices in ``which``. What a trace finds missing or a problem
+        is already known from the fast evaluation, so it goes to lists that are thrown away."""
+        traced, b, bp = self.traced, batch[0], batch[1]
+        sink_m, sink_p, memo = [], [], [None] * self.memo_size
         try:
-            return self.traced[i](None, facts, events, coverage, batch[0], batch[1], [], [],
-                                  [None] * self.memo_size)
+            return {i: traced[i](None, facts, events, coverage, b, bp, sink_m, sink_p, memo) for i in which}
         except Exception as err:
             raise self._located(err) from err
 
