@@ -2,6 +2,7 @@
 
     elig check FILE...                      diagnostics; exit 1 if any error
     elig eval FILE PATIENT.json... --anchor screening=2025-09-11 [--format text|json] [--explain full]
+    elig compile FILE --emit python         the generated Python module that evaluates FILE
     elig schema [FILE]                      the JSON Schema of patient records (for FILE's facts)
 
 One module per command (``cli/check.py``, ``cli/eval.py``, ...), each with ``add_parser`` and ``run``.
@@ -18,10 +19,10 @@ from ..diagnostics import CompileError
 from ..records.binder import InputError
 from ..report import render_json, render_text
 from ..version import __version__
-from . import check, eval, schema
+from . import check, compile, eval, schema
 from .common import InputProblem
 
-COMMANDS = (check, eval, schema)
+COMMANDS = (check, eval, compile, schema)
 
 
 def build_parser() -> argparse.ArgumentParser:
