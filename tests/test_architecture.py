@@ -136,3 +136,11 @@ def test_runtime_imports_nothing_else_from_the_package():
 @pytest.mark.parametrize("path", MODULES, ids=[str(p.relative_to(PACKAGE)) for p in MODULES])
 def test_modules_stay_under_600_lines(path):
     assert len(path.read_text(encoding="utf-8").splitlines()) <= 600
+
+
+def test_the_package_exports_what_it_lists():
+    import eligibility_dsl
+
+    assert set(eligibility_dsl.__all__) == {"__version__", *eligibility_dsl._EXPORTS}
+    for name in eligibility_dsl.__all__:
+        assert getattr(eligibility_dsl, name) is not None

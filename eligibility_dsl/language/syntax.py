@@ -60,12 +60,16 @@ def grammar_text() -> str:
 
 @functools.cache
 def parser() -> Lark:
+    # Lark keeps the analysed grammar in a file in the temporary directory, named by a hash of the
+    # grammar, the options and Lark's version, so a new process loads the parser instead of building
+    # it (about three times faster); a missing or unreadable cache file is simply rebuilt.
     return Lark(
         grammar_text(),
         parser="lalr",
         lexer="contextual",
         propagate_positions=True,
         maybe_placeholders=True,
+        cache=True,
     )
 
 
