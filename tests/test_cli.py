@@ -49,7 +49,7 @@ def test_eval_prints_an_explained_decision(capsys):
     assert code == 0
     assert out.startswith("ELIGIBLE  NCT06546540 v1.0 · record example-eligible · screening 2025-09-11 · "
                           "first_dose 2025-09-25\n")
-    assert "→ latest value of observations in fvc_percent_predicted 72 % is > 50 % — found o1: LOINC 19872-1" in out
+    assert "→ latest value of observations in fvc_percent_predicted 72 % is > 50 % — found o1: LOINC 19872-1" in " ".join(out.split())
 
 
 def test_eval_json_and_full_explanations(capsys):

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from eligibility_dsl import Outcome, Status, compile_source
-from eligibility_dsl.explain import CriterionResult, decide
+from eligibility_dsl.explain import CriterionResult, decide, render_text
 
 TRIAL = compile_source("""trial NCT00000009 "Decision rule"
 version "2"
@@ -42,7 +42,7 @@ def test_outcome_rule(statuses, outcome):
 
 def test_summary_explanation_reads_like_the_protocol():
     d = TRIAL.evaluate({"id": "p1", "facts": {"fvc": "48 %", "consented": True, "last_dose": "2025-09-01"}}, ANCHORS)
-    assert d.explain() == (
+    assert render_text(d, width=None) == (
         "INELIGIBLE  NCT00000009 v2 · record p1 · screening 2025-09-11\n"
         "  because: I3 (inclusion not met), E6 (exclusion met)\n"
         "\n"
@@ -59,7 +59,7 @@ def test_summary_explanation_reads_like_the_protocol():
 def test_full_explanation_shows_every_value_down_to_facts_and_thresholds():
     d = TRIAL.evaluate({"facts": {"fvc": "48 %", "consented": True, "last_dose": "2025-09-01"}}, ANCHORS)
     text = d.explain("full")
-    assert "✗ fvc > 50 %  →  false   [line 9]" in text
+    assert "✗ fvc > 50 %  →  false   [d.elig:9]" in text
     assert "· fvc  →  48 %   (fact)" in text
     assert "· hl  →  unknown   (fact, missing)" in text
     assert "note: a bound is a max or min with an unknown argument" in text
@@ -70,7 +70,9 @@ def test_indeterminate_names_the_missing_facts():
     d = TRIAL.evaluate({"facts": {"consented": True, "last_dose": "2025-01-01"}}, ANCHORS)
     assert d.outcome is Outcome.INDETERMINATE
     assert d.missing == ("fvc", "hl")
-    assert "missing: fvc, hl (supplying these would settle the decision)" in d.explain()
+    assert ("  missing (supplying these would settle the decision):\n"
+            "    - fvc\n"
+            "    - hl\n") in d.explain()
 
 
 def test_json_is_complete_and_serialisable():

@@ -144,6 +144,9 @@ class Decision:
         """Text for a person: ``summary`` (one line per criterion) or ``full`` (every trace node)."""
         return render_text(self, detail)
 
+    def _repr_html_(self) -> str:  # notebooks show the HTML report (explain/html)
+        return __import__("eligibility_dsl.explain.html", fromlist=["decision_html"]).decision_html(self)
+
     def to_dict(self) -> dict:
         return decision_to_dict(self)
 

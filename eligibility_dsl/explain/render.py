@@ -1,67 +1,110 @@
 """Renderers for decisions: text a person can follow, and JSON-ready dictionaries.
 
 Every line of the text form can be traced back: a criterion's summary names the
-values that decided it, and ``detail="full"`` prints each sub-expression with
-its value and line, down to the facts and thresholds.
+values that decided it, and the ``full`` view prints each sub-expression with
+its value, file and line, down to the facts and thresholds.  Text is wrapped to
+a width (the terminal's, from the command line); the views (summary, fails, full,
+worklist) are chosen in ``views.py``.
 """
 
 from __future__ import annotations
 
+import textwrap
+
 from ..check import ir
+from ..runtime.bounded import Bounded
 from ..runtime.ops import FLIP, compare_value
 from .outcome import Status
+from .quote import SourceText
 from .trace import TraceNode, event_to_dict
 from .values import json_value, text_value
+from .views import check_view, criteria_in_view, shows_tree, worklist
 
 _MARK = {True: "✓", False: "✗", None: "?"}
 _OP_WORDS = {"=": "=", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
-class _Source:
-    def __init__(self, text: str):
-        self.text = text
-
-    def of(self, node: ir.Node) -> str:
-        s = node.span
-        if s is None or s.end <= s.start or not self.text:
-            if isinstance(node, ir.Const):
-                return text_value(node.value)
-            return getattr(node, "name", type(node).__name__)
-        return " ".join(self.text[s.start:s.end].split())
+_Source = SourceText  # the name tests and older callers use
+DEFAULT_WIDTH = 100
 
 
 _QUERY_WORDS = {"exists": "exists", "count": "count", "days_on": "days on"}
 _QUERY_NODES = (ir.Aggregate, ir.All, ir.Stable, ir.Change, ir.Pick)
 
 
-def _query_label(n: ir.Node) -> str:
-    """A short name for a query: `days on medications in steroids where ...`."""
+def _query_label(n: ir.Node, src: SourceText | None = None) -> str:
+    """A short name for a query: `days on medications in steroids where daily_dose >= 100 mg/day`."""
     q = n.query
     head = {ir.Aggregate: lambda: _QUERY_WORDS[n.kind], ir.All: lambda: "all",
             ir.Stable: lambda: f"stable {n.field} of" if n.field else "continuous",
             ir.Change: lambda: f"change in {n.field} of", ir.Pick: lambda: f"{n.which} {n.field} of"}[type(n)]()
-    return f"{head} {q.collection}" + (f" in {q.codeset}" if q.codeset else "") + (" where ..." if q.filter else "")
+    where = ""
+    if q.filter is not None:
+        where = f" where {src.of(q.filter)}" if src is not None else " where ..."
+    return f"{head} {q.collection}" + (f" in {q.codeset}" if q.codeset else "") + where
 
 
-def _evidence_text(e) -> str:
+def _listed(label: str, texts: list[str]) -> str:
+    more = f" and {len(texts) - 3} more" if len(texts) > 3 else ""
+    return f"{label} " + "; ".join(texts[:3]) + more
+
+
+def filtered_out(t: TraceNode) -> list:
+    """The events a query's `where` filter turned away (its per-event results that are false)."""
+    q = getattr(t.node, "query", None)
+    if q is None or q.filter is None:
+        return []
+    return [c.event for c in t.children if c.event is not None and c.node is q.filter and c.value is False]
+
+
+def _evidence_text(e, t: TraceNode | None = None) -> str:
     parts = []
     for label, events in (("found", e.matched), ("undecided", e.undecided)):
         if events:
-            more = f" and {len(events) - 3} more" if len(events) > 3 else ""
-            parts.append(f"{label} " + "; ".join(e.describe(x) for x in events[:3]) + more)
+            parts.append(_listed(label, [e.describe(x) for x in events]))
+    rejected = filtered_out(t) if t is not None else []
     if not e.matched and not e.undecided:
         parts.append("no matching record")
+    if rejected:
+        parts.append(_listed("excluded by the where filter:", [e.describe(x) for x in rejected]))
     parts.append(f"window {e.window}")
     parts.append(e.coverage_text)
     return " · ".join(parts)
 
 
-def _operand(t: TraceNode, src: _Source) -> str:
+def _operand(t: TraceNode, src: SourceText) -> str:
     if isinstance(t.node, ir.Const):
         return text_value(t.value)
+    value = text_value(t.value)
+    if isinstance(t.value, Bounded) or t.value is None:
+        value = f"({value})"  # `acr_eular_2013 (between 11 and 14)`, `latest value of ... (unknown)`
     if isinstance(t.node, _QUERY_NODES):
-        return f"{_query_label(t.node)} {text_value(t.value)}"
-    return f"{src.of(t.node)} {text_value(t.value)}"
+        return f"{_query_label(t.node, src)} {value}"
+    return f"{src.of(t.node)} {value}"
+
+
+def _name(t: TraceNode, src: SourceText) -> str:
+    """An operand without its value."""
+    if isinstance(t.node, _QUERY_NODES):
+        return _query_label(t.node, src)
+    return src.of(t.node)
+
+
+def _range_sentence(t: TraceNode, src: SourceText) -> str | None:
+    """A comparison with a range operand (a score with unscored items, a count over an incomplete
+    history): say the range, and that the answer holds for all of it (or cannot be told)."""
+    left, right = t.children
+    ranged = left if isinstance(left.value, Bounded) else right if isinstance(right.value, Bounded) else None
+    if ranged is None:
+        return None
+    op = t.node.op if ranged is left else FLIP[t.node.op]
+    other = right if ranged is left else left
+    other_text = text_value(other.value) if isinstance(other.node, ir.Const) else _operand(other, src)
+    head = f"{_name(ranged, src)} lies {ranged.value}"
+    if t.value is None:
+        return f"whether {_name(ranged, src)} {op} {other_text} is unknown: it lies {ranged.value}, on both sides"
+    verdict = "so it is" if t.value else "so it is not"
+    return f"{head} (not every part is known), {verdict} {op} {other_text} whatever the unknown parts are"
 
 
 def _evidence_below(t: TraceNode) -> list[str]:
@@ -71,7 +114,7 @@ def _evidence_below(t: TraceNode) -> list[str]:
 
     def visit(node: TraceNode) -> None:
         if node.evidence is not None:
-            out.append(_evidence_text(node.evidence))
+            out.append(_evidence_text(node.evidence, node))
         elif isinstance(node.node, ir.ScoreRef):
             out.append(f"{node.node.name}: {node.note}")
         else:
@@ -85,11 +128,11 @@ def _missing_below(t: TraceNode) -> list[str]:
     return sorted({n.fact for n in t.walk() if n.fact is not None and n.value is None})
 
 
-def summarize(t: TraceNode, src: _Source) -> str:
+def summarize(t: TraceNode, src: SourceText) -> str:
     """One sentence saying why a (boolean) trace node has its value."""
     n, v = t.node, t.value
     if t.evidence is not None:  # a query: what it found, where it looked, what coverage allowed
-        return f"{_query_label(n)} is {text_value(v)}: {_evidence_text(t.evidence)}"
+        return f"{_query_label(n, src)} is {text_value(v)}: {_evidence_text(t.evidence, t)}"
     if isinstance(n, ir.Compare):
         sentence = _compare_sentence(t, src)
         evidence = _evidence_below(t)
@@ -117,20 +160,25 @@ def summarize(t: TraceNode, src: _Source) -> str:
         missing = _missing_below(t)
         why = f" (missing: {', '.join(missing)})" if missing else ""
         return f"{src.of(n)} is unknown{why}"
-    if isinstance(n, ir.Between):
+    if isinstance(n, ir.Between):  # with its evidence, as a comparison cites it
         x, lo, hi = t.children
         verb = "is" if v != n.negated else "is not"
-        return f"{_operand(x, src)} {verb} between {_operand(lo, src)} and {_operand(hi, src)} (inclusive)"
+        sentence = f"{_operand(x, src)} {verb} between {_operand(lo, src)} and {_operand(hi, src)} (inclusive)"
+        return " — ".join([sentence, *_evidence_below(t)])
     if isinstance(n, ir.Member):
         verb = "is" if v != n.negated else "is not"
         return f"{_operand(t.children[0], src)} {verb} in [{', '.join(_operand(c, src) for c in t.children[1:])}]"
     return f"{src.of(n)} is {text_value(v)}"
 
 
-def _compare_sentence(t: TraceNode, src: _Source) -> str:
+def _compare_sentence(t: TraceNode, src: SourceText) -> str:
     n, v = t.node, t.value
     if t.note and v is not None:
         return _summarize_extremum(t, src)
+    ranged = _range_sentence(t, src)
+    if ranged is not None:
+        missing = _missing_below(t) if v is None else []
+        return ranged + (f" (missing: {', '.join(missing)})" if missing else "")
     left, right = t.children
     if v is None:
         missing = _missing_below(t)
@@ -145,7 +193,7 @@ def _unwrap(t: TraceNode) -> TraceNode:
     return t
 
 
-def _summarize_extremum(t: TraceNode, src: _Source) -> str:
+def _summarize_extremum(t: TraceNode, src: SourceText) -> str:
     """`x < max(a, b)` decided by a known bound although another argument is unknown."""
     n, v = t.node, t.value
     if not isinstance(n, ir.Compare) or len(t.children) != 2:
@@ -164,7 +212,7 @@ def _summarize_extremum(t: TraceNode, src: _Source) -> str:
             f"{op} {_operand(deciding, src)} already decides `{src.of(ext.node)}`{why}")
 
 
-def _tree_lines(t: TraceNode, src: _Source, depth: int, out: list[str]) -> None:
+def _tree_lines(t: TraceNode, src: SourceText, depth: int, out: list[str]) -> None:
     pad = "    " + "  " * depth
     n = t.node
     mark = _MARK.get(t.value, "·") if n.type.kind == "boolean" else "·"
@@ -178,7 +226,7 @@ def _tree_lines(t: TraceNode, src: _Source, depth: int, out: list[str]) -> None:
     elif isinstance(n, ir.Anchor):
         line += "   (anchor)"
     if n.span is not None and not isinstance(n, ir.Const | ir.Fact | ir.Anchor):
-        line += f"   [line {n.span.line}]"
+        line += f"   [{src.location(n.span)}]"  # the file too: criteria come from libraries as well
     out.append(line)
     if t.note:
         out.append(f"{pad}    note: {t.note}")
@@ -196,12 +244,42 @@ def _tree_lines(t: TraceNode, src: _Source, depth: int, out: list[str]) -> None:
                 out.append(f"{pad}    {label}: {e.describe(event)}")
         if not e.matched and not e.undecided:
             out.append(f"{pad}    found: no matching record")
+        for event in filtered_out(t):
+            out.append(f"{pad}    excluded by the where filter: {e.describe(event)}")
     for c in t.children:
         _tree_lines(c, src, depth + 1, out)
 
 
-def render_text(decision, detail: str = "summary") -> str:
-    src = _Source(decision.source)
+def _wrap(line: str, width: int | None) -> list[str]:
+    """One logical line wrapped to ``width`` with a hanging indent under its text (after `→ `, a bullet
+    or a tree mark), so that a wrapped sentence still reads as one."""
+    if width is None or len(line) <= width:
+        return [line]
+    body = line.lstrip(" ")
+    indent = len(line) - len(body)
+    for lead in ("→ ", "- ", "✓ ", "✗ ", "? ", "· "):
+        if body.startswith(lead):
+            indent += len(lead)
+            break
+    else:
+        if body.startswith(tuple(f"{s} " for s in ("INELIGIBLE", "ELIGIBLE", "INDETERMINATE"))):
+            indent += 2
+        elif line.endswith('"') and ' "' in line:  # a criterion's header: under its quoted text
+            indent = line.index(' "') + 2
+    indent = min(indent, max(width // 2, 4))
+    return textwrap.wrap(line, width=max(width, 20), subsequent_indent=" " * indent, break_long_words=False,
+                         break_on_hyphens=False) or [line]
+
+
+def _bullets(label: str, items, pad: str) -> list[str]:
+    """A list whose items may contain commas: one item on the line, or one item per line."""
+    items = list(items)
+    if len(items) == 1:
+        return [f"{pad}{label}: {items[0]}"]
+    return [f"{pad}{label}:", *(f"{pad}  - {item}" for item in items)]
+
+
+def _head(decision) -> list[str]:
     head = f"{decision.outcome}  {decision.trial_id}"
     if decision.trial_version:
         head += f" v{decision.trial_version}"
@@ -215,26 +293,58 @@ def render_text(decision, detail: str = "summary") -> str:
                         for c in decision.criteria if c.decisive)
         lines.append(f"  because: {why}")
     if decision.missing:
-        lines.append(f"  missing: {', '.join(decision.missing)} (supplying these would settle the decision)")
+        lines.extend(_bullets("missing (supplying these would settle the decision)", decision.missing, "  "))
     for problem in decision.problems:
         lines.append(f"  data problem: {problem}")
     if decision.mode == "fast":
-        lines.append("  (fast mode: stopped at the first decisive criterion)")
+        lines.append("  (fast mode: stopped at the first decisive criterion; the criteria after it are "
+                     "NOT_EVALUATED)")
+    return lines
+
+
+def _worklist_lines(decision, checked) -> list[str]:
+    groups = worklist(decision, checked)
+    if not groups:
+        return ["  nothing to find: no criterion is UNKNOWN"]
+    lines = ["  to decide this patient, find:"]
+    for group in groups:
+        lines.append(f"  {group['source']}")
+        for item in group["items"]:
+            lines.append(f"    - {item['text']} ({', '.join(item['criteria'])})")
+            lines.append(f"        {item['why']}")
+    return lines
+
+
+def render_text(decision, detail: str = "summary", width: int | None = DEFAULT_WIDTH, checked=None) -> str:
+    """A decision as text in one of the views (``summary``, ``fails``, ``full``, ``worklist``), wrapped to
+    ``width`` (None: not wrapped). ``checked`` (the trial) lets the worklist use descriptions."""
+    check_view(detail)
+    src = SourceText.of_decision(decision)
+    lines = _head(decision)
     lines.append("")
-    width = max((len(c.id) for c in decision.criteria), default=2)
-    for c in decision.criteria:
-        lines.append(f"  {c.id:<{width}}  {c.kind}  {c.status!s:<13} \"{c.text}\"")
-        if c.trace is not None:
-            if detail == "full":
+    if detail == "worklist":
+        lines.extend(_worklist_lines(decision, checked))
+    else:
+        shown = criteria_in_view(detail, decision)
+        if detail == "fails" and not shown:
+            lines.append("  nothing failed: every inclusion is met and every exclusion is not met")
+        width_id = max((len(c.id) for c in decision.criteria), default=2)
+        for c in shown:
+            lines.append(f"  {c.id:<{width_id}}  {c.kind}  {c.status!s:<13} \"{c.text}\"")
+            tree = shows_tree(detail, c)
+            if tree:
                 _tree_lines(c.trace, src, 0, lines)
-            else:
-                lines.append(f"  {'':<{width}}  → {summarize(c.trace, src)}")
-        if c.status is Status.UNKNOWN and c.missing and (c.trace is None or detail != "full"):
-            lines.append(f"  {'':<{width}}    missing: {', '.join(c.missing)}")
-    return "\n".join(lines) + "\n"
+            elif c.trace is not None:
+                lines.append(f"  {'':<{width_id}}  → {summarize(c.trace, src)}")
+            if c.status is Status.UNKNOWN and c.missing and not tree:
+                lines.extend(_bullets("missing", c.missing, f"  {'':<{width_id}}    "))
+    out: list[str] = []
+    for line in lines:
+        out.extend(_wrap(line, width))
+    return "\n".join(out) + "\n"
 
 
-def trace_to_dict(t: TraceNode, src: _Source) -> dict:
+def trace_to_dict(t: TraceNode, src: SourceText) -> dict:
     n = t.node
     out: dict = {"expr": src.of(n), "kind": type(n).__name__, "value": json_value(t.value)}
     if n.span is not None:
@@ -255,7 +365,7 @@ def trace_to_dict(t: TraceNode, src: _Source) -> dict:
 
 
 def decision_to_dict(decision) -> dict:
-    src = _Source(decision.source)
+    src = SourceText.of_decision(decision)
     criteria = []
     for c in decision.criteria:
         entry = {"id": c.id, "kind": c.kind, "text": c.text, "status": str(c.status), "missing": list(c.missing),

@@ -6,6 +6,7 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
+from ..runtime.bounded import Bounded
 from ..runtime.quantity import Quantity
 
 
@@ -21,6 +22,8 @@ def json_value(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, tuple):
         return [json_value(v) for v in value]
+    if isinstance(value, Bounded):  # a score with unscored items, a count over an incomplete history
+        return {"at_least": json_value(value.low), "at_most": json_value(value.high)}
     if hasattr(value, "system") and hasattr(value, "code"):  # a coding
         return {"system": value.system, "code": value.label, "display": value.display}
     return str(value)
