@@ -1,13 +1,18 @@
 """The `elig` command: check criteria files and evaluate them against patient records.
 
     elig check FILE...                      diagnostics; exit 1 if any error
-    elig eval FILE PATIENT.json... --anchor screening=2025-09-11 [--format text|json] [--explain full]
+    elig eval FILE PATIENT.json... --anchor screening=2025-09-11 [--format text|json|markdown|html]
+              [--explain summary|fails|full|worklist] [--fast] [--exit-code] [--log FILE] [--output-dir DIR]
+    elig verify DECISION.json --trial FILE --patient FILE   replay a decision record and confirm it
+    elig verify --log FILE                  check a decision log's hash chain
     elig compile FILE --emit python         the generated Python module that evaluates FILE
     elig schema [FILE]                      the JSON Schema of patient records (for FILE's facts)
+    elig schema decision                    the JSON Schema of decision records
 
 One module per command (``cli/check.py``, ``cli/eval.py``, ...), each with ``add_parser`` and ``run``.
-Exit codes: 0 success, 1 the criteria file has errors, 2 the input (record, anchor, file) does not fit.
-A user's mistake is reported, never a traceback.
+Exit codes: 0 success, 1 the criteria file has errors, 2 the input (record, anchor, file) does not fit;
+with ``eval --exit-code``, 3 INELIGIBLE and 4 INDETERMINATE (0 ELIGIBLE); 5 ``verify`` found a difference
+(or a broken or torn log). A user's mistake is reported, never a traceback.
 """
 
 from __future__ import annotations
@@ -19,10 +24,10 @@ from ..diagnostics import CompileError
 from ..records.binder import InputError
 from ..report import render_json, render_text
 from ..version import __version__
-from . import check, compile, eval, schema
+from . import check, compile, eval, schema, verify
 from .common import InputProblem
 
-COMMANDS = (check, eval, compile, schema)
+COMMANDS = (check, eval, verify, compile, schema)
 
 
 def build_parser() -> argparse.ArgumentParser:

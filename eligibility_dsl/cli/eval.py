@@ -1,16 +1,46 @@
-"""`elig eval FILE PATIENT.json... --anchor NAME=DATE`: decide records and explain the decisions."""
+"""`elig eval FILE PATIENT.json... --anchor NAME=DATE`: decide records and explain the decisions.
+
+Output, one decision per patient as it is decided (a batch streams):
+
+- ``--format text`` (the default): the chosen view (``--explain summary|fails|full|worklist``), wrapped to
+  the terminal's width and coloured on a terminal (``NO_COLOR`` respected);
+- ``--format json``: the decision record of each patient (``elig schema decision``), one per line (JSON
+  Lines), with the trace at the chosen view: ``summary`` and ``worklist`` keep each criterion's summary,
+  evidence and windows, ``fails`` adds the trace trees of the criteria that failed, ``full`` every tree;
+- ``--format markdown`` / ``--format html``: the report (HTML is self-contained: no network resources).
+
+``--output-dir DIR`` writes one file per patient instead (``<record id>.json|md|html``), ``--log FILE``
+appends every decision record to a hash-chained decision log, and ``--exit-code`` makes the exit status
+say the outcome (0 ELIGIBLE, 3 INELIGIBLE, 4 INDETERMINATE; for several patients the highest).
+``--fast`` stops at the first decisive criterion; the criteria after it are NOT_EVALUATED, and every view
+(``full`` included) shows the criteria that were evaluated, with their traces.
+"""
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
+import os
+import re
 import sys
 from typing import Any
 
 from ..api import compile_source
+from ..explain.html import record_html
+from ..explain.log import DecisionLog, LogError
+from ..explain.markdown import record_markdown
+from ..explain.record import RecordBuilder
+from ..explain.render import render_text
+from ..explain.views import VIEWS
 from ..language.loader import file_loader
 from ..records.binder import RecordError
+from . import present
 from .common import InputProblem, parse_anchors, read_json, read_text
+
+# --exit-code: distinct from 1 (the criteria have errors) and 2 (the input does not fit).
+EXIT_CODES = {"ELIGIBLE": 0, "INELIGIBLE": 3, "INDETERMINATE": 4}
+_SUFFIX = {"json": "json", "markdown": "md", "html": "html", "text": "txt"}
 
 
 def add_parser(sub) -> None:
@@ -19,34 +49,104 @@ def add_parser(sub) -> None:
     ev.add_argument("patients", nargs="+", metavar="PATIENT.json", help="a record, or a JSON list of records")
     ev.add_argument("--anchor", action="append", default=[], metavar="NAME=DATE",
                     help="a reference date the trial declares, e.g. screening=2025-09-11 (repeatable)")
-    ev.add_argument("--format", choices=("text", "json"), default="text")
-    ev.add_argument("--explain", choices=("summary", "full"), default="summary",
-                    help="summary: one reason per criterion; full: every sub-expression with its value")
-    ev.add_argument("--fast", action="store_true", help="stop at the first decisive criterion (no trace)")
+    ev.add_argument("--format", choices=("text", "json", "markdown", "html"), default="text",
+                    help="text (the default), json (the decision record, one per line), markdown, html (a "
+                         "self-contained report)")
+    ev.add_argument("--explain", choices=VIEWS, default="summary",
+                    help="summary: one sentence per criterion; fails: only what made the patient ineligible or "
+                         "undecided, with its trace; full: every sub-expression with its value; worklist: what "
+                         "to find to decide an INDETERMINATE patient")
+    ev.add_argument("--fast", action="store_true",
+                    help="stop at the first decisive criterion (the rest are NOT_EVALUATED; views show the "
+                         "criteria evaluated)")
+    ev.add_argument("--exit-code", action="store_true",
+                    help="exit 0 if ELIGIBLE, 3 if INELIGIBLE, 4 if INDETERMINATE (several patients: the highest)")
+    ev.add_argument("--output-dir", metavar="DIR", help="write one file per patient into DIR instead of printing")
+    ev.add_argument("--log", metavar="FILE", help="append each decision record to this decision log (JSON Lines, "
+                                                  "hash-chained; check it with `elig verify --log FILE`)")
+    ev.add_argument("--evaluated-at", metavar="TIME",
+                    help="the evaluation time kept in each record's metadata (ISO 8601; default: now, UTC)")
     ev.set_defaults(run=run)
 
 
-def _records(path: str) -> list[Any]:
+def _records(path: str) -> tuple[list[Any], bool]:
     data = read_json(path)
-    return data if isinstance(data, list) else [data]
+    return (data, True) if isinstance(data, list) else ([data], False)
+
+
+def _file_name(record: dict, path: str, position: int | None, suffix: str, taken: set[str]) -> str:
+    rid = record["content"]["record"]["id"]
+    stem = rid or os.path.splitext(os.path.basename(path))[0] + (f"-{position}" if position is not None else "")
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._") or "record"
+    name, n = f"{stem}.{suffix}", 1
+    while name in taken:
+        n += 1
+        name = f"{stem}-{n}.{suffix}"
+    taken.add(name)
+    return name
 
 
 def run(args: argparse.Namespace) -> int:
     trial = compile_source(read_text(args.file), args.file, file_loader)
     anchors = trial.parse_anchors(parse_anchors(args.anchor))
-    decisions = []
+    needs_record = args.format != "text" or args.output_dir or args.log
+    builder = RecordBuilder(trial.checked) if needs_record else None
+    log = DecisionLog(args.log) if args.log else None
+    evaluated_at = args.evaluated_at or datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    con = present.console()
+    if args.output_dir:
+        os.makedirs(args.output_dir, exist_ok=True)
+    taken: set[str] = set()
+    outcomes, printed = [], 0
     for path in args.patients:
-        for record in _records(path):
+        records, is_list = _records(path)
+        if args.format == "html" and not args.output_dir and (len(records) > 1 or len(args.patients) > 1):
+            raise InputProblem("an HTML report holds one patient: give one record, or `--output-dir DIR`")
+        for index, raw in enumerate(records):
+            position = index if is_list else None
             try:
-                facts = trial.bind(record)
+                bound = trial.bind(raw)
             except RecordError as err:
                 where = f"{path}" + (f" (record `{err.record_id}`)" if err.record_id else "")
                 raise InputProblem(f"{where} does not fit the patient model:\n" +
                                    "\n".join(f"  {issue}" for issue in err.issues)) from None
-            decisions.append(trial.evaluate_bound(facts, anchors, trace=not args.fast, fast=args.fast))
-    if args.format == "json":
-        out = [d.to_dict() for d in decisions]
-        print(json.dumps(out[0] if len(out) == 1 else out, indent=2, ensure_ascii=False))
-    else:
-        sys.stdout.write("\n".join(d.explain(args.explain) for d in decisions))
+            decision = trial.evaluate_bound(bound, anchors, trace="full", fast=args.fast)
+            outcomes.append(str(decision.outcome))
+            record = None
+            if builder is not None:
+                record = builder.build(decision, raw, view=args.explain, input_file=path, position=position,
+                                       metadata={"evaluated_at": evaluated_at, "criteria_path": args.file,
+                                                 "record_path": path})
+            if log is not None:
+                try:
+                    log.append(record)
+                except (LogError, OSError) as err:
+                    raise InputProblem(f"cannot append to the decision log `{args.log}`: {err}") from None
+            text = _render(args, decision, record, trial, present.width(con))
+            if args.output_dir:
+                name = _file_name(record or {"content": {"record": {"id": decision.record_id}}}, path, position,
+                                  _SUFFIX[args.format], taken)
+                with open(os.path.join(args.output_dir, name), "w", encoding="utf-8") as f:
+                    f.write(text)
+                continue
+            if args.format == "text":
+                present.write(con, ("\n" if printed else "") + text)
+            else:
+                sys.stdout.write(text if args.format == "json" else ("\n---\n\n" if printed else "") + text)
+            printed += 1
+    if args.exit_code:
+        return max((EXIT_CODES[o] for o in outcomes), default=0)
     return 0
+
+
+def _render(args, decision, record, trial, width: int) -> str:
+    if args.format == "text":
+        return render_text(decision, args.explain, width, trial.checked)
+    if args.format == "json":
+        # One record per line when printed (JSON Lines); a file of its own is indented for people.
+        if args.output_dir:
+            return json.dumps(record, indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+    if args.format == "markdown":
+        return record_markdown(record)
+    return record_html(record)

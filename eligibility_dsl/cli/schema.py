@@ -1,4 +1,5 @@
-"""`elig schema [FILE]`: the JSON Schema of patient records (for FILE's facts when given)."""
+"""`elig schema [FILE]`: the JSON Schema of patient records (for FILE's facts when given);
+`elig schema decision`: the JSON Schema of decision records."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import json
 
 from ..api import compile_source
+from ..explain.record import decision_schema
 from ..language.loader import file_loader
 from ..records.schema import record_schema
 from .common import read_text
@@ -13,12 +15,16 @@ from .common import read_text
 
 def add_parser(sub) -> None:
     schema = sub.add_parser("schema", help="print the JSON Schema of patient records (with FILE: for that trial)")
-    schema.add_argument("file", nargs="?", metavar="FILE", help="a criteria file: list exactly the facts it declares")
+    schema.add_argument("file", nargs="?", metavar="FILE|decision",
+                        help="a criteria file: list exactly the facts it declares; `decision`: the schema of "
+                             "decision records (`elig eval --format json`)")
     schema.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.file:
+    if args.file == "decision":
+        schema = decision_schema()
+    elif args.file:
         # The one loader: a broken file is a CompileError, rendered by main.
         trial = compile_source(read_text(args.file), args.file, file_loader)
         schema = record_schema(trial.facts, trial.id)

@@ -56,29 +56,37 @@ class RecordBuilder:
     """Builds decision records for one compiled trial; the per-trial part (file and syntax-tree hashes,
     tables, terminology) is computed once, so a batch pays for it once."""
 
-    def __init__(self, checked: ir.CheckedTrial):
+    def __init__(self, checked: ir.CheckedTrial | None = None, *, sources: dict[str, str] | None = None):
+        """From the trial's ``CheckedTrial``; or, with only ``sources`` (a decision's ``sources``: every
+        file's text, the trial's first), a builder that hashes the files but knows no tables or code sets
+        (used for a decision shown in a notebook)."""
         self.checked = checked
-        self.names = display_names(checked.sources, checked.file)
+        sources = checked.sources if checked is not None else (sources or {})
+        main = checked.file if checked is not None else next(iter(sources), "<string>")
+        self.names = display_names(sources, main)
         files, trees = [], {}
-        for original, text in checked.sources.items():
+        for original, text in sources.items():
             name = self.names[original]
             tree = canonical_ast(parse(text, original).module)
             trees[name] = tree
-            files.append({"name": name, "role": "trial" if original == checked.file else "import",
+            files.append({"name": name, "role": "trial" if original == main else "import",
                           "sha256": sha256_hex(text), "ast_sha256": sha256_of(tree)})
         files.sort(key=lambda f: (f["role"] != "trial", f["name"]))
         self.files = files
         self.criteria_sha256 = sha256_of([{"name": f["name"], "sha256": f["sha256"]} for f in files])
         self.ast = {"format": AST_FORMAT, "sha256": sha256_of(trees)}
+        tables = checked.tables.values() if checked is not None else ()
         self.tables = [{"name": t.name, "source": t.source, "entries": len(t.entries),
                         "file": self.names.get(t.span.file, t.span.file) if t.span else None}
-                       for t in sorted(checked.tables.values(), key=lambda t: t.name)]
-        systems = sorted({system for c in checked.codesets.values() for system, _, _ in c.codes})
+                       for t in sorted(tables, key=lambda t: t.name)]
+        codesets = checked.codesets.values() if checked is not None else ()
+        systems = sorted({system for c in codesets for system, _, _ in c.codes})
         # Code sets are written in the criteria files today, so their codes are hashed with them; a
         # terminology layer (an ontology release, a server's expansion) records itself under `releases`.
         self.terminology = {"field_version": TERMINOLOGY_FIELD_VERSION, "code_sets": "inline",
                             "systems": [{"system": s, "version": None} for s in systems], "releases": []}
-        self._spans = {c.id: c.span for c in checked.criteria}
+        self._spans = {c.id: c.span for c in checked.criteria} if checked is not None else {}
+        self.title = checked.title if checked is not None else ""
 
     def build(self, decision, record: Any = None, *, view: str = "summary", input_file: str | None = None,
               position: int | None = None, metadata: dict | None = None) -> dict:
@@ -93,10 +101,10 @@ class RecordBuilder:
     def content(self, decision, record: Any = None, *, view: str = "summary", input_file: str | None = None,
                 position: int | None = None) -> dict:
         check_view(view)
-        checked, src = self.checked, SourceText.of_decision(decision)
+        checked, src = self.checked, SourceText.of_decision(decision)  # checked: None for a notebook view
         criteria = [self._criterion(c, src, view) for c in decision.criteria]
         return {
-            "trial": {"id": checked.registry_id, "title": checked.title, "version": checked.version},
+            "trial": {"id": decision.trial_id, "title": self.title, "version": decision.trial_version},
             "engine": {"name": ENGINE, "version": __version__},
             "criteria_files": self.files,
             "criteria_sha256": self.criteria_sha256,
@@ -116,7 +124,7 @@ class RecordBuilder:
         }
 
     def _criterion(self, c, src: SourceText, view: str) -> dict:
-        span = self._spans.get(c.id)
+        span = self._spans.get(c.id) or (c.trace.node.span if c.trace is not None else None)
         entry: dict[str, Any] = {
             "id": c.id, "kind": c.kind, "text": c.text, "status": str(c.status), "missing": list(c.missing),
             "problems": list(c.problems),
