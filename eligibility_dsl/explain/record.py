@@ -132,6 +132,7 @@ class RecordBuilder:
         if c.trace is None:
             return entry
         entry["summary"] = summarize(c.trace, src)
+        entry["reason"] = summarize(c.trace, src, evidence=False)
         evidence: list[dict] = []
         seen: set[bytes] = set()
         for t in c.trace.walk():

@@ -9,6 +9,7 @@ worklist) are chosen in ``views.py``.
 
 from __future__ import annotations
 
+import contextvars
 import textwrap
 
 from ..check import ir
@@ -25,6 +26,8 @@ _OP_WORDS = {"=": "=", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
 _Source = SourceText  # the name tests and older callers use
+# Whether sentences cite their evidence (`summarize(..., evidence=False)` for reports that list it apart).
+_WITH_EVIDENCE = contextvars.ContextVar("with_evidence", default=True)
 DEFAULT_WIDTH = 100
 
 
@@ -111,6 +114,8 @@ def _evidence_below(t: TraceNode) -> list[str]:
     """The evidence of the queries a comparison reads directly (a score's items are its own story:
     its note lists each category)."""
     out: list[str] = []
+    if not _WITH_EVIDENCE.get():
+        return out
 
     def visit(node: TraceNode) -> None:
         if node.evidence is not None:
@@ -128,10 +133,20 @@ def _missing_below(t: TraceNode) -> list[str]:
     return sorted({n.fact for n in t.walk() if n.fact is not None and n.value is None})
 
 
-def summarize(t: TraceNode, src: SourceText) -> str:
-    """One sentence saying why a (boolean) trace node has its value."""
+def summarize(t: TraceNode, src: SourceText, evidence: bool | None = None) -> str:
+    """One sentence saying why a (boolean) trace node has its value; with ``evidence`` False, without the
+    events, windows and coverage each query cites (for reports that list the evidence apart); None (the
+    default) keeps the setting of the sentence it is part of, with evidence at the top."""
+    if evidence is not None and evidence is not _WITH_EVIDENCE.get():
+        token = _WITH_EVIDENCE.set(evidence)
+        try:
+            return summarize(t, src)
+        finally:
+            _WITH_EVIDENCE.reset(token)
     n, v = t.node, t.value
     if t.evidence is not None:  # a query: what it found, where it looked, what coverage allowed
+        if not _WITH_EVIDENCE.get():
+            return f"{_query_label(n, src)} is {text_value(v)}"
         return f"{_query_label(n, src)} is {text_value(v)}: {_evidence_text(t.evidence, t)}"
     if isinstance(n, ir.Compare):
         sentence = _compare_sentence(t, src)

@@ -21,8 +21,31 @@ _ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, tri
                           keep_trailing_newline=True)
 _TEMPLATE = None
 
+
+def show(value) -> str:
+    """A JSON value from a record as the language writes it: `true`, `48 %`, `between 11 and 14`."""
+    if value is None:
+        return "unknown"
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        if set(value) == {"value", "unit"}:
+            return f"{value['value']} {value['unit']}"
+        if set(value) == {"at_least", "at_most"}:
+            low, high = show(value["at_least"]), value["at_most"]
+            return f"at least {low}" if high is None else f"between {low} and {show(high)}"
+        if "system" in value and "code" in value:
+            return f"{value['system']} {value['code']}" + (f" ({value['display']})" if value.get("display") else "")
+        return ", ".join(f"{k} {show(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return " / ".join(show(v) for v in value)
+    return str(value)
+
+
+_ENV.filters["show"] = show
+
 # Timeline geometry, in SVG user units (the page scales the drawing to its width).
-_LABEL_W, _PLOT_W, _ROW_H, _TOP, _BOTTOM = 250, 650, 22, 34, 26
+_LABEL_W, _PLOT_W, _ROW_H, _TOP, _BOTTOM = 300, 640, 22, 58, 12
 
 
 def _template() -> jinja2.Template:
@@ -97,14 +120,22 @@ def timeline(content: dict) -> dict | None:
             b = x(end, right) if event["end"] is not None or start is None else right  # ongoing: to the edge
             point = event["start"] == event["end"]
             marks.append({"kind": kind, "x": a, "w": max(b - a, 2.0), "point": point, "text": event["text"]})
-        drawn.append({"y": y, "label": f"{row['criterion']}  {row['query']}", "criterion": row["criterion"],
+        drawn.append({"y": y, "label": _label(row), "query": row["query"], "criterion": row["criterion"],
                       "status": row["status"], "x0": x0, "x1": max(x1, x0 + 1.5), "open_left": w["from"] is None,
                       "open_right": w["to"] is None, "window": w["text"], "covered": row["covered"], "marks": marks})
     ticks = _ticks(lo, hi, x)
-    anchors = [{"name": name, "x": x(_day(value), left), "date": value} for name, value in content["anchors"].items()]
+    anchors = [{"name": name, "x": x(_day(value), left), "date": value, "y": 12 + 12 * (i % 2)}
+               for i, (name, value) in enumerate(sorted(content["anchors"].items(), key=lambda a: a[1]))]
     height = _TOP + len(rows) * _ROW_H + _BOTTOM
     return {"rows": drawn, "ticks": ticks, "anchors": anchors, "width": _LABEL_W + _PLOT_W + 10, "height": height,
             "left": left, "right": right, "bottom": height - _BOTTOM, "label_w": _LABEL_W}
+
+
+def _label(row: dict) -> str:
+    """`I3 · latest value of observations in fvc_percent_predicted`: the query up to its window."""
+    query = row["query"].split(" during ")[0]
+    query = query.removeprefix("exists ")
+    return f"{row['criterion']} · {query}"
 
 
 def _ticks(lo: datetime.date, hi: datetime.date, x) -> list[dict]:
