@@ -216,7 +216,7 @@ def _verify_bytes(folder: Path, name: str, data: bytes, tmp: Path) -> int:
             sys.stdout, sys.stderr = stdout, stderr
 
 
-TAMPER = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+TAMPER = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @TAMPER

@@ -103,7 +103,8 @@ BETWEEN = compile_source('''trial NCT00000077 "Between"
 anchor screening
 codeset fvc "FVC % predicted":
     LOINC "19872-1"
-include B "FVC between 40% and 60%": latest value of observations in fvc during 1 year before screening between 40 % and 60 %
+include B "FVC between 40% and 60%":
+    latest value of observations in fvc during 1 year before screening between 40 % and 60 %
 include G "FVC above 40%": latest value of observations in fvc during 1 year before screening > 40 %
 ''', "between.elig")
 
@@ -182,7 +183,7 @@ def test_worklist_of_unknown_facts_and_incomplete_histories(trial):
     record = merge_patch(BASE, {"facts": {"consented": None}, "coverage": {"medications": None}})
     groups = {g["source"]: g["items"] for g in worklist(trial.evaluate(record, ANCHOR_MAP), trial.checked)}
     assert groups["facts"][0]["fact"] == "consented" and "E1" in groups["facts"][0]["criteria"]
-    assert list(groups)[0] == "facts"  # the site's answers first
+    assert next(iter(groups)) == "facts"  # the site's answers first
     meds = [i for i in groups["medications"] if "B cell" in i["text"] or "B-cell" in i["text"]
             or "b_cell" in i["text"]]
     assert meds and "does not state that its medications are complete" in meds[0]["why"]
