@@ -49,12 +49,13 @@ def test_eval_prints_an_explained_decision(capsys):
     assert code == 0
     assert out.startswith("ELIGIBLE  NCT06546540 v1.0 · record example-eligible · screening 2025-09-11 · "
                           "first_dose 2025-09-25\n")
-    assert "→ latest value of observations in fvc_percent_predicted 72 % is > 50 % — found o1: LOINC 19872-1" in " ".join(out.split())
+    text = " ".join(out.split())  # wrapped to the width: compare words
+    assert "→ latest value of observations in fvc_percent_predicted 72 % is > 50 % — found o1: LOINC 19872-1" in text
 
 
 def test_eval_json_and_full_explanations(capsys):
     code, out, _ = run(capsys, "eval", TRIAL, PATIENT, *ANCHORS, "--format", "json")
-    assert code == 0 and json.loads(out)["outcome"] == "ELIGIBLE"
+    assert code == 0 and json.loads(out)["content"]["outcome"] == "ELIGIBLE"
     code, out, _ = run(capsys, "eval", TRIAL, PATIENT, *ANCHORS, "--explain", "full")
     assert "found: o1: LOINC 19872-1 (FVC measured/predicted), 2025-08-28, value 72 %" in out
     assert "prednisone_equivalent_dose: ATC H02AB04 (methylprednisolone) is in `methylprednisolone` → 4 mg" in out
@@ -66,7 +67,9 @@ def test_eval_of_a_list_of_records(capsys, tmp_path):
     path = tmp_path / "many.json"
     path.write_text(json.dumps([record, second]))
     code, out, _ = run(capsys, "eval", TRIAL, str(path), *ANCHORS, "--format", "json")
-    assert code == 0 and [d["record_id"] for d in json.loads(out)] == ["example-eligible", "second"]
+    # one decision record per patient, one per line (JSON Lines: a batch streams)
+    ids = [json.loads(line)["content"]["record"]["id"] for line in out.splitlines()]
+    assert code == 0 and ids == ["example-eligible", "second"]
 
 
 @pytest.mark.parametrize(("argv", "message"), [
