@@ -13,7 +13,7 @@ their dates and values) and the windows computed, with the trace at the chosen v
 
 Evaluation time is metadata, so a replay today reproduces ``id`` exactly; ``seal`` makes any change to the
 metadata visible too.  ``elig schema decision`` prints the JSON Schema (``eligibility_dsl/schemas/``), and
-``docs/decision-records.md`` describes each field.
+the README (“Decisions an auditor can keep”) describes each field.
 """
 
 from __future__ import annotations
