@@ -69,7 +69,7 @@ def test_the_schema_validates_every_decision_of_the_examples_and_fixtures(name, 
     trial, builder = compiled(trial_path)
     # The full view holds every field the other views hold (they differ only in which trace trees they
     # keep), so it and a fast evaluation's summary stand for all of them.
-    for fast, views in ((False, ("full",)), (True, ("summary", "full"))):
+    for fast, views in ((False, ("full",)), (True, ("summary",))):
         decision = trial.evaluate(record, anchors, fast=fast)
         for view in views:
             built = builder.build(decision, record, view=view, input_file="x.json", position=0,
@@ -216,7 +216,7 @@ def _verify_bytes(folder: Path, name: str, data: bytes, tmp: Path) -> int:
             sys.stdout, sys.stderr = stdout, stderr
 
 
-TAMPER = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+TAMPER = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @TAMPER
