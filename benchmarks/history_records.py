@@ -49,6 +49,8 @@ FACT_RATES = {  # chance that each fact is true
     "abnormal_nailfold_capillaries": 0.55, "raynaud_phenomenon": 0.9, "new_skin_involvement": 0.35,
     "lactating": 0.0, "plans_children_within_12_months": 0.06, "severe_complication_judged": 0.05,
 }
+CANDIDATE_FACT_RATES = {"consented": 0.99, "skin_thickening_proximal_to_mcp": 0.6, "new_skin_involvement": 0.5,
+                        "plans_children_within_12_months": 0.01, "severe_complication_judged": 0.01}
 MISSING_FACT = 0.04
 
 ICD10_SYSTEMS = ("ICD10", "ICD10", "ICD10", "ICD-10-CM", "icd-10", "http://hl7.org/fhir/sid/icd-10-cm")
@@ -63,8 +65,11 @@ FHIR_TYPES = {"c": "Condition", "m": "MedicationStatement", "o": "Observation", 
 class Maker:
     """The state of one record being made: random source, anchors, event ids."""
 
-    def __init__(self, rng: random.Random, screening: datetime.date, first_dose: datetime.date):
+    def __init__(self, rng: random.Random, screening: datetime.date, first_dose: datetime.date, candidate: bool):
         self.rng, self.s, self.fd = rng, screening, first_dose
+        # A referral that looks eligible: complete records, treatment as the trial wants it, and
+        # exclusion events rarer (still there, so that some candidates fail on one criterion).
+        self.candidate = candidate
         self.events = {name: [] for name in COLLECTIONS}
         self.n = 0
         # Window edges a criterion looks at: events land on them and one day either side.
@@ -77,6 +82,10 @@ class Maker:
     # random helpers
     def chance(self, p: float) -> bool:
         return self.rng.random() < p
+
+    def risk(self, p: float) -> bool:
+        """The chance of something that excludes: lower for a candidate."""
+        return self.rng.random() < (p * 0.12 if self.candidate else p)
 
     def pick(self, items):
         return self.rng.choice(items)
@@ -221,13 +230,13 @@ def story_diagnoses(m: Maker) -> None:
                      ("SNOMED", "70995007", "pulmonary hypertension")], m.past(-3, 2000))
     if m.chance(0.03):  # a near miss: kyphoscoliotic heart disease is not pulmonary hypertension here
         m.condition([("ICD10", "I27.1", "kyphoscoliotic heart disease")], m.past(10, 2000))
-    if m.chance(0.035):
+    if m.risk(0.035):
         m.condition([("ICD10", "M35.1", "overlap syndrome"), ("SNOMED", "398049005", "MCTD")],
                     m.past(-2, 3000), status=m.pick(("active", "inactive", None)))
     if m.chance(0.05):
         m.condition([("ICD10", m.pick(("M35.0", "M35.3", "M32.9")), "other connective tissue disease")],
                     m.past(10, 3000))
-    if m.chance(0.025):
+    if m.risk(0.025):
         m.condition([("ICD10", m.pick(("L94.0", "L94.1")), "localized scleroderma")], m.past(-2, 3000),
                     m.pick((None, m.past(1, 100))))
     if m.chance(0.04):
@@ -241,7 +250,7 @@ def story_current_conditions(m: Maker, female_fertile: bool) -> None:
         abatement = m.pick((None, None, m.days(-1), m.days(0), m.days(1), m.days(m.rng.randint(-200, 60))))
         return onset, abatement
 
-    if female_fertile and m.chance(0.06):
+    if female_fertile and m.risk(0.06):
         onset, abatement = around_screening()
         m.condition([("SNOMED", "77386006", "pregnancy"), ("ICD10", m.pick(("Z33", "Z33.1", "Z33.3")), "pregnant")],
                     onset, abatement, m.pick(("active", "active", "active", "resolved", None)))
@@ -256,15 +265,15 @@ def story_current_conditions(m: Maker, female_fertile: bool) -> None:
         (0.01, [("SNOMED", "40733004", "infectious disease")]),
     ]
     for p, codings in infections:
-        if m.chance(p):
+        if m.risk(p):
             onset, abatement = around_screening()
             m.condition(codings, onset, abatement,
                         m.pick(("active", "active", "recurrence", "relapse", "resolved", "inactive", "remission",
                                 None)))
-    if m.chance(0.015):
+    if m.risk(0.015):
         m.condition([("ICD10", m.pick(("B20", "Z21", "B24")), "HIV"), ("SNOMED", "86406008", "HIV infection")],
                     m.past(-5, 3000), status=m.pick(("active", None)))
-    if m.chance(0.05):
+    if m.risk(0.05):
         onset, abatement = around_screening()
         m.condition([("ICD10", m.pick(("C50.9", "C34.90", "C18.9", "C61")), "malignant neoplasm"),
                      ("SNOMED", "363346000", "malignancy")], m.pick((onset, m.past(300, 3000))), abatement,
@@ -278,7 +287,7 @@ def story_current_conditions(m: Maker, female_fertile: bool) -> None:
         (0.01, [("ICD10", "R45.851", "suicidal ideation"), ("SNOMED", "6471006", "suicidal thoughts")]),
     ]
     for p, codings in psych:
-        if m.chance(p):
+        if m.risk(p):
             onset, abatement = around_screening()
             m.condition(codings, onset, abatement,
                         m.pick(("active", "active", "recurrence", "remission", "resolved", None)))
@@ -306,16 +315,20 @@ def story_immunosuppressants(m: Maker) -> None:
     mtx = [("ATC", m.pick(("L04AX03", "L01BA01")), "methotrexate"), ("RxNorm", "6851", "methotrexate")]
     aza = [("ATC", "L04AX01", "azathioprine")]
     csa = [("ATC", "L04AD01", "ciclosporin"), ("RxNorm", "3008", "cyclosporine")]
-    roll = m.rng.random()
+    roll = m.rng.random() * (0.5 if m.candidate and m.chance(0.9) else 1)
     if roll < 0.5:  # mycophenolate, in one to three courses at different doses
         start = m.pick((m.past(190, 1200), m.past(190, 1200), m.near("m6", 3), m.near("fd_m6", 2), m.past(20, 150)))
+        if m.candidate and m.chance(0.8):
+            start = m.past(200, 1500)
         doses = [m.pick((1000, 1500, 2000, 2000, 3000))]
-        for _ in range(m.pick((0, 0, 0, 1, 1, 2))):
+        for _ in range(m.pick((0, 0, 0, 0, 0, 1, 1, 2) if m.candidate else (0, 0, 0, 1, 1, 2))):
             doses.append(m.pick((1000, 1500, 2000, 2500, 3000)))
         # where the dose changed: inside the stable-dose window, just before it, or long before
         changes = sorted(m.pick((m.near("fd_m6", 1), m.past(20, 160), m.past(200, 600))) for _ in doses[1:])
         bounds = [start] + [max(c, start + datetime.timedelta(days=1)) for c in changes]
         end = m.pick((None, None, None, None, m.days(-1), m.days(0), m.days(m.rng.randint(-120, -2)), m.days(10)))
+        if m.candidate and m.chance(0.8):
+            end = None
         for k, dose in enumerate(doses):
             s = bounds[k]
             e = (bounds[k + 1] - datetime.timedelta(days=m.pick((1, 1, 1, 1, 3, 10)))) if k + 1 < len(doses) else end
@@ -348,7 +361,7 @@ def story_immunosuppressants(m: Maker) -> None:
                      "oral")
     if m.chance(0.04):
         m.medication(csa, m.past(100, 900), m.pick((None, m.past(0, 120))), daily_dose(m, 200, (100, 2)), "oral")
-    if m.chance(0.15):  # a switch: one drug stops, another starts after a gap of a few days to two months
+    if m.risk(0.15):  # a switch: one drug stops, another starts after a gap of a few days to two months
         stop = m.past(60, 170)
         gap = m.pick((1, 10, 20, 35, 36, 37, 60))
         m.medication(m.pick((aza, mtx)), m.past(200, 700), stop, daily_dose(m, 100, (50, 2)), "oral")
@@ -372,18 +385,20 @@ def story_steroids(m: Maker) -> None:
     """Corticosteroids (I6: <= 10 mg/day prednisone equivalent before the first dose; E10: > 14 days on
     >= 100 mg/day within one month)."""
     if m.chance(0.55):  # maintenance, one or two records (a taper, or a change of agent)
-        codings, _, doses = m.pick(STEROIDS[:3] * 3 + STEROIDS[3:])
+        codings, equivalent, doses = m.pick(STEROIDS[:3] * 3 + STEROIDS[3:])
         start = m.pick((m.past(40, 900), m.near("fd_d30", 1), m.past(0, 30)))
         end = m.pick((None, None, m.near("fd_d30", 1), m.past(0, 25), m.days(m.rng.randint(1, 20))))
         if end is not None and end < start:
             start, end = end, start
         dose = Decimal(str(m.pick(doses)))
+        if m.candidate and m.chance(0.85):  # at most 10 mg/day prednisone equivalent
+            dose = Decimal(str(m.pick([d for d in doses if equivalent is None or d * 2 <= equivalent * 4] or doses)))
         m.medication(codings, start, end, daily_dose(m, dose, (dose, 1) if dose == int(dose) else None), "oral")
-        if m.chance(0.3):
+        if m.risk(0.3):
             codings, _, doses = m.pick(STEROIDS)
             dose = Decimal(str(m.pick(doses)))
             m.medication(codings, m.past(0, 60), m.pick((None, m.days(5))), daily_dose(m, dose), "oral")
-    if m.chance(0.12):  # a high-dose course within the month before screening: 13 to 16 distinct days
+    if m.risk(0.12):  # a high-dose course within the month before screening: 13 to 16 distinct days
         codings, equivalent, _ = m.pick(STEROIDS[:3] + STEROIDS[6:7] + STEROIDS[8:])
         eq = Decimal(str(equivalent if equivalent is not None else 4))
         per_day = eq * 20 * Decimal(m.pick((1, 1, 1, "0.99", "1.5", 5)))  # 100 mg/day prednisone, or about it
@@ -398,7 +413,7 @@ def story_steroids(m: Maker) -> None:
             if k > 0 and m.chance(0.5):  # overlapping records: the same days counted once
                 s -= datetime.timedelta(days=m.rng.randint(1, 3))
             m.medication(codings, s, e, daily_dose(m, per_day), m.pick(("oral", "intravenous")))
-    if m.chance(0.04):  # intravenous methylprednisolone pulses, three days
+    if m.risk(0.04):  # intravenous methylprednisolone pulses, three days
         d = m.past(0, 40)
         m.medication(STEROIDS[2][0], d, d + datetime.timedelta(days=2), daily_dose(m, 500), "intravenous")
     if m.chance(0.08):  # not systemic: topical and inhaled corticosteroids have other ATC codes
@@ -412,32 +427,32 @@ def story_other_drugs(m: Maker) -> None:
         d = m.pick((m.near(edge, 1), m.past(0, 400), m.past(366, 900)))
         m.medication(codings, d, d, daily_dose(m, dose), "intravenous")
 
-    if m.chance(0.08):
+    if m.risk(0.08):
         codings = m.pick(([("ATC", "L01FA01", "rituximab"), ("RxNorm", "121191", "rituximab")],
                           [("ATC", "L01XC02", "rituximab (pre-2022 ATC)")],
                           [("RxNorm", "974779", "obinutuzumab")], [("ATC", "L04AG08", "ocrelizumab")]))
         for _ in range(m.pick((1, 2))):
             infusion(codings, "y1", 1000)
-    if m.chance(0.03):
+    if m.risk(0.03):
         start = m.pick((m.near("y1", 1), m.past(30, 700)))
         m.medication([("ATC", m.pick(("L04AG04", "L04AA26")), "belimumab")], start,
                      m.pick((None, start + datetime.timedelta(days=m.rng.randint(0, 300)))), None, "intravenous")
-    if m.chance(0.05):
+    if m.risk(0.05):
         start = m.past(100, 1500)
         end = m.pick((None, m.near("y1", 1), m.past(0, 300), m.past(400, 900)))
         if end is not None and end < start:
             start, end = end, start
         m.medication([("ATC", m.pick(("L04AB04", "L04AB02", "L04AB01")), "TNF-alpha inhibitor")], start, end)
-    if m.chance(0.05):
+    if m.risk(0.05):
         agent = m.pick(([("ATC", "L04AC07", "tocilizumab"), ("RxNorm", "612865", "tocilizumab")],
                         [("ATC", "L04AC03", "anakinra")],
                         [("ATC", m.pick(("L04AC10", "L04AC05")), "interleukin inhibitor, not a receptor blocker")]))
         start = m.past(30, 900)
         m.medication(agent, start, m.pick((None, m.near("y1", 1), m.past(0, 20))))
-    if m.chance(0.05):
+    if m.risk(0.05):
         infusion(m.pick(([("ATC", "J06BA02", "IVIG"), ("CVX", "87", "IGIV")],
                          [("ATC", "J06BA01", "immunoglobulin, subcutaneous")])), "m1", 30000)
-    if m.chance(0.05):
+    if m.risk(0.05):
         d = m.pick((m.near("m1", 1), m.past(0, 90)))
         m.medication([("LOCAL", m.pick(("TCM", "TCM", "TCM", "tcm")), "Chinese herbal preparation")], d,
                      m.pick((d, d + datetime.timedelta(days=m.rng.randint(1, 40)), None)), None, "oral")
@@ -457,9 +472,9 @@ def story_labs(m: Maker) -> None:
     """FVC % predicted (I3), antibodies (I1 score, I4), ALT (E13), and unrelated labs."""
     fvc_codes = [("LOINC", m.pick(("19872-1", "19871-3", "19873-9")), "FVC measured/predicted"),
                  ("SNOMED", "445210000", "% predicted FVC")]
-    if m.chance(0.9):
-        level = m.rng.uniform(35, 105)
-        dates = [m.past(0, 89) for _ in range(m.pick((0, 1, 1, 2)))]
+    if m.chance(0.97 if m.candidate else 0.9):
+        level = m.rng.uniform(55, 105) if m.candidate else m.rng.uniform(35, 105)
+        dates = [m.past(0, 89) for _ in range(m.pick((1, 1, 2) if m.candidate else (0, 1, 1, 2)))]
         dates += [m.near("m3", 1) for _ in range(m.pick((0, 0, 1)))]
         dates += [m.past(95, 900) for _ in range(m.pick((0, 1, 2, 3)))]
         if dates and m.chance(0.06):  # a second test on the same day: the id decides which is latest
@@ -493,8 +508,8 @@ def story_labs(m: Maker) -> None:
             value = None
         m.observation(codings, when, value)
 
-    if m.chance(0.85):
-        qualitative([("LOINC", "8061-4", "ANA")], 0.9, m.pick((m.past(0, 2000), m.past(0, 2000), m.days(1))))
+    if m.chance(0.97 if m.candidate else 0.85):
+        qualitative([("LOINC", "8061-4", "ANA")], 0.9, m.days(1) if m.chance(0.08) else m.past(0, 2000))
     antibodies = [
         (0.6, 0.35, [("LOINC", m.pick(("17569-5", "17570-3", "47322-3")), "anti-Scl-70")]),
         (0.5, 0.3, [("LOINC", m.pick(("16570-4", "56734-7", "29966-9")), "anticentromere")]),
@@ -502,7 +517,7 @@ def story_labs(m: Maker) -> None:
     ]
     for p_tested, p_positive, codings in antibodies:
         if m.chance(p_tested):
-            qualitative(codings, p_positive, m.pick((m.past(0, 2000), m.past(0, 2000), m.days(2))))
+            qualitative(codings, p_positive, m.days(2) if m.chance(0.08) else m.past(0, 2000))
     if m.chance(0.04):  # a quantitative centromere antibody: a quantity is not `true`
         m.observation([("LOINC", "8068-9", "centromere Ab units/volume")], m.past(0, 900),
                       quantity(Decimal(m.rng.randint(1, 200)), "U/mL", m.rng))
@@ -511,14 +526,14 @@ def story_labs(m: Maker) -> None:
             d = m.pick((m.past(0, 30), m.near("m1", 1), m.past(32, 700)))
             uln = m.pick((35, 40, 40, 45, 55))
             roll = m.rng.random()
-            amount = 3 * uln + m.pick((-1, 0, 1)) if roll < 0.25 else m.rng.randint(8, 80) if roll < 0.9 else \
-                m.rng.randint(100, 400)
+            amount = (3 * uln + m.pick((-1, 0, 1)) if roll < (0.06 if m.candidate else 0.25) else
+                      m.rng.randint(8, 80) if roll < (0.98 if m.candidate else 0.9) else m.rng.randint(100, 400))
             unit = m.pick(("U/L", "U/L", "U/L", "IU/L"))
-            high_unit = unit if m.chance(0.97) else m.pick(("U/L", "IU/L"))
-            value = quantity(amount, unit, m.rng) if m.chance(0.96) else m.pick((Decimal(amount), None, "<5 U/L"))
+            high_unit = unit if not m.risk(0.03) else m.pick(("U/L", "IU/L"))
+            value = quantity(amount, unit, m.rng) if not m.risk(0.04) else m.pick((Decimal(amount), None, "<5 U/L"))
             m.observation([("LOINC", m.pick(("1742-6", "1742-6", "1743-4", "76625-3", "77144-4")), "ALT")], d, value,
                           quantity(7, unit, m.rng) if m.chance(0.7) else None,
-                          quantity(uln, high_unit, m.rng) if m.chance(0.92) else None)
+                          quantity(uln, high_unit, m.rng) if not m.risk(0.08) else None)
     if m.chance(0.4):  # AST is not ALT
         m.observation([("LOINC", "1920-8", "AST")], m.past(0, 60), quantity(m.rng.randint(200, 300), "U/L", m.rng),
                       None, quantity(40, "U/L", m.rng))
@@ -541,10 +556,12 @@ def story_assessments(m: Maker) -> None:
         level = m.rng.randint(4, 35)
         dates = [m.pick((m.past(0, 60), m.past(60, 180), m.near("m6", 1), m.past(190, 700)))
                  for _ in range(m.pick((1, 2, 2, 3, 4)))]
+        if m.candidate:
+            dates += [m.past(0, 60), m.past(90, 170)]
         if m.chance(0.05):
             dates.append(dates[0])  # two assessments on one day
         for d in dates:
-            score = max(0, min(51, level + m.rng.randint(-4, 4)))
+            score = max(0, min(51, level + m.rng.randint(-4, 4) + (int(d > m.past(90, 90)) * 3 if m.candidate else 0)))
             e = {"id": m.new_id("s"), "code": m.coding("LOCAL", "mRSS", "modified Rodnan skin score"),
                  "date": d.isoformat()}
             roll = m.rng.random()
@@ -587,7 +604,7 @@ def story_vaccines_allergies_trials_procedures(m: Maker) -> None:
     for _ in range(m.pick((0, 1, 2, 3, 4))):  # inactivated or recombinant vaccines (not live)
         m.point("immunizations", "i", [("CVX", m.pick(("141", "150", "158", "197", "208", "213", "33", "187")),
                                         "inactivated vaccine")], m.past(0, 1500))
-    if m.chance(0.06):  # a live vaccine, often near the one-month edge
+    if m.risk(0.06):  # a live vaccine, often near the one-month edge
         code = m.pick(("121", "03", "37", "111", "149", "19", "21", "3"))  # "3" is not CVX "03": no match
         m.point("immunizations", "i", [("CVX", code, "live vaccine")], m.pick((m.near("m1", 1), m.past(0, 400))))
     if m.chance(0.35):
@@ -597,7 +614,7 @@ def story_vaccines_allergies_trials_procedures(m: Maker) -> None:
     if m.chance(0.08):
         m.events["allergies"].append({"id": m.new_id("a"), "code": m.coding("SNOMED", "91935009", "peanut allergy"),
                                       "category": "food", "onset": m.past(300, 8000).isoformat(), "status": "active"})
-    if m.chance(0.06):
+    if m.risk(0.06):
         e = {"id": m.new_id("a"), "code": m.coding("LOCAL", "ALLERGY_HUMAN_BIOLOGIC", "allergy to IVIG"),
              "category": "biologic", "onset": m.pick((m.past(1, 3000), m.days(0), m.days(1))).isoformat()}
         status = m.pick(("active", "inactive", "resolved", "refuted", None))
@@ -606,7 +623,7 @@ def story_vaccines_allergies_trials_procedures(m: Maker) -> None:
         if m.chance(0.2):
             e["end"] = max(datetime.date.fromisoformat(e["onset"]), m.past(0, 30)).isoformat()
         m.events["allergies"].append(e)
-    if m.chance(0.1):
+    if m.risk(0.1):
         half_life = m.pick((("134.4", "h"), ("5.6", "days"), ("12", "h"), ("10", "days"), ("72", "h"), ("2", "d"),
                             None, None))
         if half_life is None:
@@ -632,7 +649,7 @@ def story_vaccines_allergies_trials_procedures(m: Maker) -> None:
         m.point("procedures", "p", [m.pick((("SNOMED", "127783003", "spirometry"),
                                             ("SNOMED", "40701008", "echocardiography"),
                                             ("SNOMED", "241541005", "HRCT of chest")))], m.past(0, 700))
-    if m.chance(0.03):
+    if m.risk(0.03):
         code = m.pick(("plasma_exchange", "plasma_exchange", "Plasma_Exchange"))  # LOCAL codes are case-sensitive
         m.point("procedures", "p", [("LOCAL", code, "therapeutic plasma exchange")],
                 m.pick((m.near("m1", 1), m.past(0, 200))))
@@ -665,18 +682,24 @@ def coverage(m: Maker) -> dict | None:
     """What the export says is complete: mostly all of it to screening or the first dose; sometimes an export
     that stops short, starts a few months back, leaves collections out, or states nothing."""
     roll = m.rng.random()
-    if roll < 0.15:
-        return None
-    if roll < 0.18:
-        return {}
+    if m.candidate:
+        complete = roll < 0.9
+    else:
+        if roll < 0.15:
+            return None
+        if roll < 0.18:
+            return {}
+        complete = roll < 0.72
 
     def period() -> dict:
-        to = m.pick((m.fd, m.fd, m.s, m.s, m.fd + datetime.timedelta(days=3), m.days(-m.rng.randint(1, 20))))
-        low = m.pick((None, None, None, datetime.date(2020, 1, 1), m.past(100, 400), m.near("m6", 1),
-                      m.near("y1", 1)))
+        if m.candidate and m.chance(0.85):
+            to, low = m.pick((m.fd, m.fd, m.fd, m.fd + datetime.timedelta(days=3), m.fd, m.fd, m.fd, m.s)), None
+        else:
+            to = m.pick((m.fd, m.fd, m.s, m.s, m.fd + datetime.timedelta(days=3), m.days(-m.rng.randint(1, 20))))
+            low = m.pick((None, None, None, datetime.date(2020, 1, 1), m.past(100, 400), m.near("m6", 1),
+                          m.near("y1", 1)))
         return {"from": None if low is None else low.isoformat(), "to": to.isoformat()}
 
-    complete = roll < 0.72
     base = period()
     out = {}
     for name in COLLECTIONS:
@@ -704,14 +727,15 @@ def birth_date(m: Maker) -> str:
 
 
 def make_record(rng: random.Random, i: int, screening: datetime.date, first_dose: datetime.date) -> dict:
-    m = Maker(rng, screening, first_dose)
+    m = Maker(rng, screening, first_dose, candidate=rng.random() < 0.45)
     sex = rng.choices(["female", "male", "other", "unknown"], weights=[80, 18, 1, 1])[0]
     born = birth_date(m)
     female_fertile = sex == "female" and born >= f"{screening.year - 48}"
-    facts = {name: m.chance(p) for name, p in FACT_RATES.items()}
+    rates = {**FACT_RATES, **CANDIDATE_FACT_RATES} if m.candidate else FACT_RATES
+    facts = {name: m.chance(p) for name, p in rates.items()}
     facts["lactating"] = female_fertile and m.chance(0.03)
     for name in list(facts):
-        if m.chance(MISSING_FACT):
+        if m.chance(MISSING_FACT / (3 if m.candidate else 1)):
             if m.chance(0.8):
                 facts[name] = None
             else:
