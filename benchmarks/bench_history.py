@@ -41,9 +41,10 @@ try:
 except ImportError:  # not installed: use the checkout this file lives in
     sys.path.insert(0, str(REPO))
     from eligibility_dsl import compile_file
-from eligibility_dsl import InputError  # noqa: E402 - after the sys.path fallback above
 from history_baseline import EXCLUDE, ORDER, Windows, decide  # noqa: E402
 from history_records import COLLECTIONS, generate_history_records  # noqa: E402
+
+from eligibility_dsl import InputError  # noqa: E402 - after the sys.path fallback above
 
 TRIAL_FILE = REPO / "trials" / "ssc_telitacicept.elig"
 SCREENING, FIRST_DOSE = datetime.date(2025, 9, 11), datetime.date(2025, 9, 25)
@@ -254,7 +255,7 @@ def profile(trial, records: list[dict], repeat: int, top: int = 18) -> dict:
         st = pstats.Stats(prof, stream=out)
         st.sort_stats("tottime").print_stats(top)
         rows = []
-        for (file, line, func), (cc, nc, tt, ct, _) in sorted(st.stats.items(), key=lambda kv: -kv[1][2])[:top]:
+        for (file, line, func), (_, nc, tt, ct, _) in sorted(st.stats.items(), key=lambda kv: -kv[1][2])[:top]:
             where = f"{Path(file).name}:{line}" if not file.startswith("<") else file.split(":")[0] + ">"
             rows.append({"function": func, "where": where, "calls_per_record": nc / n,
                          "own_us_per_record": tt / n * 1e6, "cumulative_us_per_record": ct / n * 1e6})

@@ -670,7 +670,7 @@ def decide(record: dict, w: Windows) -> tuple[str, dict[str, str]]:
                _conditions_exist(conds, SUICIDAL_IDEATION, w.now, cond_now, CURRENT_STATUSES))
 
     values = (i1, i2, i3, i4, i5, i6, e1, e2, e3, e4, e5, e6, e7, e8, e9, e10, e11, e12, e13, e14)
-    status = {cid: "UNKNOWN" if v is None else "MET" if v else "NOT_MET" for cid, v in zip(ORDER, values)}
+    status = {cid: "UNKNOWN" if v is None else "MET" if v else "NOT_MET" for cid, v in zip(ORDER, values, strict=True)}
     if False in values[:6] or True in values[6:]:
         return "INELIGIBLE", status
     if None in values:

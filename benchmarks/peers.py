@@ -127,7 +127,7 @@ class HandWritten:
 class Zen:
     """GoRules ZEN expression language, compiled once (``zen.compile_expression``)."""
     name, distribution = "zen-engine (compiled expression)", "zen-engine"
-    CRITERIA = [
+    CRITERIA = (
         "acr_eular_2013_score >= 9 and investigator_approved",
         'd(screening).diff(d(birth_date), "year") >= 18',
         "fvc_percent_predicted > 50",
@@ -136,7 +136,7 @@ class Zen:
         "pregnant or lactating or plans_children_within_12_months",
         "serious_complication",
         "severe_psychiatric_condition",
-    ]
+    )
 
     def prepare(self, record):
         # ZEN takes JSON-like values: no Decimal; numbers as float, dates as ISO text.
@@ -195,7 +195,7 @@ class RuleEngine:
     name, distribution = "rule-engine", "rule-engine"
     AGE = ("(screening.year - birth_date.year - ((screening.month < birth_date.month or "
            "(screening.month == birth_date.month and screening.day < birth_date.day)) ? 1 : 0))")
-    CRITERIA = [
+    CRITERIA = (
         "acr_eular_2013_score >= 9 and investigator_approved",
         AGE + " >= 18",
         "fvc_percent_predicted > 50",
@@ -204,7 +204,7 @@ class RuleEngine:
         "pregnant or lactating or plans_children_within_12_months",
         "serious_complication",
         "severe_psychiatric_condition",
-    ]
+    )
 
     def prepare(self, record):
         facts = plain_facts(record)
@@ -225,7 +225,7 @@ class Cel:
     AGE = ("(screening.getFullYear() - birth_date.getFullYear() - ((screening.getMonth() < birth_date.getMonth() || "
            "(screening.getMonth() == birth_date.getMonth() && screening.getDayOfMonth() < birth_date.getDayOfMonth()))"
            " ? 1 : 0))")
-    CRITERIA = [
+    CRITERIA = (
         "acr_eular_2013_score >= 9 && investigator_approved",
         AGE + " >= 18",
         "fvc_percent_predicted > 50.0",
@@ -234,7 +234,7 @@ class Cel:
         "pregnant || lactating || plans_children_within_12_months",
         "serious_complication",
         "severe_psychiatric_condition",
-    ]
+    )
 
     def prepare(self, record):
         from celpy import celtypes
