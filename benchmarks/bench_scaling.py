@@ -56,7 +56,8 @@ def main(argv: list[str] | None = None) -> None:
         trial = compile_source(head + "include " + part)
         anchors = trial.parse_anchors({"screening": SCREENING})
         for trace in ("off", "full"):
-            ms = [best(lambda b=bound[n]: trial.evaluate_bound(b, anchors, trace=trace)) * 1e3 for n in sizes]
+            ms = [best(lambda b=bound[n], t=trial, a=anchors, tr=trace: t.evaluate_bound(b, a, trace=tr)) * 1e3
+                  for n in sizes]
             growth = [ms[i + 1] / ms[i] for i in range(len(ms) - 1)]
             print(f"| {form:<12} | {trace:<5} | " + " | ".join(f"{m:>12.2f}" for m in ms) + " | "
                   + " | ".join(f"{g:>9.1f}" for g in growth) + " |")
