@@ -41,7 +41,7 @@ def _fixed_names() -> set[str]:
             "hit", "tuple", "len"}
 
 
-_GENERATED = re.compile(r"(c|v|q|tq|a|ta|d|td|s|ts|h|r|t)[0-9]+|run|prepare")
+_GENERATED = re.compile(r"(c|v|q|tq|a|ta|d|td|s|ts|h|r|t|sel)[0-9]+|run|prepare")
 
 
 def assert_only_generated(source: str) -> None:

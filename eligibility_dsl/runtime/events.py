@@ -71,7 +71,7 @@ class Event:
     have ``start == end``.  Treat as immutable; ``fields`` is not copied.
     """
 
-    __slots__ = ("collection", "end", "fields", "id", "start")
+    __slots__ = ("collection", "end", "end_day", "fields", "id", "start", "start_day")
 
     def __init__(
         self, id: str, collection: str, fields: dict[str, Any], start: date | None, end: date | None
@@ -85,6 +85,9 @@ class Event:
         self.fields = fields
         self.start = start
         self.end = end
+        # Day numbers (``date.toordinal``), computed once: queries compare them against every window.
+        self.start_day = None if start is None else start.toordinal()
+        self.end_day = None if end is None else end.toordinal()
 
     def period_text(self) -> str:
         """``2025-01-05..2025-03-01``, ``2025-01-05..ongoing``, one date for a one-day event,
@@ -127,7 +130,7 @@ class Window:
     (not an error: windows are computed from record dates at run time).
     """
 
-    __slots__ = ("high", "high_closed", "low", "low_closed")
+    __slots__ = ("first", "high", "high_closed", "last", "low", "low_closed")
 
     def __init__(
         self, low: date | None, high: date | None, low_closed: bool = True, high_closed: bool = True
@@ -139,14 +142,15 @@ class Window:
         # An unbounded end has no inclusivity; storing it as closed makes equal windows compare equal.
         self.low_closed = bool(low_closed) or low is None
         self.high_closed = bool(high_closed) or high is None
+        # The first and last whole days inside, as day numbers (None: unbounded), computed once.
+        self.first = None if low is None else low.toordinal() + (0 if self.low_closed else 1)
+        self.last = None if high is None else high.toordinal() - (0 if self.high_closed else 1)
 
     def _first(self) -> int | None:
-        low = self.low
-        return None if low is None else low.toordinal() + (0 if self.low_closed else 1)
+        return self.first
 
     def _last(self) -> int | None:
-        high = self.high
-        return None if high is None else high.toordinal() - (0 if self.high_closed else 1)
+        return self.last
 
     def first_day(self) -> date | None:
         """The first whole day inside the window (the day after an open start), None if unbounded."""
@@ -173,7 +177,7 @@ class Window:
     def overlaps(self, start: date, end: date | None) -> bool:
         """Whether the period ``start..end`` (both days included; ``end`` None: ongoing)
         shares at least one day with the window."""
-        first, last = self._first(), self._last()
+        first, last = self.first, self.last
         if first is not None and last is not None and first > last:
             return False
         if first is not None and end is not None and end.toordinal() < first:

@@ -87,7 +87,8 @@ class HistoryRules:
         return self._functions[key]
 
     def _select(self, q: ir.Query, window: str, traced: bool, traces: str | None = None) -> str:
-        coll, codeset = self.c(q.collection), self.c(self.codesets[q.codeset]) if q.codeset else "None"
+        coll = self.c(q.collection)
+        codeset = self.c(self.codesets[q.codeset].matcher()) if q.codeset else "None"
         out = self.tmp()
         env = "(F, E, C, B, BP, M, P, D)"
         if traced:
@@ -122,12 +123,47 @@ class HistoryRules:
         return f"_stable({r}, {self.c(node.field) if node.field else 'None'}, {gap}, {node.gap is not None}, M, P)"
 
     def fast_query_node(self, node: ir.Node) -> str:
-        window, out = self.fast_window(node.query.window), self.tmp()
+        q = node.query
+        if self._record_level(q):
+            # The same query written twice (two criteria asking for an active infection at screening)
+            # selects its events once per record: the selection is memoised like a definition.
+            key = ("query", q)
+            if key not in self._functions:
+                name = self._functions[key] = self.e.name("sel")
+
+                def compute() -> str:
+                    window, r = self.fast_window(q.window), self.tmp()
+                    self.line(f"{r} = None")
+                    with self.e.block(f"if {window} is not None:"):
+                        self.line(f"{r} = {self._select(q, window, traced=False)}")
+                    return r
+                self.memo_function(key, name, compute, q.span)
+            r, out = self.memo_read(key, self._functions[key]), self.tmp()
+            self.line(f"{out} = None")
+            with self.e.block(f"if {r} is not None:"):
+                self.line(f"{out} = {self._aggregate_call(node, r, False, None)}")
+            return out
+        window, out = self.fast_window(q.window), self.tmp()
         self.line(f"{out} = None")
         with self.e.block(f"if {window} is not None:"):
-            r = self._select(node.query, window, traced=False)
+            r = self._select(q, window, traced=False)
             self.line(f"{out} = {self._aggregate_call(node, r, False, None)}")
         return out
+
+    def _record_level(self, q: ir.Query) -> bool:
+        """Whether a query's selection depends on the record alone, not on an outer query's event (its
+        window bounds read no event field), so that it can be shared within the record."""
+        if self.mode != "run" or q.window is None:
+            return self.mode == "run"
+        stack = list(q.window.bounds())
+        while stack:
+            n = stack.pop()
+            if isinstance(n, ir.FieldRef):
+                return False
+            if isinstance(n, ir.DefRef):
+                continue  # definitions see no event fields
+            stack.extend(n.children())
+        return True
 
     def traced_query_node(self, node: ir.Node):
         w = node.query.window

@@ -75,32 +75,38 @@ def window_of(low, high, low_closed: bool, high_closed: bool, has_low: bool, has
 
 
 def select(collection: str, events: Sequence[Event], window: Window, coverage: Coverage | None,
-           codeset: CodeSet | None, filt: Callable | None, env: tuple) -> QueryResult:
-    """The events of one collection a query selects. ``filt(event, *env)`` is the generated filter
-    (True / False / None); ``env`` the evaluation's state, passed through."""
+           match: Callable | None, filt: Callable | None, env: tuple) -> QueryResult:
+    """The events of one collection a query selects. ``match`` is the code set's matcher (``CodeSet.
+    matcher()``), ``filt(event, *env)`` the generated filter (True / False / None); ``env`` the
+    evaluation's state, passed through."""
     matched: list[Event] = []
     undecided: list[Event] = []
-    overlaps = window.overlaps
-    for event in events:
-        if not overlaps(event.start, event.end):
-            continue
-        if codeset is not None:
-            codes = codings(event.fields.get("code"))
-            if not codes:  # an uncoded event (a trial compound without a code) may or may not belong
+    first, last = window.first, window.last
+    empty = first is not None and last is not None and first > last
+    if not empty:
+        for event in events:
+            # The period overlaps the window (both ends included; no end: ongoing).
+            if last is not None and event.start_day > last:
+                continue
+            if first is not None and event.end_day is not None and event.end_day < first:
+                continue
+            if match is not None:
+                codes = event.fields.get("code")
+                if codes is None:  # an uncoded event (a trial compound without a code) may or may not belong
+                    undecided.append(event)
+                    continue
+                if match(codes if type(codes) is tuple else (codes,)) is None:
+                    continue
+            if filt is None:
+                matched.append(event)
+                continue
+            value = filt(event, *env)
+            if value is True:
+                matched.append(event)
+            elif value is None:
                 undecided.append(event)
-                continue
-            if codeset.match(codes) is None:
-                continue
-        if filt is None:
-            matched.append(event)
-            continue
-        value = filt(event, *env)
-        if value is True:
-            matched.append(event)
-        elif value is None:
-            undecided.append(event)
     # An empty window (`[d, d)`) holds no event whatever the record: its absence is certain.
-    covered = window.is_empty() or (coverage is not None and coverage.covers(window))
+    covered = empty or (coverage is not None and coverage.covers(window))
     return QueryResult(collection, window, matched, undecided, covered, coverage)
 
 

@@ -14,13 +14,12 @@ from decimal import Decimal
 from ...check import ir
 from ...explain.trace import Evidence, TraceNode
 from ...runtime.bounded import bounded_or_exact
-from ...runtime.codes import CodeSet
 from ...runtime.events import Coverage, Event, Window
 from ...runtime.ops import show
 from . import support as S
 
 
-def select_traced(collection: str, events, window: Window, coverage: Coverage | None, codeset: CodeSet | None,
+def select_traced(collection: str, events, window: Window, coverage: Coverage | None, codeset: Callable | None,
                   filt: Callable | None, env: tuple, traces: list, filter_node: ir.Node | None,
                   shown: tuple[str, ...]) -> S.QueryResult:
     """``support.select`` with a traced filter: each event's filter trace is appended to ``traces``."""
