@@ -19,6 +19,7 @@ import datetime
 import itertools
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections import deque
@@ -31,7 +32,7 @@ import attrs
 
 from ..api import Trial, compile_source
 from ..explain import RecordFailure
-from .inputs import DECODERS, KINDS, Input, ReadProblem, Unit
+from .inputs import DECODERS, KINDS, Input, InputUnavailable, ReadProblem, Unit
 from .rows import ERROR, Row
 
 
@@ -139,6 +140,7 @@ _worker: _Evaluator | None = None
 
 def _init_worker(spec: tuple[str, dict[str, str]], anchors: dict[str, datetime.date], parent: int) -> None:
     global _worker
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the pool
     _worker = _Evaluator(_compile_spec(*spec), anchors)
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
@@ -168,6 +170,10 @@ class PythonEngine:
 
     def check(self, plan: Plan) -> None:
         for inp in plan.inputs:
+            try:
+                KINDS[inp.kind].available()
+            except InputUnavailable as err:
+                raise EngineUnavailable(f"`{inp.path}`: {err}") from None
             if KINDS[inp.kind].units is None:
                 raise EngineUnavailable(
                     f"`{inp.path}` is {KINDS[inp.kind].description}; the python engine does not read "

@@ -65,6 +65,7 @@ class InputKind:
     units: Callable[[Input], Iterator[Unit]] | None = None  # None: the Python engine cannot read it (yet)
     count: Callable[[Input], int | None] = lambda _input: None  # units in the input, when cheap to know
     resumable: bool = True  # whether the same input can be read again (stdin cannot)
+    available: Callable[[], Any] = lambda: None  # raises InputUnavailable when this build cannot read the kind
 
 
 # ------------------------------------------------------------------ decoding (runs in the workers)
@@ -115,7 +116,10 @@ def _decode_bundle(payload: bytes) -> list[Any]:
 
 
 def _from_bundle(bundle: dict) -> list[Any]:
-    fhir = _fhir_adapter()
+    try:
+        fhir = _fhir_adapter()
+    except InputUnavailable as err:  # a Bundle among record files, in a build without the adapter: its row
+        return [ReadProblem(str(err))]
     try:
         return [fhir.read_bundle(bundle)]
     except (ValueError, TypeError, KeyError) as err:  # the adapter's refusal of this bundle: a row, not a crash
@@ -187,7 +191,6 @@ def _bundle_units(inp: Input) -> Iterator[Unit]:
     if inp.path == STDIN:
         yield Unit(STDIN, 0, "bundle", sys.stdin.buffer.read())
         return
-    _fhir_adapter()  # fail before the run when the adapter is missing
     yield from _document_units(inp, "bundle")
 
 
@@ -302,9 +305,9 @@ KINDS: dict[str, InputKind] = {kind.name: kind for kind in (
     InputKind("records-dir", "a directory of record files (`*.json`: a record or a list; `*.ndjson`)",
               _directory_units, _count_directory),
     InputKind("fhir-bundle", "a FHIR R4 Bundle (one patient)", _bundle_units,
-              lambda inp: None if inp.path == STDIN else 1),
+              lambda inp: None if inp.path == STDIN else 1, available=lambda: _fhir_adapter()),
     InputKind("fhir-bulk", "FHIR Bulk Data NDJSON (a directory of Patient.ndjson, Condition.ndjson, ...)",
-              _bulk_units),
+              _bulk_units, available=lambda: _fhir_adapter()),
     InputKind("event-tables", "the event tables as Parquet (docs/event_tables.md): read by the SQL engines"),
     InputKind("omop", "an OMOP CDM v5.4 database: read by the SQL engines"),
     InputKind("auto", "stdin or an unfamiliar file name: NDJSON or one JSON document, by content", _auto_units),

@@ -18,7 +18,7 @@ class NoProgress:
 
 
 class RichProgress:
-    def __init__(self) -> None:
+    def __init__(self, console=None) -> None:
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -42,7 +42,7 @@ class RichProgress:
 
         self._progress = Progress(TextColumn("screening"), BarColumn(), MofNCompleteColumn(), Rate(),
                                   TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
-                                  console=Console(stderr=True), transient=False)
+                                  console=console or Console(stderr=True), transient=False)
         self._task = None
         self._rows = 0
 
