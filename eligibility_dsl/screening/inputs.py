@@ -92,27 +92,37 @@ def _decode_line(payload: tuple[int, bytes]) -> list[Any]:
         return [ReadProblem(f"line {line_no}: JSON nested too deeply to read")]
 
 
+def _parse_document(payload: bytes) -> Any:
+    try:
+        return _loads(payload.decode("utf-8"))
+    except UnicodeDecodeError:
+        return ReadProblem("not UTF-8 text")
+    except json.JSONDecodeError as err:
+        return ReadProblem(_json_error(err))
+    except RecursionError:
+        return ReadProblem("JSON nested too deeply to read")
+
+
+def _is_bundle(data: Any) -> bool:
+    return isinstance(data, dict) and data.get("resourceType") == "Bundle"
+
+
 def _decode_document(payload: bytes) -> list[Any]:
     """A JSON file: one record, a list of records, or a FHIR Bundle (recognised by its `resourceType`)."""
-    try:
-        data = _loads(payload.decode("utf-8"))
-    except UnicodeDecodeError:
-        return [ReadProblem("not UTF-8 text")]
-    except json.JSONDecodeError as err:
-        return [ReadProblem(_json_error(err))]
-    except RecursionError:
-        return [ReadProblem("JSON nested too deeply to read")]
-    if isinstance(data, dict) and data.get("resourceType") == "Bundle":
+    data = _parse_document(payload)
+    if _is_bundle(data):
         return _from_bundle(data)
     return data if isinstance(data, list) else [data]
 
 
 def _decode_bundle(payload: bytes) -> list[Any]:
     """A file read as a FHIR Bundle (`--input-kind fhir-bundle`)."""
-    items = _decode_document(payload)
-    if len(items) == 1 and isinstance(items[0], dict) and items[0].get("resourceType") != "Bundle":
+    data = _parse_document(payload)
+    if isinstance(data, ReadProblem):
+        return [data]
+    if not _is_bundle(data):
         return [ReadProblem("expected a FHIR Bundle (`resourceType` `Bundle`)")]
-    return items
+    return _from_bundle(data)
 
 
 def _from_bundle(bundle: dict) -> list[Any]:
