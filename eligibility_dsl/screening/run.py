@@ -119,8 +119,8 @@ def _difference(old: dict[str, Any], new: dict[str, Any]) -> str:
     names = {"trial": "the criteria (or a library they import)", "anchors": "the anchors",
              "inputs": "the inputs (names, sizes or modification times)", "engine": "the engine",
              "format": "the output format", "columns": "the output columns", "schema": "the row schema version"}
-    changed = [names.get(k, k) for k in names if old.get(k) != new.get(k)]
-    return ", ".join(changed) or "the run's settings"
+    changed = [names.get(k, k) for k in names if old.get(k) != new.get(k)] or ["the run's settings"]
+    return ", ".join(changed[:-1]) + " and " + changed[-1] if len(changed) > 1 else changed[0]
 
 
 # ------------------------------------------------------------------ the run

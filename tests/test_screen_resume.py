@@ -1,0 +1,188 @@
+"""Resuming: after `kill -9` at any moment, `elig screen --resume` finishes the run with nothing lost and
+nothing twice, byte-identical to a run that was never interrupted (and with the same attrition table).
+
+The SIGKILL test runs real `elig screen` processes (with --jobs 1 and 2, so worker processes die too) on a
+seeded SSc cohort and kills each one, by process group, at seeded random moments: during start-up, once a
+random number of rows is committed plus a random delay (which lands anywhere: mid-batch, mid-write,
+mid-fsync, mid-rename), and while finishing.  The other tests interrupt runs in-process, deterministically."""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cohort
+import pytest
+
+from eligibility_dsl import compile_file
+from eligibility_dsl.screening import ENGINES, ScreenProblem, screen, write_attrition
+
+ROOT = Path(__file__).parent.parent
+SSC = ROOT / "trials" / "ssc_telitacicept.elig"
+N = 900
+CHUNK = 50
+ELIG = "import sys; from eligibility_dsl.cli import main; sys.exit(main())"
+ANCHOR_ARGS = [f"--anchor={k}={v}" for k, v in cohort.ANCHORS.items()]
+
+
+@pytest.fixture(scope="module")
+def trial():
+    return compile_file(SSC)
+
+
+@pytest.fixture(scope="module")
+def workload(tmp_path_factory, trial):
+    """The cohort file and, per format, the bytes and attrition JSON of an uninterrupted run."""
+    base = tmp_path_factory.mktemp("resume")
+    source = cohort.write_ndjson(base / "cohort.ndjson", cohort.ssc_cohort(N, seed=11))
+    reference = {}
+    for fmt in ("ndjson", "csv", "parquet"):
+        out = base / f"reference.{fmt}"
+        summary = screen(trial, [source], cohort.ANCHORS, out=out, chunk_size=CHUNK, show_progress=False)
+        write_attrition(summary, trial, trial.parse_anchors(cohort.ANCHORS), "json", str(base / f"{fmt}.json"))
+        reference[fmt] = (out.read_bytes(), (base / f"{fmt}.json").read_text(encoding="utf-8"))
+    return source, reference
+
+
+def _manifest(out: Path) -> dict | None:
+    try:
+        return json.loads((out.parent / (out.name + ".partial") / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # not there yet, or being replaced this very moment
+        return None
+
+
+def _start(source: Path, out: Path, jobs: int, *extra: str) -> subprocess.Popen:
+    args = [sys.executable, "-c", ELIG, "screen", str(SSC), str(source), *ANCHOR_ARGS, "--out", str(out),
+            "--jobs", str(jobs), "--chunk-size", str(CHUNK), "--resume", "--quiet", *extra]
+    return subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)  # its own process group: the kill takes its workers too
+
+
+def _kill_when(proc: subprocess.Popen, out: Path, ready, delay: float) -> tuple[bool, dict | None]:
+    """SIGKILL the run's process group once ``ready(manifest)`` holds (polled every 2 ms) and ``delay`` more
+    seconds have passed: (killed, the manifest left behind, None if there is none yet)."""
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and not ready(_manifest(out)):
+        assert time.monotonic() < deadline, "the run never reached its kill point"
+        time.sleep(0.002)
+    time.sleep(delay)
+    if proc.poll() is not None:
+        assert proc.returncode == 0, proc.stderr.read().decode()
+        proc.stderr.close()
+        return False, None
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    proc.stderr.close()
+    return True, _manifest(out)
+
+
+def _rows_at_least(target: int):
+    return lambda manifest: manifest is not None and manifest["rows"] >= target
+
+
+@pytest.mark.parametrize("fmt", ["ndjson", "csv", "parquet"])
+def test_sigkill_at_random_moments_then_resume_gives_the_same_bytes(tmp_path, workload, fmt):
+    source, reference = workload
+    rng = random.Random(f"sigkill-{fmt}")
+    out = tmp_path / f"results.{fmt}"
+    kills = [  # (when the kill may come, extra delay, --jobs)
+        (lambda m: True, rng.uniform(0.0, 0.8), 1),  # start-up: compiling, spawning, the first manifest
+        (_rows_at_least(rng.randrange(CHUNK, N // 2)), rng.uniform(0, 0.05), 2),
+        (_rows_at_least(rng.randrange(N // 2, N - 4 * CHUNK)), rng.uniform(0, 0.05), 1),
+        (lambda m: m is not None and m["finished"], 0.0, 2),  # while finishing, when the poll is quick enough
+    ]
+    interrupted_mid_run = 0
+    for ready, delay, jobs in kills:
+        killed, seen = _kill_when(_start(source, out, jobs), out, ready, delay)
+        print(f"--jobs {jobs}:", "finished before the kill" if not killed else "killed before its first commit"
+              if seen is None else f"killed with {seen['rows']} rows committed, finished={seen['finished']}")
+        if killed and seen is not None and 0 < seen["rows"] < N:
+            interrupted_mid_run += 1
+    assert interrupted_mid_run >= 2  # the two mid-run kills did interrupt runs with work committed
+    final = _start(source, out, 2, "--attrition", "json", str(tmp_path / "attrition.json"))
+    assert final.wait(timeout=300) == 0, final.stderr.read().decode()
+    final.stderr.close()
+    data, attrition = reference[fmt]
+    assert out.read_bytes() == data
+    assert (tmp_path / "attrition.json").read_text(encoding="utf-8") == attrition
+    assert not (tmp_path / f"results.{fmt}.partial").exists()
+
+
+class _Interrupting:
+    """The Python engine, stopped (KeyboardInterrupt) after ``after`` batches: an in-process crash."""
+
+    def __init__(self, after: int):
+        self.inner, self.after = ENGINES["python"], after
+        self.name = "python"
+
+    def check(self, plan):
+        self.inner.check(plan)
+
+    def total(self, plan):
+        return self.inner.total(plan)
+
+    def batches(self, plan, skip):
+        for i, batch in enumerate(self.inner.batches(plan, skip)):
+            if i == self.after:
+                raise KeyboardInterrupt
+            yield batch
+
+
+@pytest.mark.parametrize("fmt", ["ndjson", "csv", "parquet"])
+def test_interrupted_then_resumed_with_a_torn_tail_gives_the_same_bytes(tmp_path, workload, trial, monkeypatch,
+                                                                        fmt):
+    """Bytes a killed run wrote after its last commit (here: garbage appended, a stray part) are discarded."""
+    source, reference = workload
+    out = tmp_path / f"r.{fmt}"
+    for after in (3, 9):  # interrupted twice, at different places
+        monkeypatch.setitem(ENGINES, "python", _Interrupting(after))
+        with pytest.raises(KeyboardInterrupt):
+            screen(trial, [source], cohort.ANCHORS, out=out, chunk_size=CHUNK, resume=True, show_progress=False)
+        state = tmp_path / f"r.{fmt}.partial"
+        if fmt == "parquet":
+            (state / "part-000999.parquet").write_bytes(b"half a part")
+        else:
+            with open(state / "data", "ab") as f:
+                f.write(b'{"source": "torn')
+    monkeypatch.undo()
+    summary = screen(trial, [source], cohort.ANCHORS, out=out, chunk_size=CHUNK, resume=True, show_progress=False)
+    assert summary.records == N and 0 < summary.resumed_from < N
+    assert out.read_bytes() == reference[fmt][0]
+
+
+def test_an_unfinished_run_is_never_overwritten_or_resumed_against_other_inputs(tmp_path, workload, trial,
+                                                                              monkeypatch):
+    source, _ = workload
+    copy = tmp_path / "cohort.ndjson"
+    copy.write_bytes(source.read_bytes())
+    out = tmp_path / "r.csv"
+    monkeypatch.setitem(ENGINES, "python", _Interrupting(2))
+    with pytest.raises(KeyboardInterrupt):
+        screen(trial, [copy], cohort.ANCHORS, out=out, chunk_size=CHUNK, show_progress=False)
+    monkeypatch.undo()
+    with pytest.raises(ScreenProblem, match=r"holds an unfinished run \(.* records committed\): add `--resume`"):
+        screen(trial, [copy], cohort.ANCHORS, out=out, chunk_size=CHUNK, show_progress=False)
+    with pytest.raises(ScreenProblem, match="the anchors changed"):
+        screen(trial, [copy], {"screening": "2025-09-12", "first_dose": "2025-09-25"}, out=out, resume=True)
+    with open(copy, "a", encoding="utf-8") as f:
+        f.write('{"id": "one more"}\n')
+    with pytest.raises(ScreenProblem, match=r"the inputs .* changed since the interrupted run"):
+        screen(trial, [copy], cohort.ANCHORS, out=out, resume=True, show_progress=False)
+    assert not out.exists()
+
+
+def test_resume_with_nothing_to_resume_just_runs_and_stdin_cannot_be_resumed(tmp_path, workload, trial):
+    source, reference = workload
+    out = tmp_path / "r.ndjson"
+    screen(trial, [source], cohort.ANCHORS, out=out, chunk_size=CHUNK, resume=True, show_progress=False)
+    assert out.read_bytes() == reference["ndjson"][0]
+    (tmp_path / "s.ndjson.partial").mkdir()  # a run killed before its first manifest
+    with pytest.raises(ScreenProblem, match="cannot resume a run that reads stdin"):
+        screen(trial, ["-"], cohort.ANCHORS, out=tmp_path / "s.ndjson", resume=True)
+    screen(trial, [source], cohort.ANCHORS, out=tmp_path / "s.ndjson", chunk_size=CHUNK, resume=True,
+           show_progress=False)
+    assert (tmp_path / "s.ndjson").read_bytes() == reference["ndjson"][0]
