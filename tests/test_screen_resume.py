@@ -12,16 +12,20 @@ import random
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import cohort
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from eligibility_dsl import compile_file
 from eligibility_dsl.screening import ENGINES, ScreenProblem, screen, write_attrition
 
 ROOT = Path(__file__).parent.parent
+SMALL = ROOT / "tests" / "fixtures" / "screening"
 SSC = ROOT / "trials" / "ssc_telitacicept.elig"
 N = 900
 CHUNK = 50
@@ -186,3 +190,39 @@ def test_resume_with_nothing_to_resume_just_runs_and_stdin_cannot_be_resumed(tmp
     screen(trial, [source], cohort.ANCHORS, out=tmp_path / "s.ndjson", chunk_size=CHUNK, resume=True,
            show_progress=False)
     assert (tmp_path / "s.ndjson").read_bytes() == reference["ndjson"][0]
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """The attrition fixture's records and record files, and an uninterrupted run's bytes per format."""
+    base = tmp_path_factory.mktemp("small")
+    trial = compile_file(SMALL / "attrition.elig")
+    inputs = [SMALL / "attrition.ndjson", SMALL / "records_dir", SMALL / "attrition.ndjson"]
+    reference = {}
+    for fmt in ("ndjson", "csv", "parquet"):
+        screen(trial, inputs, {"screening": "2025-01-01"}, out=base / f"r.{fmt}", show_progress=False)
+        reference[fmt] = (base / f"r.{fmt}").read_bytes()
+    return trial, inputs, reference
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fmt=st.sampled_from(["ndjson", "csv", "parquet"]), chunk=st.integers(1, 12), batch=st.integers(1, 9),
+       stops=st.lists(st.integers(0, 6), max_size=3))
+def test_output_bytes_do_not_depend_on_chunks_batches_or_interruptions(small, monkeypatch, fmt, chunk, batch,
+                                                                       stops):
+    """Law: for any commit size, batch size and sequence of interruptions (each after some number of batches
+    of its run), resuming until done gives the bytes of one uninterrupted run."""
+    trial, inputs, reference = small
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / f"r.{fmt}"
+        for after in stops:
+            monkeypatch.setitem(ENGINES, "python", _Interrupting(after))
+            try:
+                screen(trial, inputs, {"screening": "2025-01-01"}, out=out, chunk_size=chunk, batch_size=batch,
+                       resume=True, show_progress=False)
+            except KeyboardInterrupt:
+                pass
+            monkeypatch.undo()
+        screen(trial, inputs, {"screening": "2025-01-01"}, out=out, chunk_size=chunk, batch_size=batch,
+               resume=True, show_progress=False)
+        assert out.read_bytes() == reference[fmt]

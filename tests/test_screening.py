@@ -234,7 +234,7 @@ def test_engines_and_inputs_this_build_lacks_fail_before_anything_is_written(tmp
     out = tmp_path / "r.ndjson"
     for engine in ("duckdb", "spark"):
         with pytest.raises(EngineUnavailable, match=f"the `{engine}` engine is not available in this build"):
-            screen(TRIAL, [DATA / "attrition.ndjson"], ANCHORS, out=out, engine_name=engine)
+            screen(TRIAL, [DATA / "attrition.ndjson"], ANCHORS, out=out, engine=engine)
         assert main([*cli_args(DATA / "attrition.ndjson"), "--engine", engine, "--out", str(out)]) == 2
         assert "use `--engine python`" in capsys.readouterr().err
     tables = tmp_path / "events"

@@ -66,11 +66,11 @@ def run(args: argparse.Namespace) -> int:
     progress = False if args.quiet else None
     try:
         if args.out is None:
-            summary = screen_stream(trial, args.inputs, anchors, sys.stdout.buffer, engine_name=args.engine,
+            summary = screen_stream(trial, args.inputs, anchors, sys.stdout.buffer, engine=args.engine,
                                     jobs=args.jobs, input_kind=args.input_kind, show_progress=progress)
         else:
             summary = screen(trial, args.inputs, anchors, out=args.out, format=args.format,
-                             engine_name=args.engine, jobs=args.jobs, resume=args.resume,
+                             engine=args.engine, jobs=args.jobs, resume=args.resume,
                              input_kind=args.input_kind, chunk_size=max(1, args.chunk_size),
                              show_progress=progress)
     except (ScreenProblem, EngineUnavailable, InputUnavailable, OutputProblem) as err:

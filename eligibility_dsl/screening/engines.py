@@ -251,7 +251,7 @@ ENGINES: dict[str, Engine] = {
 }
 
 
-def engine(name: str) -> Engine:
+def get_engine(name: str) -> Engine:
     try:
         return ENGINES[name]
     except KeyError:

@@ -24,7 +24,7 @@ import attrs
 
 from ..api import Trial, compile_file
 from .attrition import Attrition
-from .engines import Plan, engine
+from .engines import Plan, get_engine
 from .inputs import KINDS, STDIN, Input, resolve
 from .output import ParquetSink, TextSink, fsync_dir, output_format, remove_state, write_atomically
 from .progress import NoProgress
@@ -73,13 +73,13 @@ def plan(trial: Trial | str | os.PathLike, inputs: Iterable[InputLike], anchors:
 
 
 def screen_rows(trial: Trial | str | os.PathLike, inputs: Iterable[InputLike], anchors: Mapping[str, Any], *,
-                engine_name: str = "python", jobs: int = 1, input_kind: str | None = None) -> Iterator[Row]:
-    """The rows of a screening, one per record, in input order, nothing written (the iterator form)."""
+                engine: str = "python", jobs: int = 1, input_kind: str | None = None) -> Iterator[Row]:
+    """The rows of a screening, one per record, in input order, nothing written (the iterator form).  The
+    trial, anchors, engine and inputs are checked at the call, before the first row is asked for."""
     p = plan(trial, inputs, anchors, jobs=jobs, input_kind=input_kind)
-    eng = engine(engine_name)
+    eng = get_engine(engine)
     eng.check(p)
-    for batch in eng.batches(p, 0):
-        yield from batch.rows
+    return (row for batch in eng.batches(p, 0) for row in batch.rows)
 
 
 # ------------------------------------------------------------------ fingerprints
@@ -146,22 +146,23 @@ class _Run:
 
 
 def screen(trial: Trial | str | os.PathLike, inputs: Iterable[InputLike], anchors: Mapping[str, Any], *,
-           out: str | os.PathLike, format: str | None = None, engine_name: str = "python", jobs: int = 1,
+           out: str | os.PathLike, format: str | None = None, engine: str = "python", jobs: int = 1,
            resume: bool = False, input_kind: str | None = None, chunk_size: int = CHUNK_UNITS,
-           show_progress: bool | None = None) -> Summary:
+           batch_size: int = 64, show_progress: bool | None = None) -> Summary:
     """Screen every record of ``inputs`` into ``out`` (`.parquet`, `.ndjson` or `.csv`), committing every
-    ``chunk_size`` units of input.  With ``resume``, an interrupted run into the same ``out`` is finished
-    (a run with nothing to resume simply starts); without it, an unfinished run in the way is an error."""
+    ``chunk_size`` units of input (``batch_size``: units per batch, the engine's unit of work).  With
+    ``resume``, an interrupted run into the same ``out`` is finished (a run with nothing to resume simply
+    starts); without it, an unfinished run in the way is an error."""
     started = time.perf_counter()
-    p = plan(trial, inputs, anchors, jobs=jobs, input_kind=input_kind)
-    eng = engine(engine_name)
+    p = plan(trial, inputs, anchors, jobs=jobs, input_kind=input_kind, batch_size=batch_size)
+    eng = get_engine(engine)
     eng.check(p)
     out_path = Path(out)
     fmt = output_format(str(out_path), format)
     if not out_path.parent.is_dir():
         raise ScreenProblem(f"cannot write `{out_path}`: no directory `{out_path.parent}`")
     schema = RowSchema([c.id for c in p.trial.criteria])
-    fp = fingerprint(p, engine_name, fmt, schema)
+    fp = fingerprint(p, engine, fmt, schema)
     meta = {"eligibility_dsl.screening": json.dumps(
         {"schema": SCHEMA_VERSION, "trial": p.trial.id, "trial_version": p.trial.version,
          "anchors": fp["anchors"]}, sort_keys=True)}
@@ -239,12 +240,12 @@ def _execute(run: _Run, p: Plan, eng, attrition: Attrition, units: int, rows: in
 
 
 def screen_stream(trial: Trial | str | os.PathLike, inputs: Iterable[InputLike], anchors: Mapping[str, Any],
-                  stream, *, engine_name: str = "python", jobs: int = 1, input_kind: str | None = None,
+                  stream, *, engine: str = "python", jobs: int = 1, input_kind: str | None = None,
                   show_progress: bool | None = None) -> Summary:
     """Screen into a binary stream as NDJSON (``elig screen`` without ``--out``: stdout), nothing resumable."""
     started = time.perf_counter()
     p = plan(trial, inputs, anchors, jobs=jobs, input_kind=input_kind)
-    eng = engine(engine_name)
+    eng = get_engine(engine)
     eng.check(p)
     schema = RowSchema([c.id for c in p.trial.criteria])
     attrition = Attrition.for_trial(p.trial)
