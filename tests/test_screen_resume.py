@@ -7,6 +7,7 @@ random number of rows is committed plus a random delay (which lands anywhere: mi
 mid-fsync, mid-rename), and while finishing.  The other tests interrupt runs in-process, deterministically."""
 
 import json
+import multiprocessing
 import os
 import random
 import signal
@@ -22,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eligibility_dsl import compile_file
-from eligibility_dsl.screening import ENGINES, ScreenProblem, screen, write_attrition
+from eligibility_dsl.screening import ENGINES, ScreenProblem, WorkerFailure, screen, write_attrition
 
 ROOT = Path(__file__).parent.parent
 SMALL = ROOT / "tests" / "fixtures" / "screening"
@@ -134,6 +135,29 @@ class _Interrupting:
             if i == self.after:
                 raise KeyboardInterrupt
             yield batch
+
+
+class _KillingAWorker(_Interrupting):
+    """The Python engine with --jobs 2, one of whose worker processes is SIGKILLed after ``after`` batches."""
+
+    def batches(self, plan, skip):
+        for i, batch in enumerate(self.inner.batches(plan, skip)):
+            yield batch
+            if i == self.after:
+                os.kill(multiprocessing.active_children()[0].pid, signal.SIGKILL)
+
+
+def test_a_worker_that_dies_stops_the_run_with_a_message_and_resume_finishes_it(tmp_path, workload, trial,
+                                                                                  monkeypatch):
+    source, reference = workload
+    out = tmp_path / "r.ndjson"
+    monkeypatch.setitem(ENGINES, "python", _KillingAWorker(1))
+    with pytest.raises(WorkerFailure, match="a worker process stopped unexpectedly"):
+        screen(trial, [source], cohort.ANCHORS, out=out, jobs=2, chunk_size=CHUNK, show_progress=False)
+    monkeypatch.undo()
+    assert _manifest(out)["rows"] > 0
+    screen(trial, [source], cohort.ANCHORS, out=out, jobs=2, chunk_size=CHUNK, resume=True, show_progress=False)
+    assert out.read_bytes() == reference["ndjson"][0]
 
 
 @pytest.mark.parametrize("fmt", ["ndjson", "csv", "parquet"])

@@ -18,6 +18,7 @@ from ..screening import (
     InputUnavailable,
     OutputProblem,
     ScreenProblem,
+    WorkerFailure,
     screen,
     screen_stream,
     write_attrition,
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
                              engine=args.engine, jobs=args.jobs, resume=args.resume,
                              input_kind=args.input_kind, chunk_size=max(1, args.chunk_size),
                              show_progress=progress)
-    except (ScreenProblem, EngineUnavailable, InputUnavailable, OutputProblem) as err:
+    except (ScreenProblem, EngineUnavailable, InputUnavailable, OutputProblem, WorkerFailure) as err:
         raise InputProblem(str(err)) from None
     except KeyboardInterrupt:
         if args.out:

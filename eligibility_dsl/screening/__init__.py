@@ -13,7 +13,7 @@ engine, in-process or in worker processes), ``rows`` (the result row and its col
 """
 
 from .attrition import Attrition
-from .engines import ENGINES, Batch, Engine, EngineUnavailable, Plan, PythonEngine, UnavailableEngine
+from .engines import ENGINES, Batch, Engine, EngineUnavailable, Plan, PythonEngine, UnavailableEngine, WorkerFailure
 from .flow_svg import flow_svg
 from .inputs import KINDS, Input, InputKind, InputUnavailable, ReadProblem, Unit, detect
 from .output import OutputProblem
@@ -23,6 +23,6 @@ from .run import ScreenProblem, Summary, plan, screen, screen_rows, screen_strea
 __all__ = [
     "ENGINES", "KINDS", "Attrition", "Batch", "Engine", "EngineUnavailable", "Input", "InputKind",
     "InputUnavailable", "OutputProblem", "Plan", "PythonEngine", "ReadProblem", "Row", "RowSchema",
-    "ScreenProblem", "Summary", "UnavailableEngine", "Unit", "columns", "detect", "flow_svg", "plan", "screen",
-    "screen_rows", "screen_stream", "write_attrition",
+    "ScreenProblem", "Summary", "UnavailableEngine", "Unit", "WorkerFailure", "columns", "detect", "flow_svg",
+    "plan", "screen", "screen_rows", "screen_stream", "write_attrition",
 ]

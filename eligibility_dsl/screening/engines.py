@@ -25,6 +25,7 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
@@ -38,6 +39,10 @@ from .rows import ERROR, Row
 
 class EngineUnavailable(Exception):
     """The engine cannot run this plan (not in this build, or an input kind it does not read)."""
+
+
+class WorkerFailure(Exception):
+    """A worker process died mid-run (killed, out of memory, or unable to start); committed work is kept."""
 
 
 @attrs.frozen
@@ -213,6 +218,12 @@ class PythonEngine:
                 while pending:
                     n, future = pending.popleft()
                     yield Batch(n, future.result())
+            except BrokenProcessPool:
+                raise WorkerFailure(
+                    "a worker process stopped unexpectedly (killed, out of memory, or it could not start: a Python "
+                    "script that screens with jobs > 1 must guard its entry point with "
+                    "`if __name__ == \"__main__\":`); what was committed is kept, and `--resume` finishes the run"
+                ) from None
             finally:
                 for _, future in pending:
                     future.cancel()
