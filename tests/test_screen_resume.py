@@ -98,7 +98,7 @@ def test_sigkill_at_random_moments_then_resume_gives_the_same_bytes(tmp_path, wo
         (lambda m: True, rng.uniform(0.0, 0.8), 1),  # start-up: compiling, spawning, the first manifest
         (_rows_at_least(rng.randrange(CHUNK, N // 2)), rng.uniform(0, 0.05), 2),
         (_rows_at_least(rng.randrange(N // 2, N - 4 * CHUNK)), rng.uniform(0, 0.05), 1),
-        (lambda m: m is not None and m["finished"], 0.0, 2),  # while finishing, when the poll is quick enough
+        (lambda m: m is not None and m["finished"], 0.0, 1),  # while finishing, when the poll is quick enough
     ]
     interrupted_mid_run = 0
     for ready, delay, jobs in kills:
@@ -108,7 +108,7 @@ def test_sigkill_at_random_moments_then_resume_gives_the_same_bytes(tmp_path, wo
         if killed and seen is not None and 0 < seen["rows"] < N:
             interrupted_mid_run += 1
     assert interrupted_mid_run >= 2  # the two mid-run kills did interrupt runs with work committed
-    final = _start(source, out, 2, "--attrition", "json", str(tmp_path / "attrition.json"))
+    final = _start(source, out, 1, "--attrition", "json", str(tmp_path / "attrition.json"))
     assert final.wait(timeout=300) == 0, final.stderr.read().decode()
     final.stderr.close()
     data, attrition = reference[fmt]

@@ -41,7 +41,7 @@ class RichProgress:
                 return Text(f"{rate:,.0f} records/s", style="progress.data.speed")
 
         self._progress = Progress(TextColumn("screening"), BarColumn(), MofNCompleteColumn(), Rate(),
-                                  TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+                                  TimeElapsedColumn(), TextColumn("elapsed,"), TimeRemainingColumn(), TextColumn("left"),
                                   console=console or Console(stderr=True), transient=False)
         self._task = None
         self._rows = 0
