@@ -40,9 +40,9 @@ class RichProgress:
                 rate = rows / elapsed if elapsed > 0 else 0
                 return Text(f"{rate:,.0f} records/s", style="progress.data.speed")
 
-        self._progress = Progress(TextColumn("screening"), BarColumn(), MofNCompleteColumn(), Rate(),
-                                  TimeElapsedColumn(), TextColumn("elapsed,"), TimeRemainingColumn(), TextColumn("left"),
-                                  console=console or Console(stderr=True), transient=False)
+        columns = (TextColumn("screening"), BarColumn(), MofNCompleteColumn(), Rate(), TimeElapsedColumn(),
+                   TextColumn("elapsed,"), TimeRemainingColumn(), TextColumn("left"))
+        self._progress = Progress(*columns, console=console or Console(stderr=True), transient=False)
         self._task = None
         self._rows = 0
 
