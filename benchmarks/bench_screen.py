@@ -55,6 +55,19 @@ def evaluate_many(trial, source: Path, out: Path) -> int:
         return sum(1 for _ in trial.evaluate_many(records, cohort.ANCHORS, errors="return"))
 
 
+def evaluate_many_statuses(trial, source: Path, out: Path) -> int:
+    """The same, reading what a result row holds: each criterion's status, the missing data, the problems
+    (decisions are lazy: a batch that reads only the outcome does not build the per-criterion results)."""
+    n = 0
+    with open(source, encoding="utf-8") as f:
+        records = (json.loads(line, parse_float=Decimal) for line in f if line.strip())
+        for d in trial.evaluate_many(records, cohort.ANCHORS, errors="return"):
+            if hasattr(d, "criteria"):
+                _ = [c.status for c in d.criteria], d.missing, d.problems
+            n += 1
+    return n
+
+
 def screen_mode(fmt: str, jobs: int):
     def run(trial, source: Path, out: Path) -> int:
         target = out.with_suffix(f".{fmt}")
@@ -66,6 +79,7 @@ def screen_mode(fmt: str, jobs: int):
 
 MODES = {
     "evaluate_many (in process, no output)": evaluate_many,
+    "evaluate_many, statuses read": evaluate_many_statuses,
     "screen --jobs 1 --out .ndjson": screen_mode("ndjson", 1),
     "screen --jobs 1 --out .parquet": screen_mode("parquet", 1),
     "screen --jobs 2 --out .parquet": screen_mode("parquet", 2),

@@ -32,7 +32,7 @@ from typing import Any, NamedTuple, Protocol
 import attrs
 
 from ..api import Trial, compile_source
-from ..explain import RecordFailure
+from ..explain import Outcome, RecordFailure, Status
 from .inputs import DECODERS, KINDS, Input, InputUnavailable, ReadProblem, Unit
 from .rows import ERROR, Row
 
@@ -117,13 +117,23 @@ class _InternalError(NamedTuple):
     message: str
 
 
+_NAMES = {status: status.value for status in Status}  # Enum.value is a descriptor call; a dict is cheaper
+
+
 def _row(source: str, position: int, result: Any, n: int) -> Row:
     if isinstance(result, RecordFailure):
         return Row(source, position, result.record_id, ERROR, (None,) * n, errors=tuple(map(str, result.issues)))
     if isinstance(result, _InternalError):
         return Row(source, position, result.record_id, ERROR, (None,) * n, errors=(result.message,))
-    return Row(source, position, result.record_id, result.outcome.value,
-               tuple(c.status.value for c in result.criteria), result.reasons, result.missing, result.problems)
+    criteria = result.criteria
+    outcome = result.outcome
+    # By the outcome rule, only an INELIGIBLE decision has reasons and only an INDETERMINATE one misses data:
+    # asking the others would only cost time.
+    reasons = tuple(c.id for c in criteria if c.decisive) if outcome is Outcome.INELIGIBLE else ()
+    missing = result.missing if outcome is Outcome.INDETERMINATE else ()
+    problems = tuple(f"{c.id}: {p}" for c in criteria if c.problems for p in c.problems)
+    return Row(source, position, result.record_id, outcome.value, tuple(_NAMES[c.status] for c in criteria),
+               reasons, missing, problems)
 
 
 def _trial_spec(trial: Trial) -> tuple[str, dict[str, str]]:
