@@ -6,6 +6,7 @@ seeded SSc cohort and kills each one, by process group, at seeded random moments
 random number of rows is committed plus a random delay (which lands anywhere: mid-batch, mid-write,
 mid-fsync, mid-rename), and while finishing.  The other tests interrupt runs in-process, deterministically."""
 
+import fcntl
 import json
 import multiprocessing
 import os
@@ -250,3 +251,18 @@ def test_output_bytes_do_not_depend_on_chunks_batches_or_interruptions(small, mo
         screen(trial, inputs, {"screening": "2025-01-01"}, out=out, chunk_size=chunk, batch_size=batch,
                resume=True, show_progress=False)
         assert out.read_bytes() == reference[fmt]
+
+
+def test_two_runs_into_one_output_cannot_overlap(tmp_path, workload, trial):
+    """A second run (a retry loop's `--resume`, say) while one is writing is refused; the lock is the
+    system's (flock), so a killed run never leaves it behind."""
+    source, reference = workload
+    out = tmp_path / "r.ndjson"
+    state = tmp_path / "r.ndjson.partial"
+    state.mkdir()
+    with open(state / ".lock", "a+b") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        with pytest.raises(ScreenProblem, match="another `elig screen` is writing"):
+            screen(trial, [source], cohort.ANCHORS, out=out, resume=True, show_progress=False)
+    screen(trial, [source], cohort.ANCHORS, out=out, resume=True, show_progress=False)
+    assert out.read_bytes() == reference["ndjson"][0] and not state.exists()

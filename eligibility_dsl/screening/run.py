@@ -10,6 +10,7 @@ was never interrupted.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import json
@@ -22,6 +23,11 @@ from typing import Any
 
 import attrs
 
+try:
+    import fcntl
+except ImportError:  # not POSIX: no lock (one run per output is then the user's care)
+    fcntl = None  # type: ignore[assignment]
+
 from ..api import Trial, compile_file
 from .attrition import Attrition
 from .engines import Plan, get_engine
@@ -32,6 +38,7 @@ from .progress import progress as make_progress
 from .rows import SCHEMA_VERSION, Row, RowSchema
 
 MANIFEST = "manifest.json"
+LOCK = ".lock"
 MANIFEST_KIND = "eligibility_dsl screening run"
 CHUNK_UNITS = 2000  # units per commit (about a second or two of work for a real trial)
 
@@ -166,53 +173,67 @@ def screen(trial: Trial | str | os.PathLike, inputs: Iterable[InputLike], anchor
     meta = {"eligibility_dsl.screening": json.dumps(
         {"schema": SCHEMA_VERSION, "trial": p.trial.id, "trial_version": p.trial.version,
          "anchors": fp["anchors"]}, sort_keys=True)}
+    if resume:
+        for inp in p.inputs:
+            if not KINDS[inp.kind].resumable or inp.path == STDIN:
+                what = "stdin" if inp.path == STDIN else f"`{inp.path}`"
+                raise ScreenProblem(f"cannot resume a run that reads {what}: save the input to a file and "
+                                    "screen that")
     run = _Run(out_path, fmt, schema, fp, meta)
     attrition = Attrition.for_trial(p.trial)
-    manifest = _prior(run, p, resume)
-    units = rows = 0
-    committed: dict | None = None
-    if manifest is not None:
-        units, rows, committed = manifest["units"], manifest["rows"], manifest["committed"]
-        attrition.restore(manifest["attrition"])
-    resumed_from = rows
-    if manifest is None or not manifest["finished"]:
-        units, rows, committed = _execute(run, p, eng, attrition, units, rows, committed, chunk_size,
-                                          show_progress)
-    run.sink.finish(out_path, committed)
-    remove_state(run.state)
+    with _locked(run):
+        manifest = _prior(run, resume)
+        units = rows = 0
+        committed: dict | None = None
+        if manifest is not None:
+            units, rows, committed = manifest["units"], manifest["rows"], manifest["committed"]
+            attrition.restore(manifest["attrition"])
+        resumed_from = rows
+        if manifest is None or not manifest["finished"]:
+            units, rows, committed = _execute(run, p, eng, attrition, units, rows, committed, chunk_size,
+                                              show_progress)
+        run.sink.finish(out_path, committed)
+        remove_state(run.state)
     return Summary(str(out_path), rows, dict(attrition.outcomes), attrition, time.perf_counter() - started,
                    resumed_from)
 
 
-def _prior(run: _Run, p: Plan, resume: bool) -> dict | None:
+def _prior(run: _Run, resume: bool) -> dict | None:
     """The manifest of the interrupted run to finish, or None to start afresh (clearing any state)."""
-    if not run.state.exists():
-        return None
     manifest = run.manifest()
-    if not resume:
-        done = f" ({manifest['rows']:,} records committed)" if manifest else ""
-        raise ScreenProblem(f"`{run.state}` holds an unfinished run{done}: add `--resume` to finish it, "
-                            "or delete it to start again")
-    for inp in p.inputs:
-        if not KINDS[inp.kind].resumable or inp.path == STDIN:
-            raise ScreenProblem(f"cannot resume a run that reads {'stdin' if inp.path == STDIN else inp.path}: "
-                                "save the input to a file and screen that")
     if manifest is None or manifest.get("kind") != MANIFEST_KIND:
-        # killed before its first commit (or just after its last): nothing is lost by starting again
+        # nothing committed (a new run, or one killed before its first commit): nothing is lost by starting
         for child in run.state.iterdir():
-            child.unlink()
+            if child.name != LOCK:
+                child.unlink()
         return None
+    if not resume:
+        raise ScreenProblem(f"`{run.state}` holds an unfinished run ({manifest['rows']:,} records committed): "
+                            "add `--resume` to finish it, or delete it to start again")
     if manifest["fingerprint"] != run.fp:
         raise ScreenProblem(f"cannot resume `{run.out}`: {_difference(manifest['fingerprint'], run.fp)} changed "
                             f"since the interrupted run; delete `{run.state}` to start again")
     return manifest
 
 
+@contextlib.contextmanager
+def _locked(run: _Run) -> Iterator[None]:
+    """One run at a time into one output: an exclusive lock on ``state/.lock``, which the system releases
+    when the process ends however it ends (so a `kill -9` never leaves a stale lock)."""
+    run.state.mkdir(exist_ok=True)
+    fsync_dir(run.state.parent)
+    with open(run.state / LOCK, "a+b") as handle:
+        if fcntl is not None:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise ScreenProblem(f"another `elig screen` is writing `{run.out}` right now (it holds "
+                                    f"`{run.state / LOCK}`)") from None
+        yield
+
+
 def _execute(run: _Run, p: Plan, eng, attrition: Attrition, units: int, rows: int, committed: dict | None,
              chunk_size: int, show_progress: bool | None) -> tuple[int, int, dict]:
-    if committed is None:
-        run.state.mkdir(exist_ok=True)
-        fsync_dir(run.state.parent)
     run.sink.open(committed)
     if committed is None:
         committed = run.sink.commit()
