@@ -103,4 +103,4 @@ def test_svg_escapes_the_protocol_text_and_shortens_it_in_the_box_only():
     titles = [el.text for el in root.iter(f"{SVG}title")]
     assert f"I1 (include): {long_text}" in titles  # whole, as the tooltip
     box = next(el.text for el in root.iter(f"{SVG}text") if el.text.startswith("I1 (include)"))
-    assert box.endswith("…") and len(box) <= 62
+    assert box.endswith("…") and len(box) <= 56
