@@ -9,7 +9,8 @@ lower ones):
     3  check                                    names, types, units, histories -> the checked IR
     4  explain                                  traces, decisions, renderers
     5  backends                                 IR -> evaluators (generated Python; SQL later)
-    6  api                                      the public API
+    6  api, screening                           the public API; population screening over it (engines,
+                                                inputs, resumable output, attrition), beside the API
     7  cli, __init__                            the `elig` command; the package's re-exports
 
 Within the package, no two modules import each other, directly or through others (no cycles at all).
@@ -29,7 +30,7 @@ LAYERS = {
     "check": 3,
     "explain": 4,
     "backends": 5,
-    "api": 6,
+    "api": 6, "screening": 6,
     "cli": 7, "__init__": 7,
 }
 

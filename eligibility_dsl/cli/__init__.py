@@ -8,6 +8,7 @@
     elig compile FILE --emit python         the generated Python module that evaluates FILE
     elig schema [FILE]                      the JSON Schema of patient records (for FILE's facts)
     elig schema decision                    the JSON Schema of decision records
+    elig screen FILE INPUT... --anchor ... --out results.parquet   one result row per record, resumable
 
 One module per command (``cli/check.py``, ``cli/eval.py``, ...), each with ``add_parser`` and ``run``.
 Exit codes: 0 success, 1 the criteria file has errors, 2 the input (record, anchor, file) does not fit;
@@ -24,10 +25,10 @@ from ..diagnostics import CompileError
 from ..records.binder import InputError
 from ..report import render_json, render_text
 from ..version import __version__
-from . import check, compile, eval, schema, verify
+from . import check, compile, eval, schema, screen, verify
 from .common import InputProblem
 
-COMMANDS = (check, eval, verify, compile, schema)
+COMMANDS = (check, eval, verify, compile, schema, screen)
 
 
 def build_parser() -> argparse.ArgumentParser:
