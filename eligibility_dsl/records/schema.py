@@ -63,6 +63,10 @@ def _system_pattern(only: str | None = None) -> str:
     spellings = [sep + sep.join(_any_case(c) for c in alias) + sep
                  for alias, name in codes._ALIASES.items() if only in (None, name)]
     spellings += [_any_case(uri) + "/*" for uri, name in codes._URIS.items() if only in (None, name)]
+    if only is None:  # HL7's own code systems: `HL7:<id>`, its terminology.hl7.org URI, its FHIR R3 URI
+        hl7_id = "[A-Za-z0-9][A-Za-z0-9.-]*/*"
+        spellings += [_any_case(codes.HL7_PREFIX) + hl7_id, _any_case(codes.HL7_URI) + hl7_id,
+                      _any_case("http://hl7.org/fhir/") + "[Vv][23]/[A-Za-z0-9.-]+/*"]
     return "^\\s*(?:" + "|".join(spellings) + ")\\s*$"
 
 
