@@ -38,7 +38,7 @@ def _frequency(timing: Any) -> tuple[Decimal, Decimal, str] | None:
         return None
     repeat = timing.get("repeat")
     if isinstance(repeat, dict) and ("period" in repeat or "frequency" in repeat):
-        if "frequencyMax" in repeat or "periodMax" in repeat or "count" in repeat and "period" not in repeat:
+        if "frequencyMax" in repeat or "periodMax" in repeat:  # a range of frequencies: not one number
             return None
         frequency = _number(repeat.get("frequency", 1))
         period = _number(repeat.get("period"))

@@ -131,7 +131,7 @@ def _onset(res: dict, prefix: str, notes: list[str]) -> str | None:
     if f"{prefix}DateTime" in res:
         return date(res[f"{prefix}DateTime"], notes, f"{prefix}DateTime")
     if f"{prefix}Period" in res:
-        start, end = period_dates(res[f"{prefix}Period"], notes, f"{prefix}Period")
+        start, _ = period_dates(res[f"{prefix}Period"], notes, f"{prefix}Period")
         return start  # the condition is present from the period's start
     for form in ("Age", "Range", "String"):
         if f"{prefix}{form}" in res:
