@@ -89,8 +89,8 @@ class PatientRecord:
         return None
 
     def notes(self, path: str, notes: list[str]) -> None:
-        for note in notes:
-            self.problem(path, note + " (left out)")
+        for note in notes:  # each note says what could not be held; it is left out unless kept as text
+            self.problem(path, note if "kept as" in note else note + " (left out)")
 
 
 Mapper = Callable[[dict, str, PatientRecord, Index], None]
