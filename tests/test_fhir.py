@@ -221,3 +221,35 @@ def test_cli_reads_a_bulk_directory_and_refuses_bad_coverage(capsys):
     assert elig(["eval", str(TRIAL), str(BUNDLES[0]), "--fhir", "--complete-from", "2022-01-01",
                  "--complete-to", "2021-01-15", "--anchor", "screening=2021-01-15"]) == 2
     assert "starts (2022-01-01) after it ends" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ against fhir.resources' R4B models
+
+@pytest.mark.parametrize("name", ["cases/forms.json", "synthea/" + BUNDLES[7].name, "synthea/" + BUNDLES[13].name],
+                         ids=["forms", "fabian", "laticia"])
+def test_the_mapping_agrees_with_the_r4b_models(name):
+    """The inputs are valid FHIR (the R4B models accept them), and each mapped Condition, Observation
+    and Immunization has the code and the local calendar day that the models read."""
+    from fhir.resources.R4B.bundle import Bundle
+
+    bundle = Bundle.model_validate(json.loads((FHIR / name).read_text(encoding="utf-8")))
+    records = read_bundle(FHIR / name)
+    events = {e["id"]: e for r in records for events in r.values() if isinstance(events, list)
+              for e in events if isinstance(e, dict) and "id" in e}
+    checked = 0
+    for entry in bundle.entry:
+        res = entry.resource
+        kind, rid = res.get_resource_type(), res.id or entry.fullUrl.rsplit(":", 1)[-1]
+        event = events.get(f"{kind}/{rid}")
+        if event is None or kind not in ("Condition", "Observation", "Immunization"):
+            continue
+        code_field, date_field = {"Condition": ("code", "onsetDateTime"), "Observation": ("code", "effectiveDateTime"),
+                                  "Immunization": ("vaccineCode", "occurrenceDateTime")}[kind]
+        concept, when = getattr(res, code_field), getattr(res, date_field)
+        if when is None:
+            continue
+        day = when.date().isoformat() if hasattr(when, "date") else str(when)
+        assert event.get("onset", event.get("date")) == day
+        assert event["code"][0]["code"] == concept.coding[0].code
+        checked += 1
+    assert checked > 0
