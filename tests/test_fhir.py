@@ -209,7 +209,7 @@ def test_example_trial_from_the_cli(capsys):
     assert elig(["eval", str(TRIAL), *paths, "--fhir", "--complete-to", "2021-01-15",
                  "--anchor", "screening=2021-01-15", "--format", "json"]) == 0
     captured = capsys.readouterr()
-    out = json.loads(captured.out)
+    out = [json.loads(line)["content"] for line in captured.out.splitlines() if line.strip()]  # JSON Lines
     assert [d["outcome"] for d in out] == [DECISIONS["decisions"][p.name]["outcome"] for p in BUNDLES]
     assert "note: Patient/" in captured.err  # non-fatal source problems are shown
 
@@ -217,7 +217,7 @@ def test_example_trial_from_the_cli(capsys):
 def test_cli_reads_a_bulk_directory_and_refuses_bad_coverage(capsys):
     assert elig(["eval", str(TRIAL), str(FHIR / "bulk"), "--fhir", "--coverage-policy", "first-encounter",
                  "--complete-to", "2021-01-15", "--anchor", "screening=2021-01-15", "--format", "json"]) == 0
-    assert len(json.loads(capsys.readouterr().out)) == 4
+    assert len([line for line in capsys.readouterr().out.splitlines() if line.strip()]) == 4
     assert elig(["eval", str(TRIAL), str(BUNDLES[0]), "--fhir", "--complete-from", "2022-01-01",
                  "--complete-to", "2021-01-15", "--anchor", "screening=2021-01-15"]) == 2
     assert "starts (2022-01-01) after it ends" in capsys.readouterr().err
