@@ -74,6 +74,7 @@ CODES: dict[str, str] = {
     "E0116": "import-failed",
     "E0117": "not-allowed-in-library",
     "E0118": "negative-length",
+    "E0125": "malformed-code",
     "W0101": "absence-never-counts",
 }
 

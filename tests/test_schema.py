@@ -234,7 +234,10 @@ def test_what_only_the_binder_can_check(record):
     "icd_10_cm", "ICD-10-CM", "LOINC", "cvx", "LOCAL", "http://snomed.info/sct", "HTTP://SNOMED.INFO/SCT//",
     "http://hl7.org/fhir/sid/icd-10-cm", "http://www.whocc.no/atc", "urn:eligibility-dsl:local",
     "http://loinc.org", "ICD9", "ICD-9-CM", "SNOMED CT US", "urn:oid:2.16.840.1.113883.6.96", "http://snomed.info",
-    "http://loinc.org/x", "LOINC:", "a\ttc", "", "ATCC",
+    "http://loinc.org/x", "LOINC:", "a\ttc", "", "ATCC", "ICD-10-PCS", "cpt", "NDC", "ucum",
+    "urn:oid:2.16.840.1.113883.12.292", "HL7:v2-0203", "hl7:v3-ActCode/", "HL7:", "HL7:-x",
+    "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "http://terminology.hl7.org/CodeSystem/",
+    "HTTP://hl7.org/fhir/V3/ActCode", "http://hl7.org/fhir/v4/x", "http://hl7.org/fhir/v2/",
 ])
 def test_the_code_system_pattern_accepts_exactly_what_the_binder_does(spelling):
     pattern = record_schema()["$defs"]["system"]["pattern"]

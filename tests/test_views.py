@@ -62,7 +62,7 @@ def test_fast_with_full_shows_the_traces_of_the_criteria_evaluated(capsys):
     assert code == 0
     assert "fast mode: stopped at the first decisive criterion" in out
     assert "✗ latest value of observations in fvc_percent_predicted" in out  # I3's trace, the decisive one
-    assert "[ssc_telitacicept.elig:106]" in out
+    assert "[ssc_telitacicept.elig:117]" in out
     statuses = [line.split()[2] for line in out.splitlines() if line[2:3].isalpha() and len(line.split()) > 2
                 and line.split()[1] in ("include", "exclude")]
     assert statuses[:3] == ["MET", "MET", "NOT_MET"] and statuses[3:] == ["NOT_EVALUATED"] * 17  # after I3
@@ -96,7 +96,7 @@ def test_a_missing_list_whose_items_hold_commas_is_one_item_per_line(trial):
 def test_a_trace_line_names_its_file_and_line(trial):
     d = trial.evaluate(json.loads(Path(patient("example")).read_text()), ANCHOR_MAP)
     text = d.explain("full")
-    assert "[ssc_telitacicept.elig:148]" in text and "[line " not in text
+    assert "[ssc_telitacicept.elig:159]" in text and "[line " not in text
 
 
 BETWEEN = compile_source('''trial NCT00000077 "Between"

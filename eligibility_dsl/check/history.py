@@ -14,11 +14,13 @@ from ..language import ast as A
 from ..language import types as T
 from ..language.syntax import MAX_NESTING, parse
 from ..records.model import COLLECTIONS, Collection
+from ..runtime.code_formats import code_problem, prefix_problem
 from ..runtime.codes import PREFIX_SYSTEMS, SYSTEMS, normalize_system
 from ..runtime.units import dimension_name
 from . import ir
 
 _NUMERIC = ("number", "quantity")
+_HIER = ", ".join(sorted(PREFIX_SYSTEMS))
 
 
 class HistoryChecks:
@@ -43,8 +45,15 @@ class HistoryChecks:
                            suggest(entry.system, SYSTEMS) or f"known systems: {', '.join(SYSTEMS)}")
                 continue
             if entry.code.endswith("*") and system not in PREFIX_SYSTEMS:
-                self.error("E0115", f"a class prefix (`*`) is only meaningful in ATC and ICD10, not in `{system}`",
+                self.error("E0115", f"a class prefix (`*`) is only meaningful in hierarchical systems ({_HIER}), "
+                           f"not in `{system}`",
                            entry.span, "list the codes one by one")
+                continue
+            problem = (prefix_problem(system, entry.code.strip()[:-1]) if entry.code.strip().endswith("*")
+                       else code_problem(system, entry.code))
+            if problem is not None:
+                # A malformed code matches nothing: left in a code set, it is a silent "no".
+                self.error("E0125", problem, entry.span, "correct the code, or remove it from the code set")
                 continue
             codes.append((system, entry.code, entry.display))
         return ir.CodesetSpec(decl.name, decl.description, tuple(codes), tuple(includes), span=decl.span)

@@ -66,10 +66,25 @@ def add_parser(sub) -> None:
                                                   "hash-chained; check it with `elig verify --log FILE`)")
     ev.add_argument("--evaluated-at", metavar="TIME",
                     help="the evaluation time kept in each record's metadata (ISO 8601; default: now, UTC)")
+    fhir = ev.add_argument_group("FHIR R4 input (docs/fhir.md)")
+    fhir.add_argument("--fhir", action="store_true",
+                      help="each PATIENT is a FHIR Bundle (.json) or a Bulk Data directory of .ndjson files")
+    fhir.add_argument("--complete-from", metavar="DATE", help="the export is complete from DATE (default: since "
+                      "birth, when --complete-to is given)")
+    fhir.add_argument("--complete-to", metavar="DATE", help="the export is complete up to DATE (e.g. its date)")
+    fhir.add_argument("--coverage-policy", choices=("none", "stated", "first-encounter"), default=None,
+                      help="none: absence is unknown (the default without --complete-to); stated: the period of "
+                      "--complete-from/--complete-to; first-encounter: from the first encounter to --complete-to "
+                      "(or the bundle's timestamp)")
+    fhir.add_argument("--complete", action="append", default=[], metavar="COLLECTION",
+                      help="state coverage for this collection only (repeatable; default: every collection "
+                      "the adapter fills)")
     ev.set_defaults(run=run)
 
 
-def _records(path: str) -> tuple[list[Any], bool]:
+def _records(path: str, args: argparse.Namespace | None = None) -> tuple[list[Any], bool]:
+    if args is not None and args.fhir:
+        return _fhir_records(path, args), True
     data = read_json(path)
     return (data, True) if isinstance(data, list) else ([data], False)
 
@@ -86,6 +101,32 @@ def _file_name(record: dict, path: str, position: int | None, suffix: str, taken
     return name
 
 
+def _fhir_records(path: str, args: argparse.Namespace) -> list[Any]:
+    from pathlib import Path
+
+    from ..records.fhir import CoveragePolicy, read_bulk, read_bundle
+
+    policy_name = args.coverage_policy or ("stated" if args.complete_to else "none")
+    collections = args.complete or None
+    try:
+        if policy_name == "stated":
+            if not args.complete_to:
+                raise InputProblem("`--coverage-policy stated` needs `--complete-to DATE`")
+            policy = CoveragePolicy.period(args.complete_from, args.complete_to, collections)
+        elif policy_name == "first-encounter":
+            policy = CoveragePolicy.first_encounter(args.complete_to, collections)
+        else:
+            policy = CoveragePolicy.none()
+    except ValueError as err:
+        raise InputProblem(str(err)) from None
+    records = read_bulk(path, coverage=policy) if Path(path).is_dir() else read_bundle(path, coverage=policy)
+    for record in records:
+        for problem in record.get("problems", ()):
+            if not problem.get("fatal"):
+                print(f"note: {record['id']}: {problem['path']}: {problem['message']}", file=sys.stderr)
+    return records
+
+
 def run(args: argparse.Namespace) -> int:
     trial = compile_source(read_text(args.file), args.file, file_loader)
     anchors = trial.parse_anchors(parse_anchors(args.anchor))
@@ -99,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
     taken: set[str] = set()
     outcomes, printed = [], 0
     for path in args.patients:
-        records, is_list = _records(path)
+        records, is_list = _records(path, args)
         if args.format == "html" and not args.output_dir and (len(records) > 1 or len(args.patients) > 1):
             raise InputProblem("an HTML report holds one patient: give one record, or `--output-dir DIR`")
         for index, raw in enumerate(records):

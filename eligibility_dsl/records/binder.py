@@ -40,7 +40,8 @@ from ..runtime.quantity import Quantity
 from ..runtime.units import BASE_DIMENSIONS, UnitError, dimension_name, parse_unit
 from .model import COLLECTIONS, MODEL_VERSION, MRSS_SITES, Collection
 
-RECORD_FIELDS = ("record_version", "id", "birth_date", "sex", "facts", "coverage", *COLLECTIONS)
+RECORD_FIELDS = ("record_version", "id", "birth_date", "sex", "facts", "coverage", "coverage_policy", "problems",
+                 *COLLECTIONS)
 
 
 @attrs.frozen
@@ -226,6 +227,12 @@ class BoundRecord:
     facts: dict[str, Any]
     events: dict[str, list[Event]] = attrs.field(factory=dict)
     coverage: dict[str, Coverage] = attrs.field(factory=dict)
+    # How the record's builder decided its coverage (e.g. "stated by the caller: complete from 2023-01-01
+    # to 2025-09-11"), echoed so that a decision can say on what grounds absence counted as "no".
+    coverage_policy: str | None = None
+    # Problems the record's builder found in its source and could not map (non-fatal ones: a fatal one
+    # refuses the record), e.g. a FHIR value in a unit this library does not know, left out.
+    problems: tuple[RecordIssue, ...] = ()
 
 
 _DAY = parse_unit("day")
@@ -282,6 +289,11 @@ class RecordBinder:
         events = {name: self._events(record[name], COLLECTIONS[name], issues)
                   for name in COLLECTIONS if name in record}
         coverage = self._coverage(record["coverage"], issues) if "coverage" in record else {}
+        policy = record.get("coverage_policy")
+        if policy is not None and not isinstance(policy, str):
+            issues.append(RecordIssue("coverage_policy", f"expected a text, found {_json_kind(policy)}"))
+            policy = None
+        problems = _source_problems(record.get("problems"), issues)
         seen: dict[str, str] = {}
         for name, items in events.items():
             for i, e in enumerate(items):
@@ -290,7 +302,9 @@ class RecordBinder:
                 seen.setdefault(e.id, f"{name}[{i}]")
         if issues:
             raise RecordError(issues, record_id)
-        return BoundRecord(record_id, values, events, coverage)
+        if policy is None and not problems:
+            return BoundRecord(record_id, values, events, coverage)
+        return BoundRecord(record_id, values, events, coverage, policy, problems)
 
     def _events(self, raw: Any, collection: Collection, issues: list[RecordIssue]) -> list[Event]:
         if raw is None:
@@ -422,6 +436,32 @@ class RecordBinder:
             values[name] = reader(raw, spec)
         except _Invalid as err:
             issues.append(RecordIssue(path, err.message, err.help))
+
+
+_PROBLEM_KEYS = {"path", "message", "help", "fatal"}
+
+
+def _source_problems(raw: Any, issues: list[RecordIssue]) -> tuple[RecordIssue, ...]:
+    """The record's ``problems``: what its builder could not map from the source.  A fatal one
+    (``"fatal": true``: dropping the data could change an answer) refuses the record like any other
+    issue; the others are kept on the bound record for the decision to show."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        issues.append(RecordIssue("problems", f"expected a list of problems, found {_json_kind(raw)}"))
+        return ()
+    kept = []
+    for i, item in enumerate(raw):
+        path = f"problems[{i}]"
+        if (not isinstance(item, Mapping) or not {"path", "message"} <= set(item) or not set(item) <= _PROBLEM_KEYS
+                or not all(isinstance(item[k], str) for k in ("path", "message"))
+                or not isinstance(item.get("help") or "", str) or not isinstance(item.get("fatal", False), bool)):
+            issues.append(RecordIssue(path, 'expected `{"path": "...", "message": "...", "help": "...", '
+                                      '"fatal": false}` (help and fatal optional)'))
+            continue
+        problem = RecordIssue(item["path"], item["message"], item.get("help"))
+        (issues if item.get("fatal") else kept).append(problem)
+    return tuple(kept)
 
 
 def _is_rate(q: Quantity) -> bool:

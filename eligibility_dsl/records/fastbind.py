@@ -45,6 +45,10 @@ def specialise(binder: RecordBinder) -> Callable[[Any], BoundRecord]:
     emit("def bind(record):")
     emit("    if type(record) is not dict or not record.keys() <= TOP:")
     emit("        return slow(record)")
+    # A record's coverage_policy and source problems (e.g. from the FHIR adapter) are read by the
+    # general binder only.
+    emit("    if 'coverage_policy' in record or 'problems' in record:")
+    emit("        return slow(record)")
     emit("    if 'facts' in record:")
     emit("        facts = record['facts']")
     emit("        if type(facts) is not dict or not facts.keys() <= DECLARED:")

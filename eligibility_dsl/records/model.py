@@ -51,6 +51,9 @@ CODING = T.Type("coding")
 ANY_QUANTITY = T.Type("quantity")  # a quantity of any dimension, checked when compared
 ANY_VALUE = T.Type("any")  # an observation value: quantity, coding or boolean
 
+VERIFICATION = ("unconfirmed", "provisional", "differential", "confirmed", "refuted")
+ENCOUNTER_CLASSES = ("ambulatory", "emergency", "inpatient", "observation", "virtual", "home", "other")
+
 _CODE = Field("code", CODING, "what the event is: one coding or a list of codings", required=True)
 
 COLLECTIONS: dict[str, Collection] = {
@@ -64,8 +67,10 @@ COLLECTIONS: dict[str, Collection] = {
                 Field("abatement", T.DATE, "date it resolved; absent while it lasts"),
                 Field("status", T.code(("active", "recurrence", "relapse", "inactive", "remission", "resolved")),
                       "clinical status (FHIR Condition.clinicalStatus)"),
+                Field("verification", T.code(VERIFICATION),
+                      "verification status (FHIR Condition.verificationStatus); `refuted`: ruled out"),
             ),
-            start="onset", end="abatement", summary=("code", "status"),
+            start="onset", end="abatement", summary=("code", "status", "verification"),
         ),
         Collection(
             "medications", "medication exposures (statements or administrations)",
@@ -79,6 +84,8 @@ COLLECTIONS: dict[str, Collection] = {
                                        "inhaled", "other")), "route of administration"),
                 Field("start", T.DATE, "first day taken", required=True),
                 Field("end", T.DATE, "last day taken; absent while ongoing"),
+                Field("status", T.code(("active", "on-hold", "completed", "stopped", "unknown")),
+                      "status of the statement, order or administration (FHIR status)"),
             ),
             start="start", end="end", summary=("code", "daily_dose"),
         ),
@@ -91,6 +98,8 @@ COLLECTIONS: dict[str, Collection] = {
                       "(qualitative results: true = positive), a number or a text"),
                 Field("reference_low", ANY_QUANTITY, "lower limit of the reference (normal) range"),
                 Field("reference_high", ANY_QUANTITY, "upper limit of the reference (normal) range"),
+                Field("interpretation", CODING, "the laboratory's interpretation, e.g. HL7 "
+                      "v3-ObservationInterpretation `H`, `POS` (FHIR Observation.interpretation)"),
             ),
             start="date", end=None, summary=("code", "value"),
         ),
@@ -116,6 +125,16 @@ COLLECTIONS: dict[str, Collection] = {
                       "clinical status; `refuted`: the allergy was ruled out"),
             ),
             start="onset", end="end", summary=("code", "category", "status"),
+        ),
+        Collection(
+            "encounters", "visits and stays: outpatient, emergency, inpatient, virtual",
+            _fields(
+                _CODE,
+                Field("class", T.code(ENCOUNTER_CLASSES), "the kind of encounter (FHIR Encounter.class)"),
+                Field("start", T.DATE, "first day of the encounter", required=True),
+                Field("end", T.DATE, "last day of the encounter; absent while it lasts"),
+            ),
+            start="start", end="end", summary=("code", "class"),
         ),
         Collection(
             "trial_participations", "participation in other clinical trials",

@@ -63,6 +63,10 @@ def _system_pattern(only: str | None = None) -> str:
     spellings = [sep + sep.join(_any_case(c) for c in alias) + sep
                  for alias, name in codes._ALIASES.items() if only in (None, name)]
     spellings += [_any_case(uri) + "/*" for uri, name in codes._URIS.items() if only in (None, name)]
+    if only is None:  # HL7's own code systems: `HL7:<id>`, its terminology.hl7.org URI, its FHIR R3 URI
+        hl7_id = "[A-Za-z0-9][A-Za-z0-9.-]*/*"
+        spellings += [_any_case(codes.HL7_PREFIX) + hl7_id, _any_case(codes.HL7_URI) + hl7_id,
+                      _any_case("http://hl7.org/fhir/") + "[Vv][23]/[A-Za-z0-9.-]+/*"]
     return "^\\s*(?:" + "|".join(spellings) + ")\\s*$"
 
 
@@ -129,7 +133,7 @@ def _defs() -> dict:
                                {"type": "string", "pattern": QUANTITY_TEXT}]},
         "system": {"type": "string", "pattern": _system_pattern(),
                    "description": f"a code system, by short name or URI (any letter case): {systems}; "
-                                  "ICD-10-CM (http://hl7.org/fhir/sid/icd-10-cm) is read as ICD10"},
+                                  "HL7 code systems as HL7:<id> or http://terminology.hl7.org/CodeSystem/<id>"},
         "coding": coding,
         "codings": {"description": "one coding, or a non-empty list of codings of the same thing "
                                    "(e.g. an ATC and an RxNorm code for one drug)",
@@ -147,6 +151,13 @@ def _defs() -> dict:
                             "absent: not recorded); when all 17 are given their sum is the score",
                             "properties": {site: {"enum": [0, 1, 2, 3, None]} for site in MRSS_SITES},
                             "additionalProperties": False},
+        "source_problem": {
+            "type": "object", "description": "one problem found in the source, with where it is",
+            "properties": {"path": {"type": "string", "description": "where, e.g. `Observation/abc.valueQuantity`"},
+                           "message": {"type": "string"}, "help": {"type": "string"},
+                           "fatal": {"type": "boolean", "description": "true: the record is refused (dropping "
+                                     "the data could change an answer); false or absent: kept as a note"}},
+            "required": ["path", "message"], "additionalProperties": False},
         "coverage_period": {
             "type": "object", "description": "the days over which a collection is complete, both ends included",
             "properties": {"from": _nullable(_ref("date"), "first day covered; null or absent: since birth"),
@@ -187,6 +198,10 @@ def record_schema(facts: Mapping[str, Any] | None = None, trial_id: str | None =
          "additionalProperties": False},
         "per collection, the period over which the record holds every event of that kind: the absence of an "
         "event counts as \"no\" only inside it; a collection without coverage leaves absence unknown")
+    props["coverage_policy"] = _nullable({"type": "string"}, "how the coverage was decided (e.g. \"stated by the "
+                                         "caller\", \"from the first encounter to the export date\"), echoed")
+    props["problems"] = _nullable({"type": "array", "items": _ref("source_problem")},
+                                  "what the record's builder could not map from its source (e.g. a FHIR export)")
     for c in COLLECTIONS.values():
         props[c.name] = _nullable({"type": "array", "items": _ref(f"{c.name}_event")}, c.description)
     schema: dict[str, Any] = {"$schema": DIALECT}

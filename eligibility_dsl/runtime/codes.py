@@ -16,13 +16,18 @@ rather than silently matching unrelated concepts.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 
+from .code_formats import code_problem, label_code, normalize_for
+
 __all__ = [
+    "BROADER",
     "PREFIX_SYSTEMS",
     "SYSTEMS",
     "CodeSet",
     "Coding",
+    "is_system",
     "normalize_code",
     "normalize_system",
 ]
@@ -32,18 +37,39 @@ SYSTEMS: dict[str, str] = {
     "RxNorm": "http://www.nlm.nih.gov/research/umls/rxnorm",
     "SNOMED": "http://snomed.info/sct",
     "ICD10": "http://hl7.org/fhir/sid/icd-10",
+    "ICD10CM": "http://hl7.org/fhir/sid/icd-10-cm",
+    "ICD10PCS": "http://www.cms.gov/Medicare/Coding/ICD10",
+    # ICD-9-CM diagnoses (volumes 1-2) and procedures (volume 3) share one FHIR URI.
+    "ICD9CM": "http://hl7.org/fhir/sid/icd-9-cm",
+    "CPT": "http://www.ama-assn.org/go/cpt",
     "LOINC": "http://loinc.org",
     "CVX": "http://hl7.org/fhir/sid/cvx",
+    "NDC": "http://hl7.org/fhir/sid/ndc",
+    "UCUM": "http://unitsofmeasure.org",
     # Codes a site or sponsor invents (e.g. an internal study-drug number); no public URI exists.
     "LOCAL": "urn:eligibility-dsl:local",
 }
 
-PREFIX_SYSTEMS = frozenset({"ATC", "ICD10"})
+# Systems whose code prefixes are places in a hierarchy (see the module docstring).
+PREFIX_SYSTEMS = frozenset({"ATC", "ICD10", "ICD10CM", "ICD10PCS", "ICD9CM"})
+
+# ICD-10-CM (the US clinical modification) only adds codes *below* WHO ICD-10's own and keeps its
+# hierarchy, so a code-set entry in ICD10 also covers ICD-10-CM codings (`ICD10 "M34*"` matches
+# ICD10CM M34.81); an ICD10CM entry covers ICD10CM codings only, because a CM-only code (R45.851)
+# says nothing about a WHO record.  CodeSet.contains follows this map.
+BROADER: dict[str, str] = {"ICD10CM": "ICD10"}
+
+# HL7's own code systems (v2 tables, v3 code systems, FHIR-defined systems such as
+# condition-clinical) are named `HL7:<id>`, where `<id>` is the last part of their
+# terminology.hl7.org URI: `HL7:v3-ObservationInterpretation`, `HL7:v2-0203`.
+HL7_PREFIX = "HL7:"
+HL7_URI = "http://terminology.hl7.org/CodeSystem/"
+_HL7_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-]*")
+# The FHIR R3 spellings of the same systems: `http://hl7.org/fhir/v3/ActCode` is v3-ActCode.
+_HL7_OLD = re.compile(r"http://hl7\.org/fhir/(v2|v3)/([A-Za-z0-9.\-]+)", re.IGNORECASE)
 
 # Short names are looked up after lower-casing and dropping spaces, hyphens and
 # underscores, so `ICD-10`, `icd10`, `SNOMED-CT` and `snomed ct` all land here.
-# ICD-10-CM (the US clinical modification) only adds codes *below* ICD-10's own,
-# keeping its hierarchy, so its codes are matched as ICD-10: `M34*` covers both.
 _ALIASES: dict[str, str] = {
     "atc": "ATC",
     "rxnorm": "RxNorm",
@@ -51,14 +77,37 @@ _ALIASES: dict[str, str] = {
     "snomedct": "SNOMED",
     "sct": "SNOMED",
     "icd10": "ICD10",
-    "icd10cm": "ICD10",
+    "icd10cm": "ICD10CM",
+    "icd10pcs": "ICD10PCS",
+    "icd9cm": "ICD9CM",
+    "cpt": "CPT",
+    "cpt4": "CPT",
     "loinc": "LOINC",
     "cvx": "CVX",
+    "ndc": "NDC",
+    "ucum": "UCUM",
     "local": "LOCAL",
 }
 _URIS: dict[str, str] = {uri.lower(): name for name, uri in SYSTEMS.items()}
-_URIS["http://hl7.org/fhir/sid/icd-10-cm"] = "ICD10"
-_SPELLINGS = sorted(set(SYSTEMS) | {"ICD-10", "ICD-10-CM", "SNOMED CT", "SNOMED-CT"} | set(SYSTEMS.values()))
+# HL7 object identifiers (urn:oid:) of the same systems, as CDA, HL7 v2 and older FHIR servers send them.
+_URIS.update({
+    "urn:oid:2.16.840.1.113883.6.96": "SNOMED",
+    "urn:oid:2.16.840.1.113883.6.1": "LOINC",
+    "urn:oid:2.16.840.1.113883.6.88": "RxNorm",
+    "urn:oid:2.16.840.1.113883.6.3": "ICD10",
+    "urn:oid:2.16.840.1.113883.6.90": "ICD10CM",
+    "urn:oid:2.16.840.1.113883.6.4": "ICD10PCS",
+    "urn:oid:2.16.840.1.113883.6.103": "ICD9CM",  # ICD-9-CM diagnoses
+    "urn:oid:2.16.840.1.113883.6.104": "ICD9CM",  # ICD-9-CM procedures (volume 3)
+    "urn:oid:2.16.840.1.113883.6.2": "ICD9CM",
+    "urn:oid:2.16.840.1.113883.6.12": "CPT",
+    "urn:oid:2.16.840.1.113883.12.292": "CVX",
+    "urn:oid:2.16.840.1.113883.6.69": "NDC",
+    "urn:oid:2.16.840.1.113883.6.73": "ATC",
+    "urn:oid:2.16.840.1.113883.6.8": "UCUM",
+})
+_SPELLINGS = sorted(set(SYSTEMS) | {"ICD-10", "ICD-10-CM", "ICD-10-PCS", "ICD-9-CM", "SNOMED CT", "SNOMED-CT"}
+                    | set(SYSTEMS.values()))
 
 
 def _squash(text: str) -> str:
@@ -75,8 +124,31 @@ def normalize_system(text: str) -> str | None:
         return text
     stripped = text.strip()
     if ":" in stripped:
-        return _URIS.get(stripped.rstrip("/").lower())
+        uri = stripped.rstrip("/")
+        found = _URIS.get(uri.lower())
+        if found is not None:
+            return found
+        return _hl7_system(uri)
     return _ALIASES.get(_squash(stripped))
+
+
+def _hl7_system(uri: str) -> str | None:
+    """`HL7:<id>` for an HL7 terminology URI (or its R3 spelling, or `HL7:<id>` itself), else None."""
+    if uri[:4].upper() == HL7_PREFIX:
+        tail = uri[4:]
+    elif uri[: len(HL7_URI)].lower() == HL7_URI.lower():
+        tail = uri[len(HL7_URI):]
+    else:
+        old = _HL7_OLD.fullmatch(uri)
+        if old is None:
+            return None
+        tail = f"{old.group(1).lower()}-{old.group(2)}"
+    return HL7_PREFIX + tail if _HL7_ID.fullmatch(tail) else None
+
+
+def is_system(name: str) -> bool:
+    """Whether ``name`` is a canonical system name: a key of SYSTEMS or an `HL7:<id>` name."""
+    return name in SYSTEMS or (name.startswith(HL7_PREFIX) and _hl7_system(name) == name)
 
 
 def _system_or_raise(system: str) -> str:
@@ -95,29 +167,25 @@ def _system_or_raise(system: str) -> str:
 
 def _normalize(system: str, code: str) -> str:
     """``normalize_code`` for a system already known to be canonical."""
-    code = code.strip()
-    if system == "ICD10":
-        return code.upper().replace(".", "")
-    if system == "ATC":
-        return code.upper()
-    return code
+    return normalize_for(system, code)
 
 
 def normalize_code(system: str, code: str) -> str:
-    """``code`` as matched: whitespace stripped; ATC and ICD-10 upper-cased; ICD-10 without its dot.
+    """``code`` as matched: whitespace stripped; ATC, ICD, CPT and LOINC upper-cased; ICD-10 and
+    ICD-10-CM without their dot; CVX with two digits at least (``3`` is ``03``); NDC in 11 digits.
 
     Dropping the dot makes ``M34.0`` and ``M340`` the same code: both spellings
-    are common in exported data.  Codes of other systems are case-sensitive
-    identifiers and are left as they are.  ``system`` may be any spelling that
+    are common in exported data (ICD-9-CM keeps its dot: without it, ``9971``
+    could be diagnosis 997.1 or procedure 99.71).  Codes of other systems are
+    case-sensitive identifiers and are left as they are.  ``system`` may be any spelling that
     ``normalize_system`` accepts; an unknown system is a ValueError.
     """
     return _normalize(_system_or_raise(system), code)
 
 
 def _label(system: str, code: str) -> str:
-    """The code as shown: normalised, but an ICD-10 code keeps the dot it was written with."""
-    code = code.strip()
-    return code.upper() if system in PREFIX_SYSTEMS else code
+    """The code as shown: normalised, but an ICD code keeps the dot it was written with."""
+    return label_code(system, code)
 
 
 class Coding:
@@ -129,20 +197,26 @@ class Coding:
     the code as written (stripped, upper-cased in ATC and ICD-10, an ICD-10 dot
     kept) so that traces show ``ICD10 M34.0`` the way the record had it.
 
+    ``problem`` is None for a well-formed code, else why the code cannot be a
+    code of its system (a wrong SNOMED CT or LOINC check digit, an ICD-10 code
+    of the wrong shape, ...).  Such a coding is kept, so that a record still
+    binds, but it must never count as a plain non-match: evaluators report it.
+
     A plain class with ``__slots__`` because records carry many of these.
     """
 
-    __slots__ = ("code", "display", "label", "system")
+    __slots__ = ("code", "display", "label", "problem", "system")
 
     def __init__(self, system: str, code: str, display: str | None = None) -> None:
         if not isinstance(code, str):
             raise TypeError(f"a code must be a str, not {type(code).__name__}")
         self.system = system if system in SYSTEMS else _system_or_raise(system)
-        self.code = _normalize(self.system, code)
+        self.code = normalize_for(self.system, code)
         if not self.code:
             raise ValueError(f"empty code in system `{self.system}`")
-        self.label = _label(self.system, code)
+        self.label = label_code(self.system, code)
         self.display = display
+        self.problem = code_problem(self.system, code)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Coding):
@@ -238,11 +312,15 @@ class CodeSet:
     def contains(self, coding: Coding) -> bool:
         """Whether ``coding`` is one of the exact codes or lies under one of the class prefixes."""
         system, code = coding.system, coding.code
-        codes = self._exact.get(system)
-        if codes is not None and code in codes:
-            return True
-        prefixes = self._prefixes.get(system)
-        return prefixes is not None and code.startswith(prefixes)
+        while system is not None:  # an ICD-10-CM coding also falls under ICD-10 entries (BROADER)
+            codes = self._exact.get(system)
+            if codes is not None and code in codes:
+                return True
+            prefixes = self._prefixes.get(system)
+            if prefixes is not None and code.startswith(prefixes):
+                return True
+            system = BROADER.get(system)
+        return False
 
     __contains__ = contains
 

@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from eligibility_dsl.runtime.code_formats import verhoeff_valid
 from eligibility_dsl.runtime.codes import (
     PREFIX_SYSTEMS,
     SYSTEMS,
@@ -22,7 +23,13 @@ def test_systems_have_canonical_uris():
     assert SYSTEMS["LOINC"] == "http://loinc.org"
     assert SYSTEMS["CVX"] == "http://hl7.org/fhir/sid/cvx"
     assert SYSTEMS["LOCAL"] == "urn:eligibility-dsl:local"
-    assert PREFIX_SYSTEMS == {"ATC", "ICD10"}
+    assert SYSTEMS["ICD10CM"] == "http://hl7.org/fhir/sid/icd-10-cm"
+    assert SYSTEMS["ICD10PCS"] == "http://www.cms.gov/Medicare/Coding/ICD10"
+    assert SYSTEMS["ICD9CM"] == "http://hl7.org/fhir/sid/icd-9-cm"
+    assert SYSTEMS["CPT"] == "http://www.ama-assn.org/go/cpt"
+    assert SYSTEMS["NDC"] == "http://hl7.org/fhir/sid/ndc"
+    assert SYSTEMS["UCUM"] == "http://unitsofmeasure.org"
+    assert PREFIX_SYSTEMS == {"ATC", "ICD10", "ICD10CM", "ICD10PCS", "ICD9CM"}
 
 
 @pytest.mark.parametrize(
@@ -34,7 +41,14 @@ def test_systems_have_canonical_uris():
         ("RXNORM", "RxNorm"),
         ("ICD-10", "ICD10"),
         ("icd10", "ICD10"),
-        ("ICD-10-CM", "ICD10"),
+        ("ICD-10-CM", "ICD10CM"),
+        ("ICD-10-PCS", "ICD10PCS"),
+        ("icd_10_pcs", "ICD10PCS"),
+        ("ICD-9-CM", "ICD9CM"),
+        ("CPT", "CPT"),
+        ("CPT-4", "CPT"),
+        ("ndc", "NDC"),
+        ("UCUM", "UCUM"),
         ("snomed ct", "SNOMED"),
         ("SNOMED-CT", "SNOMED"),
         ("snomed", "SNOMED"),
@@ -47,7 +61,23 @@ def test_systems_have_canonical_uris():
         ("http://snomed.info/sct", "SNOMED"),
         ("http://snomed.info/sct/", "SNOMED"),
         ("http://hl7.org/fhir/sid/icd-10", "ICD10"),
-        ("http://hl7.org/fhir/sid/icd-10-cm", "ICD10"),
+        ("http://hl7.org/fhir/sid/icd-10-cm", "ICD10CM"),
+        ("http://www.cms.gov/Medicare/Coding/ICD10", "ICD10PCS"),
+        ("http://hl7.org/fhir/sid/icd-9-cm", "ICD9CM"),
+        ("http://www.ama-assn.org/go/cpt", "CPT"),
+        ("http://hl7.org/fhir/sid/ndc", "NDC"),
+        ("http://unitsofmeasure.org", "UCUM"),
+        ("urn:oid:2.16.840.1.113883.6.96", "SNOMED"),
+        ("urn:oid:2.16.840.1.113883.6.1", "LOINC"),
+        ("urn:oid:2.16.840.1.113883.12.292", "CVX"),
+        ("urn:oid:2.16.840.1.113883.6.104", "ICD9CM"),
+        ("http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "HL7:v3-ObservationInterpretation"),
+        ("http://terminology.hl7.org/CodeSystem/condition-clinical", "HL7:condition-clinical"),
+        ("http://hl7.org/fhir/v2/0203", "HL7:v2-0203"),
+        ("http://hl7.org/fhir/v3/ActCode", "HL7:v3-ActCode"),
+        ("HL7:v2-0203", "HL7:v2-0203"),
+        ("http://terminology.hl7.org/CodeSystem/", None),
+        ("urn:oid:1.2.3", None),
         ("http://loinc.org", "LOINC"),
         ("http://hl7.org/fhir/sid/cvx", "CVX"),
         ("urn:eligibility-dsl:local", "LOCAL"),
@@ -77,9 +107,11 @@ def test_normalize_code():
 
 def test_coding_normalises_and_compares_on_system_and_code():
     a = Coding("icd-10", "M34.0", "Progressive systemic sclerosis")
-    b = Coding("http://hl7.org/fhir/sid/icd-10-cm", "m340")
+    b = Coding("http://hl7.org/fhir/sid/icd-10", "m340")
     assert (a.system, a.code) == ("ICD10", "M340")
     assert a == b and hash(a) == hash(b)
+    # ICD-10-CM is its own system (its codes still fall under ICD-10 entries of code sets).
+    assert Coding("ICD-10-CM", "M34.0").system == "ICD10CM" and Coding("ICD-10-CM", "M34.0") != a
     assert Coding("ATC", "L04AB02", "infliximab") == Coding("atc", "l04ab02", "other text")
     assert Coding("ATC", "L04AB02") != Coding("ATC", "L04AB04")
     assert Coding("SNOMED", "1") != Coding("LOCAL", "1")
@@ -110,7 +142,7 @@ def test_coding_rejects_unknown_systems_with_a_suggestion():
     assert "did you mean `RxNorm`?" in str(caught.value)
     with pytest.raises(ValueError) as caught:
         Coding("FOO", "1")
-    assert str(caught.value).startswith("unknown code system `FOO` (known systems: ATC, CVX, ICD10")
+    assert str(caught.value).startswith("unknown code system `FOO` (known systems: ATC, CPT, CVX, ICD10, ICD10CM")
     with pytest.raises(ValueError, match="empty code"):
         Coding("ATC", "  ")
     with pytest.raises(TypeError):
@@ -229,3 +261,100 @@ def test_union_membership_is_the_or_of_its_parts(a, b, probe):
     sb = CodeSet("b", [("ICD10", c) for c in b])
     coding = Coding("ICD10", probe)
     assert CodeSet.union("u", [sa, sb]).contains(coding) == (sa.contains(coding) or sb.contains(coding))
+
+
+# ------------------------------------------------------------------ systems, normalisation, formats
+
+def test_icd10cm_codings_fall_under_icd10_entries_but_not_the_reverse():
+    who = CodeSet("ssc", [("ICD10", "M34*"), ("ICD10", "L94.0")])
+    assert who.contains(Coding("ICD10CM", "M34.81")) and who.contains(Coding("ICD-10-CM", "L94.0"))
+    cm_only = CodeSet("si", [("ICD10CM", "R45.851")])
+    assert cm_only.contains(Coding("ICD10CM", "R45.851"))
+    # A WHO ICD-10 record says nothing about a code that only the US modification has.
+    assert not cm_only.contains(Coding("ICD10", "R45.851"))
+
+
+@pytest.mark.parametrize(("system", "written", "matched", "shown"), [
+    ("CVX", "3", "03", "03"),
+    ("CVX", "003", "03", "03"),
+    ("CVX", " 03 ", "03", "03"),
+    ("CVX", "141", "141", "141"),
+    ("ICD10CM", "m34.81", "M3481", "M34.81"),
+    ("ICD10PCS", "6a550z3", "6A550Z3", "6A550Z3"),
+    ("ICD9CM", "99.71", "99.71", "99.71"),  # ICD-9-CM keeps its dot: `9971` would be ambiguous
+    ("CPT", "0001f", "0001F", "0001F"),
+    ("LOINC", "la6576-8", "LA6576-8", "LA6576-8"),
+    ("NDC", "0002-3227-30", "00002322730", "0002-3227-30"),  # 4-4-2 padded to 5-4-2
+    ("NDC", "50242-040-62", "50242004062", "50242-040-62"),  # 5-3-2
+    ("NDC", "60575-4112-1", "60575411201", "60575-4112-1"),  # 5-4-1
+    ("NDC", "00002-3227-30", "00002322730", "00002-3227-30"),
+    ("UCUM", "mm[Hg]", "mm[Hg]", "mm[Hg]"),  # case-sensitive
+])
+def test_each_system_normalises_its_spellings(system, written, matched, shown):
+    coding = Coding(system, written)
+    assert (coding.code, coding.label, coding.problem) == (matched, shown, None)
+
+
+def test_cvx_without_its_leading_zero_matches_the_set():
+    """False ELIGIBLE #3 of issue 10: CVX `3` (MMR) must match a set listing `03`."""
+    live = CodeSet("live", [("CVX", "03"), ("CVX", "21")])
+    assert live.contains(Coding("CVX", "3")) and live.contains(Coding("CVX", "003"))
+    assert not live.contains(Coding("CVX", "30"))
+
+
+@pytest.mark.parametrize(("system", "code"), [
+    ("SNOMED", "38013005"), ("SNOMED", "428191000124101"), ("SNOMED", "89155008"),
+    ("LOINC", "2160-0"), ("LOINC", "8302-2"), ("LOINC", "19872-1"), ("LOINC", "LA6576-8"),
+    ("RxNorm", "121191"), ("ICD10", "M34.0"), ("ICD10", "M340"), ("ICD10", "U07.1"), ("ICD10CM", "T38.0X5A"),
+    ("ICD10PCS", "6A550Z3"), ("ICD10PCS", "6A551Z3"), ("ICD9CM", "99.71"), ("ICD9CM", "714.0"),
+    ("ICD9CM", "V12.72"), ("ICD9CM", "E880.9"), ("ICD9CM", "714"), ("CPT", "36514"), ("CPT", "0042T"),
+    ("CVX", "03"), ("ATC", "L"), ("ATC", "L04"), ("ATC", "L04A"), ("ATC", "L04AB"), ("ATC", "L04AB02"),
+    ("NDC", "00002322730"), ("LOCAL", "anything at all"), ("HL7:v3-ObservationInterpretation", "POS"),
+])
+def test_well_formed_codes_have_no_problem(system, code):
+    assert Coding(system, code).problem is None
+
+
+@pytest.mark.parametrize(("system", "code", "message"), [
+    ("SNOMED", "38013006", "check digit (Verhoeff) is wrong"),
+    ("SNOMED", "0123456", "not starting with 0"),
+    ("SNOMED", "34552-0", "6 to 18 digits"),  # a LOINC code sent as SNOMED CT (as one Synthea bundle does)
+    ("SNOMED", next(f"123456701{d}" for d in "0123456789" if verhoeff_valid(f"123456701{d}")),
+     "a description identifier"),
+    ("LOINC", "2160-1", "its check digit should be 0"),
+    ("LOINC", "21600", "digits, a hyphen and a check digit"),
+    ("RxNorm", "0121191", "1 to 9 digits"),
+    ("ICD10", "M3.40", "the dot comes after the third character"),
+    ("ICD10", "34.0", "not a well-formed ICD-10 code"),
+    ("ICD10CM", "M34.0000000", "not a well-formed ICD-10 code"),
+    ("ICD10PCS", "6A55OZ3", "other than I and O"),
+    ("ICD10PCS", "6A550Z", "exactly 7 characters"),
+    ("ICD9CM", "9971", "ambiguous"),
+    ("ICD9CM", "M34.0", "not a well-formed ICD-9-CM code"),
+    ("CPT", "3651", "a CPT code is 5 characters"),
+    ("CVX", "0", "not a well-formed CVX code"),
+    ("CVX", "MMR", "not a well-formed CVX code"),
+    ("ATC", "L04A2", "not a well-formed ATC code"),
+    ("NDC", "0002322730", "11 digits"),
+    ("ICD10", "M34 .0", "has a space inside"),
+])
+def test_malformed_codes_are_kept_with_a_problem(system, code, message):
+    coding = Coding(system, code)
+    assert coding.problem is not None and message in coding.problem
+    assert f"`{code.strip()}`" in coding.problem
+
+
+@given(st.integers(min_value=1_000, max_value=10**15 - 1))
+def test_a_wrong_snomed_check_digit_is_always_caught(number):
+    """Law: the Verhoeff check digit catches every single-digit error, so of the ten possible last
+    digits after a SNOMED CT concept body, exactly one gives a well-formed concept id."""
+    body = str(number) + "00"  # partition 00: a concept
+    valid = [d for d in "0123456789" if Coding("SNOMED", body + d).problem is None]
+    assert len(valid) == 1
+
+
+@given(st.integers(min_value=1, max_value=9_999_999))
+def test_a_wrong_loinc_check_digit_is_always_caught(number):
+    """Law: exactly one check digit makes a LOINC code of given digits well-formed."""
+    valid = [d for d in "0123456789" if Coding("LOINC", f"{number}-{d}").problem is None]
+    assert len(valid) == 1
