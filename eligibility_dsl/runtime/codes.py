@@ -328,7 +328,16 @@ class CodeSet:
         """A function ``codings -> Coding | None`` equal to :meth:`match`, for hot loops: the per-system
         tables are bound once, and a set without class prefixes needs no prefix test."""
         exact = {(system, code) for system, codes in self._exact.items() for code in codes}
-        prefixes = self._prefixes
+        prefixes = dict(self._prefixes)
+        # A narrower system's codings fall under its broader system's entries (BROADER): copy those
+        # entries under the narrower system, so the hot loop makes one lookup per coding.
+        for narrow in BROADER:
+            broad = BROADER[narrow]
+            while broad is not None:
+                exact.update((narrow, code) for code in self._exact.get(broad, ()))
+                if broad in self._prefixes:
+                    prefixes[narrow] = prefixes.get(narrow, ()) + self._prefixes[broad]
+                broad = BROADER.get(broad)
         if not prefixes:
             def match(codings):
                 for coding in codings:

@@ -263,6 +263,22 @@ def test_union_membership_is_the_or_of_its_parts(a, b, probe):
     assert CodeSet.union("u", [sa, sb]).contains(coding) == (sa.contains(coding) or sb.contains(coding))
 
 
+_systems = st.sampled_from(["ICD10", "ICD10CM", "ATC"])
+
+
+@given(
+    entries=st.lists(st.tuples(_systems, _codes, st.booleans()), max_size=6),
+    probes=st.lists(st.tuples(_systems, _codes), max_size=3),
+)
+def test_the_hot_loop_matcher_equals_match(entries, probes):
+    """Law: ``matcher()(codings)`` is ``match(codings)`` for every list of codings, including an
+    ICD-10-CM coding under an ICD-10 entry (regression: the matcher once skipped BROADER systems,
+    so a score over ICD-10-CM records was unknown where the reference engine knew it)."""
+    s = CodeSet("s", [(system, code + "*" if prefix else code) for system, code, prefix in entries])
+    codings = [Coding(system, code) for system, code in probes]
+    assert s.matcher()(codings) == s.match(codings)
+
+
 # ------------------------------------------------------------------ systems, normalisation, formats
 
 def test_icd10cm_codings_fall_under_icd10_entries_but_not_the_reverse():
