@@ -98,7 +98,7 @@ def system_of(text: str) -> str:
 
 def codes_of(raw) -> tuple:
     """An event's codings as (system, normalised code) pairs: ICD-10 upper-cased without its dot, ATC
-    upper-cased, other systems as written (trimmed)."""
+    upper-cased, CVX with two digits at least, other systems as written (trimmed)."""
     if raw is None:
         return ()
     out = []
@@ -109,6 +109,8 @@ def codes_of(raw) -> tuple:
             code = code.upper().replace(".", "")
         elif system == "ATC":
             code = code.upper()
+        elif system == "CVX" and code.isascii() and code.isdigit():
+            code = code.lstrip("0").rjust(2, "0")  # CVX `3` is `03` (the library normalises it so)
         out.append((system, code))
     return tuple(out)
 
