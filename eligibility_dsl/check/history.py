@@ -15,7 +15,7 @@ from ..language import types as T
 from ..language.syntax import MAX_NESTING, parse
 from ..records.model import COLLECTIONS, Collection
 from ..runtime.code_formats import code_problem, prefix_problem
-from ..runtime.codes import PREFIX_SYSTEMS, SYSTEMS, normalize_system
+from ..runtime.codes import PREFIX_SYSTEMS, SYSTEMS, normalize_code, normalize_system
 from ..runtime.units import dimension_name
 from . import ir
 
@@ -56,7 +56,31 @@ class HistoryChecks:
                 self.error("E0125", problem, entry.span, "correct the code, or remove it from the code set")
                 continue
             codes.append((system, entry.code, entry.display))
-        return ir.CodesetSpec(decl.name, decl.description, tuple(codes), tuple(includes), span=decl.span)
+        derived = self._derive(codes, getattr(decl, "excluded", ()))
+        codes.extend((system, code, display) for system, code, display, _ in derived)
+        return ir.CodesetSpec(decl.name, decl.description, tuple(codes), tuple(includes), span=decl.span,
+                              derived=derived)
+
+    def _derive(self, codes: list, excluded=()) -> tuple[tuple[str, str, str | None, str], ...]:
+        """The concepts that contain a code of the set (an RxNorm ingredient's clinical and branded drugs,
+        packs and biosimilars; an ATC substance's or class's RxNorm ingredients and products), as the
+        terminology gives them, each with what it was derived from; none that the set already holds or
+        excludes (a ValueSet's compose.exclude)."""
+        have = {(system, normalize_code(system, code)) for system, code, _ in codes}
+        have.update((normalize_system(s) or s, normalize_code(normalize_system(s) or "LOCAL", c)) for s, c in excluded)
+        out: dict[tuple[str, str], tuple[str, str, str | None, str]] = {}
+        for system, code, display in sorted(codes, key=lambda c: c[0] != "RxNorm"):  # via an ingredient first
+            if system not in ("RxNorm", "ATC"):
+                continue
+            text = code.strip()
+            prefix = text.endswith("*")
+            body = normalize_code(system, text[:-1] if prefix else text)
+            via = f"{system} {text}" + (f" ({display})" if display else "")
+            for s, c, d in self.terminology.expand(system, body, prefix):
+                key = (s, normalize_code(s, c))
+                if key not in have and key not in out:
+                    out[key] = (s, c, d, via)
+        return tuple(out.values())
 
     def _codeset_cycles(self, specs: dict[str, ir.CodesetSpec]) -> None:
         """E0105 on each code set that includes itself (naming its shortest cycle); E0005 where a chain of
