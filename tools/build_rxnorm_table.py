@@ -27,7 +27,8 @@ OUT = Path(__file__).resolve().parent.parent / "eligibility_dsl" / "terminology"
 COMMIT = "009e8ba"
 SOURCE = (f"PEDSnet Variable Dictionary (github.com/PEDSnet/Variable-Dictionary, drugs/, commit {COMMIT}): "
           "extracts of the OHDSI vocabulary; RxNorm rows only")
-RELEASE = f"pedsnet-variable-dictionary@{COMMIT} (RxNorm as in the OHDSI vocabulary of code sets dated 2019-11 and 2023-06)"
+RELEASE = (f"pedsnet-variable-dictionary@{COMMIT} "
+           "(RxNorm as in the OHDSI vocabulary of code sets dated 2019-11 and 2023-06)")
 
 # Source files and the ingredients whose products they list.
 FILES = {
