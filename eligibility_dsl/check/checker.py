@@ -91,7 +91,7 @@ class Checker(HistoryChecks):
                     codeset_decls.append(decl)
         for decl in self.module.decls:
             if library is not None and not isinstance(decl, A.LibraryDecl | A.ImportDecl | A.CodesetDecl
-                                                      | A.TableDecl):
+                                                      | A.TableDecl | A.ValueSetImportDecl):
                 self.error("E0117", "a library may hold only code sets, tables and imports", decl.span)
                 continue
             if isinstance(decl, A.TrialDecl):
