@@ -102,3 +102,19 @@ def test_a_terminology_file_that_cannot_be_read_says_which_and_why(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(TerminologyError, match=r"holds no \.json"):
         load(tmp_path / "empty")
+
+
+def test_the_command_line_takes_a_terminology(tmp_path, capsys):
+    from eligibility_dsl.cli import main
+
+    trial = str(FIXTURES / "valueset_trial.elig")
+    assert main(["check", trial, "--terminology", "none"]) == 0
+    assert main(["check", trial, "--terminology", str(tmp_path / "missing.json")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+    record = tmp_path / "p.json"
+    record.write_text(json.dumps(_record(_med("1657865"))), encoding="utf-8")
+    args = ["eval", trial, str(record), "--anchor", "screening=2025-09-11", "--format", "json"]
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)["content"]["outcome"] == "INELIGIBLE"
+    assert main([*args, "--terminology", "none"]) == 0
+    assert json.loads(capsys.readouterr().out)["content"]["outcome"] == "ELIGIBLE"
