@@ -364,6 +364,12 @@ class Interpreter:
                     undecided.append(e)
                     continue
                 if not self.in_codeset(q.codeset, codes):
+                    # A malformed code may be a garbled code of the set: undecided, unless the filter rules
+                    # the event out (docs/terminology.md).
+                    if not any(c.problem is not None for c in codes) or (
+                            q.filter is not None and self.ev(q.filter, e) is False):
+                        continue
+                    undecided.append(e)
                     continue
             v = True if q.filter is None else self.ev(q.filter, e)
             if v is True:
