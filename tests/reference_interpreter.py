@@ -323,6 +323,8 @@ class Interpreter:
                 if v is None:
                     return None
                 codes = _codings(v) if kind(v) == "coding" else ()  # only codings belong to code sets
+                if not self.in_codeset(name, codes) and any(c.problem is not None for c in codes):
+                    return None  # a malformed code may be a garbled code of the set
                 return self.in_codeset(name, codes) != neg
             case ir.Lookup(table=table, key=key):
                 codes = _codings(self.ev(key, event))

@@ -61,3 +61,21 @@ def test_without_a_terminology_a_product_code_matches_nothing(base):
     decision = trial.evaluate(_with(base, CASES[0]["add"]), ANCHORS)
     assert decision.criterion("E8").status is Status.NOT_MET
     assert trial.checked.codesets["rituximab"].derived == ()
+
+
+def test_a_malformed_code_is_unknown_in_a_set_not_a_quiet_no():
+    """`code in SET` on a malformed code (a garbled code of the set, perhaps) is unknown; the query names it."""
+    from eligibility_dsl import compile_source
+
+    trial = compile_source('trial NCT1 "t"\nanchor screening\ncodeset rtx "rituximab": RxNorm "121191"\n'
+                           'exclude E1 "rituximab":\n'
+                           '    exists medications where code in rtx during 1 year before screening\n'
+                           'exclude E2 "rituximab": exists medications in rtx during 1 year before screening\n')
+    record = {"id": "p", "birth_date": "1980-01-01", "sex": "female",
+              "coverage": {"medications": {"from": "2023-01-01", "to": "2025-09-11"}},
+              "medications": [{"id": "m1", "code": {"system": "RxNorm", "code": "12119x"}, "start": "2025-06-01"}]}
+    decision = trial.evaluate(record, {"screening": "2025-09-11"})
+    assert decision.criterion("E1").status is Status.UNKNOWN
+    assert decision.criterion("E2").status is Status.UNKNOWN
+    assert any("record m1:" in p and "`12119x`" in p for p in decision.criterion("E2").problems)
+    assert decision.outcome is Outcome.INDETERMINATE

@@ -324,7 +324,10 @@ def in_codeset(value, codeset: CodeSet, negated: bool):
         return None
     # Only codings belong to code sets: a number or a boolean (an observation's value) does not.
     codes = value if isinstance(value, tuple) else (value,) if isinstance(value, Coding) else ()
-    return (codeset.match(codes) is not None) != negated
+    if codeset.match(codes) is not None:
+        return not negated
+    # A malformed code may be a garbled code of the set: unknown, not a quiet "no" (docs/terminology.md).
+    return None if any(c.problem is not None for c in codes) else negated
 
 
 def lookup(value, entries: tuple, table: str, missing: list):
