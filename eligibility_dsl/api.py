@@ -210,26 +210,30 @@ def _raise_if_errors(diagnostics: list[Diagnostic], sources: dict[str, str]) -> 
         raise CompileError(errors, sources)
 
 
-def check_source(text: str, file: str = "<string>", loader=None) -> tuple[ir.CheckedTrial, list[Diagnostic]]:
+def check_source(text: str, file: str = "<string>", loader=None, *,
+                 terminology=None) -> tuple[ir.CheckedTrial, list[Diagnostic]]:
     """Parse and check without raising: the trial (possibly partial) and every diagnostic.
-    ``loader`` reads imported libraries (see :func:`file_loader`); without one, imports are errors."""
-    return check(parse(text, file), text, loader)
+    ``loader`` reads imported libraries (see :func:`file_loader`); without one, imports are errors.
+    ``terminology`` expands code sets naming an ingredient or an ATC class to the products that contain it
+    (docs/terminology.md): None for the shipped table, a path (a site's table, a FHIR ValueSet expansion
+    or a directory of them), a :class:`~eligibility_dsl.terminology.Terminology`, or False for none."""
+    return check(parse(text, file), text, loader, terminology)
 
 
-def compile_source(text: str, file: str = "<string>", loader=None) -> Trial:
-    checked, diagnostics = check_source(text, file, loader)
+def compile_source(text: str, file: str = "<string>", loader=None, *, terminology=None) -> Trial:
+    checked, diagnostics = check_source(text, file, loader, terminology=terminology)
     _raise_if_errors(diagnostics, checked.sources)
     return Trial(checked)
 
 
-def check_file(path: str | Path) -> tuple[ir.CheckedTrial, list[Diagnostic]]:
+def check_file(path: str | Path, *, terminology=None) -> tuple[ir.CheckedTrial, list[Diagnostic]]:
     path = Path(path)
-    return check_source(path.read_text(encoding="utf-8"), str(path), file_loader)
+    return check_source(path.read_text(encoding="utf-8"), str(path), file_loader, terminology=terminology)
 
 
-def compile_file(path: str | Path) -> Trial:
+def compile_file(path: str | Path, *, terminology=None) -> Trial:
     path = Path(path)
-    return compile_source(path.read_text(encoding="utf-8"), str(path), file_loader)
+    return compile_source(path.read_text(encoding="utf-8"), str(path), file_loader, terminology=terminology)
 
 
 def evaluate_expression(text: str) -> Any:

@@ -75,6 +75,7 @@ CODES: dict[str, str] = {
     "E0117": "not-allowed-in-library",
     "E0118": "negative-length",
     "E0125": "malformed-code",
+    "E0131": "malformed-valueset",
     "W0101": "absence-never-counts",
 }
 

@@ -323,6 +323,8 @@ class Interpreter:
                 if v is None:
                     return None
                 codes = _codings(v) if kind(v) == "coding" else ()  # only codings belong to code sets
+                if not self.in_codeset(name, codes) and any(c.problem is not None for c in codes):
+                    return None  # a malformed code may be a garbled code of the set
                 return self.in_codeset(name, codes) != neg
             case ir.Lookup(table=table, key=key):
                 codes = _codings(self.ev(key, event))
@@ -364,6 +366,12 @@ class Interpreter:
                     undecided.append(e)
                     continue
                 if not self.in_codeset(q.codeset, codes):
+                    # A malformed code may be a garbled code of the set: undecided, unless the filter rules
+                    # the event out (docs/terminology.md).
+                    if not any(c.problem is not None for c in codes) or (
+                            q.filter is not None and self.ev(q.filter, e) is False):
+                        continue
+                    undecided.append(e)
                     continue
             v = True if q.filter is None else self.ev(q.filter, e)
             if v is True:

@@ -5,6 +5,7 @@ lower ones):
 
     0  diagnostics, report, version, runtime   data every stage shares; exact values; imports nothing above
     1  language                                 grammar, parser, AST, the language's types, the import loader
+    1  terminology                              code systems' relations: ingredient -> products, FHIR ValueSets
     2  records                                  the patient model, the record binder, its JSON Schema
     3  check                                    names, types, units, histories -> the checked IR
     4  explain                                  traces, decisions, renderers
@@ -25,7 +26,7 @@ PACKAGE = Path(__file__).parent.parent / "eligibility_dsl"
 
 LAYERS = {
     "diagnostics": 0, "report": 0, "version": 0, "runtime": 0,
-    "language": 1,
+    "language": 1, "terminology": 1,
     "records": 2,
     "check": 3,
     "explain": 4,

@@ -125,7 +125,9 @@ def test_record_names_and_hashes_every_criteria_file_and_the_engine(trial, build
     assert c["tables"][0]["name"] == "prednisone_equivalent_dose" and c["tables"][0]["source"]
     assert c["tables"][0]["file"] == "lib/ssc_valuesets.elig"
     assert {"system": "LOINC", "version": None} in c["terminology"]["systems"]
-    assert c["terminology"]["releases"] == [] and c["terminology"]["field_version"] == "1"
+    derived = sum(len(cs.derived) for cs in trial.checked.codesets.values())
+    assert c["terminology"]["releases"] == [{"release": trial.checked.terminology, "derived_codes": derived}]
+    assert derived and c["terminology"]["field_version"] == "1"
     assert c["record"]["sha256"] == sha256_of(BASE) and c["record"]["canonicalization"] == "RFC 8785"
     assert c["coverage"]["policy"] and c["as_of"] == {"date": "2025-09-25", "basis": "latest coverage end"}
     assert record["id"] == "sha256:" + sha256_of(c) and integrity_problems(record) == []

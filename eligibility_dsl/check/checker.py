@@ -17,6 +17,7 @@ from ..language.syntax import EXPRESSION_NAME, MAX_NESTING, RESERVED_WORDS, Pars
 from ..runtime.calendar import parse_date
 from ..runtime.quantity import Quantity
 from ..runtime.units import UnitError, dimension_name, parse_unit
+from ..terminology import resolve as resolve_terminology
 from . import ir
 from .history import _KIND_WORDS, HISTORY_EXPR, HistoryChecks
 
@@ -40,8 +41,9 @@ class _Symbol:
 
 
 class Checker(HistoryChecks):
-    def __init__(self, parsed: ParseResult, source: str, loader: Loader | None = None):
+    def __init__(self, parsed: ParseResult, source: str, loader: Loader | None = None, terminology=None):
         self.module = parsed.module
+        self.terminology = resolve_terminology(terminology)  # None: the shipped table
         self.source = source
         self.sources = {parsed.module.file: source}
         self.loader = loader
@@ -89,7 +91,7 @@ class Checker(HistoryChecks):
                     codeset_decls.append(decl)
         for decl in self.module.decls:
             if library is not None and not isinstance(decl, A.LibraryDecl | A.ImportDecl | A.CodesetDecl
-                                                      | A.TableDecl):
+                                                      | A.TableDecl | A.ValueSetImportDecl):
                 self.error("E0117", "a library may hold only code sets, tables and imports", decl.span)
                 continue
             if isinstance(decl, A.TrialDecl):
@@ -159,6 +161,7 @@ class Checker(HistoryChecks):
             scores=self._scores,
             sources=self.sources,
             is_library=library is not None,
+            terminology=self.terminology.release,
         )
 
     def _guarded(self, decl: A.Decl, check: Callable[[], ir.Node | T.Type]):
@@ -563,8 +566,9 @@ _ARITH_RULES: dict[tuple[str, str, str], Callable] = {
 }
 
 
-def check(parsed: ParseResult, source: str, loader: Loader | None = None) -> tuple[ir.CheckedTrial, list[Diagnostic]]:
-    checker = Checker(parsed, source, loader)
+def check(parsed: ParseResult, source: str, loader: Loader | None = None,
+          terminology=None) -> tuple[ir.CheckedTrial, list[Diagnostic]]:
+    checker = Checker(parsed, source, loader, terminology)
     trial = checker.run()
     return trial, sorted(checker.diagnostics, key=sort_key)
 

@@ -7,6 +7,7 @@ field of `latest ... of`, bare names are the fields of the collection's events.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from ..diagnostics import Diagnostic, Span, suggest
@@ -15,8 +16,9 @@ from ..language import types as T
 from ..language.syntax import MAX_NESTING, parse
 from ..records.model import COLLECTIONS, Collection
 from ..runtime.code_formats import code_problem, prefix_problem
-from ..runtime.codes import PREFIX_SYSTEMS, SYSTEMS, normalize_system
+from ..runtime.codes import PREFIX_SYSTEMS, SYSTEMS, normalize_code, normalize_system
 from ..runtime.units import dimension_name
+from ..terminology.valueset import ValueSetError, read_valueset
 from . import ir
 
 _NUMERIC = ("number", "quantity")
@@ -56,7 +58,32 @@ class HistoryChecks:
                 self.error("E0125", problem, entry.span, "correct the code, or remove it from the code set")
                 continue
             codes.append((system, entry.code, entry.display))
-        return ir.CodesetSpec(decl.name, decl.description, tuple(codes), tuple(includes), span=decl.span)
+        _, excluded = self.__dict__.get("_valueset_excluded", {}).get(id(decl), (None, ()))
+        derived = self._derive(codes, excluded)
+        codes.extend((system, code, display) for system, code, display, _ in derived)
+        return ir.CodesetSpec(decl.name, decl.description, tuple(codes), tuple(includes), span=decl.span,
+                              derived=derived)
+
+    def _derive(self, codes: list, excluded=()) -> tuple[tuple[str, str, str | None, str], ...]:
+        """The concepts that contain a code of the set (an RxNorm ingredient's clinical and branded drugs,
+        packs and biosimilars; an ATC substance's or class's RxNorm ingredients and products), as the
+        terminology gives them, each with what it was derived from; none that the set already holds or
+        excludes (a ValueSet's compose.exclude)."""
+        have = {(system, normalize_code(system, code)) for system, code, _ in codes}
+        have.update((normalize_system(s) or s, normalize_code(normalize_system(s) or "LOCAL", c)) for s, c in excluded)
+        out: dict[tuple[str, str], tuple[str, str, str | None, str]] = {}
+        for system, code, display in sorted(codes, key=lambda c: c[0] != "RxNorm"):  # via an ingredient first
+            if system not in ("RxNorm", "ATC"):
+                continue
+            text = code.strip()
+            prefix = text.endswith("*")
+            body = normalize_code(system, text[:-1] if prefix else text)
+            via = f"{system} {text}" + (f" ({display})" if display else "")
+            for s, c, d in self.terminology.expand(system, body, prefix):
+                key = (s, normalize_code(s, c))
+                if key not in have and key not in out:
+                    out[key] = (s, c, d, via)
+        return tuple(out.values())
 
     def _codeset_cycles(self, specs: dict[str, ir.CodesetSpec]) -> None:
         """E0105 on each code set that includes itself (naming its shortest cycle); E0005 where a chain of
@@ -77,7 +104,60 @@ class HistoryChecks:
         for decl in module.decls:
             if isinstance(decl, A.ImportDecl):
                 yield from self._import(decl, module.file, seen)
+            elif isinstance(decl, A.ValueSetImportDecl):
+                yield from self._valueset(decl, module.file)
         yield from module.decls
+
+    def _valueset(self, decl: A.ValueSetImportDecl, importer: str):
+        """The code set a FHIR ValueSet file holds (read by the same loader as `import`), or E0116 / E0131."""
+        at = decl.path_span or decl.span
+        if self.loader is None:
+            self.error("E0116", f"cannot import `{decl.path}` here", decl.span,
+                       "imports are resolved when compiling a file (`compile_file`, `elig check`)")
+            return
+        try:
+            file, text = self.loader(decl.path, importer)
+        except OSError as err:
+            self.error("E0116", f"cannot import `{decl.path}`: {err.strerror or err}", at)
+            return
+        except UnicodeDecodeError:
+            self.error("E0116", f"cannot import `{decl.path}`: it is not UTF-8 text", at)
+            return
+        try:
+            content = read_valueset(json.loads(text), f"`{decl.path}`")
+        except json.JSONDecodeError as err:
+            self.error("E0131", f"`{decl.path}` is not JSON: {err.msg} at line {err.lineno}, column {err.colno}", at)
+            return
+        except RecursionError:
+            self.error("E0131", f"`{decl.path}` nests too deeply to read", at)
+            return
+        except ValueSetError as err:
+            self.error("E0131", str(err), at, "a ValueSet lists its concepts in `compose.include[].concept` or "
+                       "holds an `expansion`")
+            return
+        entries, bad = [], False
+        for system, code, display, where in content.codes:
+            if normalize_system(system) is None:
+                self.error("E0131", f"`{decl.path}`: `{where}.system` is an unknown code system `{system}`", at,
+                           suggest(system, SYSTEMS) or f"known systems: {', '.join(SYSTEMS)}")
+                bad = True
+                continue
+            if "*" in code:
+                self.error("E0131", f"`{decl.path}`: `{where}.code` `{code}` holds a `*`, which a ValueSet "
+                           "does not use for classes", at)
+                bad = True
+                continue
+            entries.append(A.CodeEntry(system, code, display, span=at))
+        if bad:
+            return
+        excluded = tuple((s, c) for s, c, _, _ in content.excluded)
+        entries = [e for e in entries if (normalize_system(e.system), _norm(e.system, e.code)) not in
+                   {(normalize_system(s), _norm(s, c)) for s, c in excluded}]
+        self.sources.setdefault(file, text)
+        codeset = A.CodesetDecl(decl.name, content.title, tuple(entries), span=decl.span, name_span=decl.name_span)
+        # The ValueSet's compose.exclude, kept out of the terminology's expansion too (see _codeset).
+        self.__dict__.setdefault("_valueset_excluded", {})[id(codeset)] = (codeset, excluded)
+        yield codeset
 
     def _import(self, decl: A.ImportDecl, importer: str, seen: set[str]):
         if self.loader is None:
@@ -108,7 +188,7 @@ class HistoryChecks:
         for inner in self._with_imports(parsed.module, seen):
             if isinstance(inner, A.CodesetDecl | A.TableDecl):
                 yield inner
-            elif not isinstance(inner, A.LibraryDecl | A.ImportDecl):
+            elif not isinstance(inner, A.LibraryDecl | A.ImportDecl | A.ValueSetImportDecl):
                 self.error("E0117", "a library may hold only code sets, tables and imports", inner.span)
 
     def _table(self, decl: A.TableDecl) -> ir.TableSpec:
@@ -313,6 +393,11 @@ class HistoryChecks:
         if q is None or (n.field and field is None):
             return ir.Const(T.ERROR, None, span=n.span)
         return ir.Stable(T.BOOLEAN, n.field, q, gap, span=n.span)
+
+
+def _norm(system: str, code: str) -> str:
+    name = normalize_system(system)
+    return normalize_code(name, code) if name else code
 
 
 _KIND_WORDS = {"codeset": "code set", "table": "table", "score": "score", "anchor": "anchor", "fact": "fact",

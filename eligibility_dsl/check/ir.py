@@ -289,6 +289,9 @@ class CodesetSpec:
     codes: tuple[tuple[str, str, str | None], ...]  # (system, code or class prefix ending in *, display)
     includes: tuple[str, ...]  # other code sets, by name
     span: Span | None = attrs.field(default=None, eq=False)
+    # Codes the terminology added (also in ``codes``): (system, code, display, what it was derived from,
+    # e.g. `RxNorm 121191 (rituximab)`), for traces, `elig doc` and audits (docs/terminology.md).
+    derived: tuple[tuple[str, str, str | None, str], ...] = ()
 
 
 @attrs.frozen
@@ -352,3 +355,4 @@ class CheckedTrial:
     # Every file the trial was built from (the trial and its imported libraries), by name.
     sources: dict[str, str] = attrs.field(factory=dict, eq=False, repr=False)
     is_library: bool = False
+    terminology: str | None = None  # the release that expanded the code sets (docs/terminology.md)

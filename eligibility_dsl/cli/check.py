@@ -9,20 +9,24 @@ from ..api import check_source
 from ..language.loader import file_loader
 from ..report import render_json, render_text
 from .common import read_text
+from .terminology import add_option as add_terminology_option
+from .terminology import from_args as terminology_from_args
 
 
 def add_parser(sub) -> None:
     check = sub.add_parser("check", help="report every syntax, name, type and unit error in criteria files")
     check.add_argument("files", nargs="+", metavar="FILE")
     check.add_argument("--format", choices=("text", "json"), default="text")
+    add_terminology_option(check)
     check.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     all_diagnostics, sources, summaries = [], {}, []
+    terminology = terminology_from_args(args)
     for path in args.files:
         text = sources[path] = read_text(path)
-        trial, diagnostics = check_source(text, path, file_loader)
+        trial, diagnostics = check_source(text, path, file_loader, terminology=terminology)
         sources.update(trial.sources)
         all_diagnostics.extend(diagnostics)
         if not diagnostics:

@@ -8,6 +8,8 @@ import sys
 from ..api import compile_source
 from ..language.loader import file_loader
 from .common import read_text
+from .terminology import add_option as add_terminology_option
+from .terminology import from_args as terminology_from_args
 
 
 def add_parser(sub) -> None:
@@ -16,10 +18,11 @@ def add_parser(sub) -> None:
     cmd.add_argument("--emit", choices=("python",), default="python",
                      help="python: the generated module that evaluates the trial (readable; comments name each "
                           "criterion and its source line)")
+    add_terminology_option(cmd)
     cmd.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    trial = compile_source(read_text(args.file), args.file, file_loader)
+    trial = compile_source(read_text(args.file), args.file, file_loader, terminology=terminology_from_args(args))
     sys.stdout.write(trial.python_source)
     return 0

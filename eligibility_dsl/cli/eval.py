@@ -37,6 +37,8 @@ from ..language.loader import file_loader
 from ..records.binder import RecordError
 from . import present
 from .common import InputProblem, parse_anchors, read_json, read_text
+from .terminology import add_option as add_terminology_option
+from .terminology import from_args as terminology_from_args
 
 # --exit-code: distinct from 1 (the criteria have errors) and 2 (the input does not fit).
 EXIT_CODES = {"ELIGIBLE": 0, "INELIGIBLE": 3, "INDETERMINATE": 4}
@@ -66,6 +68,7 @@ def add_parser(sub) -> None:
                                                   "hash-chained; check it with `elig verify --log FILE`)")
     ev.add_argument("--evaluated-at", metavar="TIME",
                     help="the evaluation time kept in each record's metadata (ISO 8601; default: now, UTC)")
+    add_terminology_option(ev)
     fhir = ev.add_argument_group("FHIR R4 input (docs/fhir.md)")
     fhir.add_argument("--fhir", action="store_true",
                       help="each PATIENT is a FHIR Bundle (.json) or a Bulk Data directory of .ndjson files")
@@ -128,7 +131,7 @@ def _fhir_records(path: str, args: argparse.Namespace) -> list[Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    trial = compile_source(read_text(args.file), args.file, file_loader)
+    trial = compile_source(read_text(args.file), args.file, file_loader, terminology=terminology_from_args(args))
     anchors = trial.parse_anchors(parse_anchors(args.anchor))
     needs_record = args.format != "text" or args.output_dir or args.log
     builder = RecordBuilder(trial.checked) if needs_record else None

@@ -83,8 +83,11 @@ class RecordBuilder:
         systems = sorted({system for c in codesets for system, _, _ in c.codes})
         # Code sets are written in the criteria files today, so their codes are hashed with them; a
         # terminology layer (an ontology release, a server's expansion) records itself under `releases`.
+        # The terminology that expanded code sets (docs/terminology.md), when it added any code.
+        derived = sum(len(c.derived) for c in codesets)
+        releases = [{"release": checked.terminology, "derived_codes": derived}] if derived else []
         self.terminology = {"field_version": TERMINOLOGY_FIELD_VERSION, "code_sets": "inline",
-                            "systems": [{"system": s, "version": None} for s in systems], "releases": []}
+                            "systems": [{"system": s, "version": None} for s in systems], "releases": releases}
         self._spans = {c.id: c.span for c in checked.criteria} if checked is not None else {}
         self.title = checked.title if checked is not None else ""
 

@@ -294,6 +294,15 @@ class ImportDecl(Decl):
 
 
 @attrs.frozen
+class ValueSetImportDecl(Decl):
+    """`import valueset "vs/b_cell.json" as b_cell`: a FHIR ValueSet read as the code set `b_cell`."""
+
+    path: str
+    name: str
+    path_span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+@attrs.frozen
 class CodeEntry(Node):
     system: str
     code: str

@@ -340,6 +340,10 @@ class ToAst(Transformer_NonRecursive):
     def import_decl(self, meta, c):
         return A.ImportDecl(_unquote(c[0]), span=self._span(meta), name_span=self._tok_span(c[0]))
 
+    def valueset_import_decl(self, meta, c):
+        return A.ValueSetImportDecl(_unquote(c[0]), str(c[1]), span=self._span(meta), name_span=self._tok_span(c[1]),
+                                    path_span=self._tok_span(c[0]))
+
     def codeset_decl(self, meta, c):
         return A.CodesetDecl(str(c[0]), c[1], tuple(c[2:]), span=self._span(meta), name_span=self._tok_span(c[0]))
 

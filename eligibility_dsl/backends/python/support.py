@@ -49,12 +49,13 @@ RUNTIME_TYPE_ERRORS = (UnitMismatch, TypeError, AttributeError, ArithmeticError)
 class QueryResult:
     """The events a query selected, where it looked and whether the record is complete there."""
 
-    __slots__ = ("collection", "coverage", "covered", "matched", "undecided", "window")
+    __slots__ = ("collection", "coverage", "covered", "matched", "passed", "undecided", "window")
 
     def __init__(self, collection: str, window: Window, matched: list, undecided: list, covered: bool,
                  coverage: Coverage | None):
         self.collection, self.window, self.matched, self.undecided = collection, window, matched, undecided
         self.covered, self.coverage = covered, coverage
+        self.passed: tuple = ()  # traced only: coded events in the window that no code of the set matched
 
 
 def codings(value) -> tuple:
@@ -95,7 +96,20 @@ def select(collection: str, events: Sequence[Event], window: Window, coverage: C
                 if codes is None:  # an uncoded event (a trial compound without a code) may or may not belong
                     undecided.append(event)
                     continue
-                if match(codes if type(codes) is tuple else (codes,)) is None:
+                codes = codes if type(codes) is tuple else (codes,)
+                if match(codes) is None:
+                    # A malformed code (Coding.problem) may be a garbled code of the set: never a quiet
+                    # non-match. The event is undecided (unless its filter rules it out) and the problem is
+                    # named. One pass over the codings, only for events that did not match.
+                    for coding in codes:
+                        if coding.problem is not None:
+                            break
+                    else:
+                        continue
+                    if filt is not None and filt(event, *env) is False:
+                        continue
+                    env[_ENV_PROBLEMS].append(malformed_problem(event, coding))
+                    undecided.append(event)
                     continue
             if filt is None:
                 matched.append(event)
@@ -108,6 +122,15 @@ def select(collection: str, events: Sequence[Event], window: Window, coverage: C
     # An empty window (`[d, d)`) holds no event whatever the record: its absence is certain.
     covered = empty or (coverage is not None and coverage.covers(window))
     return QueryResult(collection, window, matched, undecided, covered, coverage)
+
+
+# Where the evaluation's problems list sits in the ``env`` tuple the generated code passes to ``select``
+# (``(F, E, C, B, BP, M, P, D)``, generator_history.HistoryRules._select).
+_ENV_PROBLEMS = 6
+
+
+def malformed_problem(event: Event, coding: Coding) -> str:
+    return f"record {event.id}: {coding.problem}, so whether it counts is unknown"
 
 
 def absence(r: QueryResult, missing: list) -> None:
@@ -301,7 +324,10 @@ def in_codeset(value, codeset: CodeSet, negated: bool):
         return None
     # Only codings belong to code sets: a number or a boolean (an observation's value) does not.
     codes = value if isinstance(value, tuple) else (value,) if isinstance(value, Coding) else ()
-    return (codeset.match(codes) is not None) != negated
+    if codeset.match(codes) is not None:
+        return not negated
+    # A malformed code may be a garbled code of the set: unknown, not a quiet "no" (docs/terminology.md).
+    return None if any(c.problem is not None for c in codes) else negated
 
 
 def lookup(value, entries: tuple, table: str, missing: list):

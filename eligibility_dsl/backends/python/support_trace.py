@@ -22,15 +22,44 @@ from . import support as S
 def select_traced(collection: str, events, window: Window, coverage: Coverage | None, codeset: Callable | None,
                   filt: Callable | None, env: tuple, traces: list, filter_node: ir.Node | None,
                   shown: tuple[str, ...]) -> S.QueryResult:
-    """``support.select`` with a traced filter: each event's filter trace is appended to ``traces``."""
+    """``support.select`` with a traced filter: each event's filter trace is appended to ``traces``; the
+    well-formed coded events in the window that the code set passed over are kept in ``passed``."""
     if filt is None:
-        return S.select(collection, events, window, coverage, codeset, None, env)
+        r = S.select(collection, events, window, coverage, codeset, None, env)
+    else:
+        def traced_filter(event: Event, *env):
+            t = filt(event, *env)
+            traces.append(TraceNode(filter_node, t.value, (t,), event=event, shown=shown))
+            return t.value
+        r = S.select(collection, events, window, coverage, codeset, traced_filter, env)
+    if codeset is not None:
+        r.passed = tuple(sorted(_passed_over(events, window, codeset), key=S.order))
+    return r
 
-    def traced_filter(event: Event, *env):
-        t = filt(event, *env)
-        traces.append(TraceNode(filter_node, t.value, (t,), event=event, shown=shown))
-        return t.value
-    return S.select(collection, events, window, coverage, codeset, traced_filter, env)
+
+def _passed_over(events, window: Window, match: Callable):
+    """The events inside ``window`` whose codes are all well formed and none in the set (``match``)."""
+    first, last = window.first, window.last
+    for event in events:
+        if (last is not None and event.start_day > last) or (
+                first is not None and event.end_day is not None and event.end_day < first):
+            continue
+        codes = S.codings(event.fields.get("code"))
+        if codes and match(codes) is None and all(c.problem is None for c in codes):
+            yield event
+
+
+_NOT_COUNTED_SHOWN = 20  # events listed one by one; the rest are counted
+
+
+def not_counted_note(r: S.QueryResult, shown: tuple[str, ...]) -> str | None:
+    """The full trace's account of what the code set passed over, so an auditor sees it (docs/terminology.md)."""
+    if not r.passed:
+        return None
+    listed = "; ".join(e.describe(shown) for e in r.passed[:_NOT_COUNTED_SHOWN])
+    more = len(r.passed) - _NOT_COUNTED_SHOWN
+    tail = f"; and {more} more" if more > 0 else ""
+    return f"not counted (in the window, code in no entry of the set): {listed}{tail}"
 
 
 def all_traced(r: S.QueryResult, cond: Callable, env: tuple, missing: list, traces: list, cond_node: ir.Node,
@@ -46,7 +75,7 @@ def all_traced(r: S.QueryResult, cond: Callable, env: tuple, missing: list, trac
 def query_trace(node: ir.Node, value, r: S.QueryResult, traces: list, shown: tuple[str, ...]) -> TraceNode:
     evidence = Evidence(r.collection, r.window, r.coverage, r.covered, tuple(sorted(r.matched, key=S.order)),
                         tuple(sorted(r.undecided, key=S.order)), shown)
-    return TraceNode(node, value, tuple(traces), evidence=evidence)
+    return TraceNode(node, value, tuple(traces), not_counted_note(r, shown), evidence=evidence)
 
 
 def lookup_note(value, entries: tuple, spec: ir.TableSpec) -> str:
