@@ -19,6 +19,7 @@ from ..runtime.quantity import Quantity
 from ..runtime.units import UnitError, dimension_name, parse_unit
 from . import ir
 from .history import _KIND_WORDS, HISTORY_EXPR, HistoryChecks
+from .labs import LAB_EXPR, LabChecks
 
 # Reads an imported file: (the path written, the importing file) -> (file name, text); raises OSError,
 # or UnicodeDecodeError for a file that is not UTF-8 text.
@@ -39,7 +40,7 @@ class _Symbol:
         self.kind, self.type, self.span, self.decl = kind, type_, span, decl
 
 
-class Checker(HistoryChecks):
+class Checker(HistoryChecks, LabChecks):
     def __init__(self, parsed: ParseResult, source: str, loader: Loader | None = None):
         self.module = parsed.module
         self.source = source
@@ -487,6 +488,7 @@ _EXPR: dict[type, Callable[[Checker, A.Expr], ir.Node]] = {
     A.Or: Checker._or,
     A.Implies: Checker._implies,
     **HISTORY_EXPR,
+    **LAB_EXPR,
 }
 
 

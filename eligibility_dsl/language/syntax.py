@@ -36,6 +36,7 @@ RESERVED_WORDS = frozenset((
     "age", "at", "years", "months", "weeks", "days", "exists", "count", "all", "have", "latest", "earliest",
     "on", "stable", "continuous", "change", "where", "during", "before", "after", "from", "to", "allowing",
     "gaps", "of",
+    "is", "highest", "daily", "total", "over",  # laboratory-result words, concurrent daily totals
 ))
 # Recovery splits a broken file at declarations that start in column 1 (the layout the
 # formatter writes): indented continuation lines never start a declaration.
@@ -472,6 +473,12 @@ class ToAst(Transformer_NonRecursive):
 
     def change(self, meta, c):
         return A.Change(str(c[0]), c[1], span=self._span(meta))
+
+    def daily_total(self, meta, c):
+        return A.DailyTotal(c[0], c[1], span=self._span(meta))
+
+    def result_is(self, meta, c):
+        return A.ResultIs(c[0], str(c[1]), span=self._span(meta), word_span=self._tok_span(c[1]))
 
     def lookup(self, meta, c):
         return A.Lookup(str(c[0]), c[1], span=self._span(meta))
