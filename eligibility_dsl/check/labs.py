@@ -52,7 +52,8 @@ class LabChecks:
         typ = _ANY_QUANTITY if amount.type.kind == "any" else amount.type
         if typ.kind not in ("number", "quantity", "error"):
             self.error("E0201", f"a daily total adds up numbers or quantities, found `{self.text_of(n.amount)}` "
-                       f"({amount.type.describe()})", n.amount.span, "e.g. `highest daily total of daily_dose over ...`")
+                       f"({amount.type.describe()})", n.amount.span,
+                       "e.g. `highest daily total of daily_dose over ...`")
             return ir.Const(T.ERROR, None, span=n.span)
         if typ.is_error:
             return ir.Const(T.ERROR, None, span=n.span)

@@ -36,7 +36,7 @@ RESERVED_WORDS = frozenset((
     "age", "at", "years", "months", "weeks", "days", "exists", "count", "all", "have", "latest", "earliest",
     "on", "stable", "continuous", "change", "where", "during", "before", "after", "from", "to", "allowing",
     "gaps", "of",
-    "is", "highest", "daily", "total", "over",  # laboratory-result words, concurrent daily totals
+    "highest",  # `highest daily total of ... over ...` (`is`, `daily`, `total`, `over` stay usable as names)
 ))
 # Recovery splits a broken file at declarations that start in column 1 (the layout the
 # formatter writes): indented continuation lines never start a declaration.
