@@ -86,13 +86,13 @@ class HistoryRules:
                 self.line(f"return {self.traced(node.condition).t if traced else self.fast(node.condition)}")
         return self._functions[key]
 
-    def amount_function(self, node: ir.DailyTotal) -> str:
+    def amount_function(self, node: ir.DailyTotal, traced: bool) -> str:
         """The generated function a daily total runs on each matching record: its amount."""
-        key = ("amount", id(node))
+        key = ("amount", traced, id(node))
         if key not in self._functions:
-            name = self._functions[key] = self.e.name("am")
+            name = self._functions[key] = self.e.name("tam" if traced else "am")
             with self.function(name, span=node.amount.span):
-                self.line(f"return {self.fast(node.amount)}")
+                self.line(f"return {self.traced(node.amount).t if traced else self.fast(node.amount)}")
         return self._functions[key]
 
     def _select(self, q: ir.Query, window: str, traced: bool, traces: str | None = None) -> str:
@@ -129,7 +129,11 @@ class HistoryRules:
         if isinstance(node, ir.Change):
             return f"_change({r}, {self.c(node.field)}, {name}, M, P)"
         if isinstance(node, ir.DailyTotal):
-            return f"_daily_total({r}, {self.amount_function(node)}, (F, E, C, B, BP, M, P, D), M, P)"
+            amount = self.amount_function(node, traced)
+            if traced:
+                return (f"_daily_total_traced({r}, {amount}, (F, E, C, B, BP, M, P, D), M, P, {traces}, "
+                        f"{self.node_ref(node.amount)}, {self.c(COLLECTIONS[q.collection].summary)})")
+            return f"_daily_total({r}, {amount}, (F, E, C, B, BP, M, P, D), M, P)"
         gap = self.fast(node.gap) if node.gap is not None else "None"
         return f"_stable({r}, {self.c(node.field) if node.field else 'None'}, {gap}, {node.gap is not None}, M, P)"
 

@@ -35,4 +35,5 @@ LAB_NAMES: dict[str, Any] = {
     "_result_is": SL.result_is,
     "_result_trace": SL.result_trace,
     "_daily_total": SL.daily_total_value,
+    "_daily_total_traced": SL.daily_total_traced,
 }

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ...explain.trace import TraceNode
 from ...runtime.bounded import Bounded
 from ...runtime.labs import classify
 from ...runtime.ops import compare_value, show
@@ -45,6 +46,16 @@ def result_trace(ev, word: str, missing: list, problems: list):
 
 def _negative(amount) -> bool:
     return compare_value("<", amount, ZERO) is True
+
+
+def daily_total_traced(r: S.QueryResult, amount: Callable, env: tuple, missing: list, problems: list,
+                       traces: list, amount_node, shown: tuple[str, ...]):
+    """``daily_total_value`` keeping each record's amount trace (it shows doses and conversion factors)."""
+    def traced_amount(event, *env):
+        t = amount(event, *env)
+        traces.append(TraceNode(amount_node, t.value, (t,), event=event, shown=shown))
+        return t.value
+    return daily_total_value(r, traced_amount, env, missing, problems)
 
 
 def daily_total_value(r: S.QueryResult, amount: Callable, env: tuple, missing: list, problems: list):
