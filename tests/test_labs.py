@@ -264,3 +264,24 @@ def test_a_censored_text_is_compared_the_same_way_after_a_round_trip_through_the
     assert isinstance(c, Censored) and str(c) == "<20 U/mL"
     assert parse_censored(str(c)) == c
     assert copy.copy(c) == c
+
+
+# ------------------------------------------------------------ the data-file suite, against the oracle
+
+_SUITE = Path(__file__).parent / "fixtures" / "evaluation" / "labs"
+
+
+def _suite_cases():
+    spec = json.loads((_SUITE / "cases.json").read_text(encoding="utf-8"))
+    return [pytest.param(case, spec["anchors"], id=case["name"]) for case in spec["cases"]]
+
+
+@pytest.fixture(scope="module")
+def labs_trial():
+    return compile_file(_SUITE / "criteria.elig")
+
+
+@pytest.mark.parametrize(("case", "anchors"), _suite_cases())
+def test_the_reference_interpreter_agrees_on_every_laboratory_case(labs_trial, case, anchors):
+    reference = R.evaluate(labs_trial.checked, labs_trial.bind(case["record"]), anchors)
+    assert {cid: R.STATUS[v] for cid, v in reference.items()} == case["criteria"]
