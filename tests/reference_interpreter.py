@@ -214,7 +214,7 @@ RIGHT_COMBINE = {("max", "<"): True, ("max", "<="): True, ("max", ">"): False, (
 
 def arith(op: str, how: str, a, b):
     """`how` is the IR's kind: number, quantity, scale (number and quantity) or date_shift."""
-    if a is None or b is None or isinstance(a, Range) or isinstance(b, Range):
+    if a is None or b is None or isinstance(a, Range) or isinstance(b, Range) or NO_TOTAL in (a, b):
         return None
     kinds = (kind(a), kind(b))
     try:
@@ -476,7 +476,7 @@ class Interpreter:
                 last, first = ordered[-1].fields.get(field), ordered[0].fields.get(field)
                 return arith("-", "number" if isinstance(last, Decimal) else "quantity", last, first)
             case ir.DailyTotal(amount=amount):
-                return self.daily_total(amount, sel)
+                return self.daily_total(amount, sel, node.type)
             case ir.Stable(field=field, gap=gap):
                 values = [e.fields.get(field) if field else True for e in matched]
                 known = [v for v in values if v is not None]
@@ -505,7 +505,7 @@ def _active(e, day: int) -> bool:
     return e.start.toordinal() <= day and (e.end is None or day <= e.end.toordinal())
 
 
-def _daily_total(self, amount, sel: Selection):
+def _daily_total(self, amount, sel: Selection, node_type):
     """Day by day over the window: the sum of the amounts of the matched records active that day; the
     value is the largest such sum.  Unknown amounts, undecided records and an uncovered history can only
     add, so the value is then known from below (a Range with no top), or unknown when nothing is known."""
@@ -534,7 +534,10 @@ def _daily_total(self, amount, sel: Selection):
                 return None
             peak = total
     if peak is None:
-        return None if incomplete else NO_TOTAL
+        if incomplete:
+            return None
+        t = node_type  # the checker's type: 0 in its unit where it has one
+        return Decimal(0) if t.kind == "number" else Quantity(0, t.unit) if t.unit is not None else NO_TOTAL
     return Range(peak, None) if incomplete else peak
 
 

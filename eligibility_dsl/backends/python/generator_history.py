@@ -17,6 +17,7 @@ from ...check import ir
 from ...records.model import COLLECTIONS
 from ...runtime.codes import CodeSet
 from . import support as S
+from . import support_labs as SL
 from . import support_trace as ST
 
 
@@ -129,11 +130,11 @@ class HistoryRules:
         if isinstance(node, ir.Change):
             return f"_change({r}, {self.c(node.field)}, {name}, M, P)"
         if isinstance(node, ir.DailyTotal):
-            amount = self.amount_function(node, traced)
+            amount, zero = self.amount_function(node, traced), self.c(SL.zero_of(node.type))
             if traced:
-                return (f"_daily_total_traced({r}, {amount}, (F, E, C, B, BP, M, P, D), M, P, {traces}, "
+                return (f"_daily_total_traced({r}, {amount}, (F, E, C, B, BP, M, P, D), M, P, {zero}, {traces}, "
                         f"{self.node_ref(node.amount)}, {self.c(COLLECTIONS[q.collection].summary)})")
-            return f"_daily_total({r}, {amount}, (F, E, C, B, BP, M, P, D), M, P)"
+            return f"_daily_total({r}, {amount}, (F, E, C, B, BP, M, P, D), M, P, {zero})"
         gap = self.fast(node.gap) if node.gap is not None else "None"
         return f"_stable({r}, {self.c(node.field) if node.field else 'None'}, {gap}, {node.gap is not None}, M, P)"
 

@@ -13,11 +13,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
 from ...explain.trace import TraceNode
 from ...runtime.bounded import Bounded
 from ...runtime.labs import classify
 from ...runtime.ops import compare_value, show
+from ...runtime.quantity import Quantity
 from ...runtime.totals import ZERO, Zero, peak_daily_total
 from . import support as S
 
@@ -48,17 +50,27 @@ def _negative(amount) -> bool:
     return compare_value("<", amount, ZERO) is True
 
 
-def daily_total_traced(r: S.QueryResult, amount: Callable, env: tuple, missing: list, problems: list,
+def zero_of(t):
+    """The total of no record, for a daily total of type ``t``: 0 in its unit when the checker knows it
+    (so that arithmetic on it is exact), else ZERO (zero in whatever unit it meets)."""
+    if t.kind == "number":
+        return Decimal(0)
+    if t.kind == "quantity" and t.unit is not None:
+        return Quantity(Decimal(0), t.unit)
+    return ZERO
+
+
+def daily_total_traced(r: S.QueryResult, amount: Callable, env: tuple, missing: list, problems: list, zero,
                        traces: list, amount_node, shown: tuple[str, ...]):
     """``daily_total_value`` keeping each record's amount trace (it shows doses and conversion factors)."""
     def traced_amount(event, *env):
         t = amount(event, *env)
         traces.append(TraceNode(amount_node, t.value, (t,), event=event, shown=shown))
         return t.value
-    return daily_total_value(r, traced_amount, env, missing, problems)
+    return daily_total_value(r, traced_amount, env, missing, problems, zero)
 
 
-def daily_total_value(r: S.QueryResult, amount: Callable, env: tuple, missing: list, problems: list):
+def daily_total_value(r: S.QueryResult, amount: Callable, env: tuple, missing: list, problems: list, zero=ZERO):
     first, last = r.window.first, r.window.last
     if first is None or last is None:  # the checker requires both ends
         return None
@@ -88,7 +100,7 @@ def daily_total_value(r: S.QueryResult, amount: Callable, env: tuple, missing: l
         S.absence(r, missing)
         incomplete = True
     if not incomplete:
-        return peak
+        return zero if type(peak) is Zero else peak
     if type(peak) is Zero:
         return None  # at least nothing: no bound worth stating
     return Bounded(peak, None)
