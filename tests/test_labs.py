@@ -285,3 +285,39 @@ def labs_trial():
 def test_the_reference_interpreter_agrees_on_every_laboratory_case(labs_trial, case, anchors):
     reference = R.evaluate(labs_trial.checked, labs_trial.bind(case["record"]), anchors)
     assert {cid: R.STATUS[v] for cid, v in reference.items()} == case["criteria"]
+
+
+# ------------------------------------------------------------------------ from FHIR, end to end
+
+def _fhir_observation(oid: str, loinc: str, **value) -> dict:
+    return {"fullUrl": f"urn:uuid:{oid}", "resource": {
+        "resourceType": "Observation", "id": oid, "status": "final", "subject": {"reference": "urn:uuid:p1"},
+        "code": {"coding": [{"system": "http://loinc.org", "code": loinc}]},
+        "effectiveDateTime": "2025-06-01T09:00:00Z", **value}}
+
+
+def test_fhir_comparators_interpretations_and_reference_ranges_reach_the_result_words():
+    """A censored `valueQuantity` (comparator `<`), an interpretation-only result and a quantity with its
+    referenceRange, read from a FHIR Bundle, decide the result words and comparisons as documented."""
+    from eligibility_dsl.records.fhir import CoveragePolicy, read_bundle
+
+    ucum = "http://unitsofmeasure.org"
+    interp = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+    bundle = {"resourceType": "Bundle", "type": "collection", "timestamp": "2025-09-11T00:00:00Z", "entry": [
+        {"fullUrl": "urn:uuid:p1", "resource": {"resourceType": "Patient", "id": "p1", "gender": "female",
+                                                "birthDate": "1980-01-01"}},
+        _fhir_observation("vl", "20447-9", valueQuantity={"value": 50, "comparator": "<", "unit": "copies/mL",
+                                                         "system": ucum, "code": "{copies}/mL"}),
+        _fhir_observation("ana", "8061-4", interpretation=[{"coding": [{"system": interp, "code": "POS"}]}]),
+        _fhir_observation("alt", "1742-6", valueQuantity={"value": 130, "unit": "U/L", "system": ucum, "code": "U/L"},
+                          referenceRange=[{"low": {"value": 7, "unit": "U/L", "system": ucum, "code": "U/L"},
+                                           "high": {"value": 40, "unit": "U/L", "system": ucum, "code": "U/L"}}]),
+    ]}
+    [record] = read_bundle(bundle, coverage=CoveragePolicy.period("2020-01-01", "2025-09-11"))
+    trial = compile_file(_SUITE / "criteria.elig")
+    decision = trial.evaluate(record, {"screening": "2025-09-11"})
+    statuses = {c.id: str(c.status) for c in decision.criteria}
+    assert statuses == {"POS": "MET", "NEG": "NOT_MET", "ABN": "MET", "HIGH": "MET", "ULN3": "MET",
+                        "VL200": "MET", "VL20": "UNKNOWN", "VL50": "NOT_MET", "DOSE": "MET"}
+    text = decision.explain("full")
+    assert "is positive by interpretation `POS`" in text and "Observation/" in text
