@@ -91,7 +91,7 @@ class HistoryRules:
         """The generated function a daily total runs on each matching record: its amount."""
         key = ("amount", traced, id(node))
         if key not in self._functions:
-            name = self._functions[key] = self.e.name("tam" if traced else "am")
+            name = self._functions[key] = self.e.name("ta" if traced else "a")  # named like `have` conditions
             with self.function(name, span=node.amount.span):
                 self.line(f"return {self.traced(node.amount).t if traced else self.fast(node.amount)}")
         return self._functions[key]
