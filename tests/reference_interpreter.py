@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import datetime
 import functools
-import re
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, Overflow
 from typing import NamedTuple
 
 import attrs
+from reference_labs import NO_TOTAL, censored, censored_compare, result_is
 
 from eligibility_dsl.check import ir
 from eligibility_dsl.runtime import calendar
@@ -131,54 +131,6 @@ def _interval_compare(op, a, b):
     return None if can_true == can_false else can_true
 
 
-# ------------------------------------------------ censored values, totals of nothing
-
-class NoTotal:
-    """The daily total of no record: zero, in whatever unit it meets."""
-
-    def __repr__(self):
-        return "NoTotal"
-
-
-NO_TOTAL = NoTotal()
-_CENSORED_TEXT = re.compile(r"\s*(<=|>=|≤|≥|<|>)\s*(-?[0-9]+(?:\.[0-9]+)?)(?:\s*([^\s0-9.].*?))?\s*")
-
-
-def censored(text: str):
-    """(comparator, bound) for a text such as `<50 U/mL`, or None."""
-    m = _CENSORED_TEXT.fullmatch(text)
-    if m is None:
-        return None
-    op = {"≤": "<=", "≥": ">="}.get(m.group(1), m.group(1))
-    if m.group(3) is None:
-        return op, Decimal(m.group(2))
-    try:
-        return op, Quantity(Decimal(m.group(2)), m.group(3))
-    except Exception:  # an unknown unit: not a censored value, it stays a text
-        return None
-
-
-def _censored_compare(op, cens, t):
-    """`x op t` for every x with `x cop b` (cens = (cop, b)): a case table.  Below-censored values go
-    down without end, above-censored ones up without end, so only one answer can ever be certain."""
-    cop, b = cens
-    o = order(b, t)  # b against t
-    if o is None:
-        return None
-    if cop in ("<", "<="):
-        # every x lies below b (or at b for <=); is x op t always true, or always false?
-        below_all = o < 0 or (o == 0 and cop == "<")  # every x < t
-        at_most = o <= 0  # every x <= t
-        return {"<": True if below_all else None, "<=": True if at_most else None,
-                ">": False if at_most else None, ">=": False if below_all else None,
-                "=": False if below_all else None, "!=": True if below_all else None}[op]
-    above_all = o > 0 or (o == 0 and cop == ">")  # every x > t
-    at_least = o >= 0  # every x >= t
-    return {">": True if above_all else None, ">=": True if at_least else None,
-            "<": False if at_least else None, "<=": False if above_all else None,
-            "=": False if above_all else None, "!=": True if above_all else None}[op]
-
-
 def compare(op: str, a, b):
     if a is None or b is None:
         return None
@@ -190,9 +142,9 @@ def compare(op: str, a, b):
     if isinstance(a, str) != isinstance(b, str) and not isinstance(a, Range) and not isinstance(b, Range):
         flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
         if isinstance(a, str) and censored(a) is not None and not isinstance(b, bool):
-            return _censored_compare(op, censored(a), b)
+            return censored_compare(op, censored(a), b)
         if isinstance(b, str) and censored(b) is not None and not isinstance(a, bool):
-            return _censored_compare(flipped[op], censored(b), a)
+            return censored_compare(flipped[op], censored(b), a)
     if isinstance(a, Range) or isinstance(b, Range):
         return _interval_compare(op, a, b)
     if op in ("=", "!="):
@@ -393,7 +345,7 @@ class Interpreter:
             case ir.ResultIs(word=word):
                 if event is None:
                     raise IllFormed("`value is ...` read outside a query")
-                return result_is(word, event.fields)
+                return result_is(word, event.fields, compare)
             case ir.Aggregate() | ir.All() | ir.Pick() | ir.Change() | ir.Stable() | ir.DailyTotal():
                 sel = self.select(node.query, event)
                 return None if sel is None else self.history(node, sel, event)
@@ -542,66 +494,6 @@ def _daily_total(self, amount, sel: Selection, node_type):
 
 
 Interpreter.daily_total = _daily_total
-
-
-# ------------------------------------------------------------ laboratory results
-# The rules of docs/patient_model.md ("Result words"), re-derived: each source that answers gives
-# yes or no; answers must agree; none answering is unknown.
-
-_INTERP_YES = {"positive": {"POS", "DET", "H", "HH", "HU", ">"}, "abnormal": {"A", "AA", "H", "HH", "HU", ">",
-               "L", "LL", "LU", "<"}, "high": {"H", "HH", "HU", ">"}, "low": {"L", "LL", "LU", "<"}}
-_INTERP_NO = {"positive": {"NEG", "ND", "N", "L", "LL", "LU", "<"}, "abnormal": {"N"},
-              "high": {"N", "L", "LL", "LU", "<"}, "low": {"N", "H", "HH", "HU", ">"}}
-_QUALITATIVE = {("SNOMED", "10828004"): True, ("SNOMED", "260373001"): True, ("SNOMED", "260385009"): False,
-                ("SNOMED", "260415000"): False, ("LOINC", "LA6576-8"): True, ("LOINC", "LA11882-0"): True,
-                ("LOINC", "LA6577-6"): False, ("LOINC", "LA11883-8"): False}
-_WORDS = {"positive": ("positive", False), "negative": ("positive", True), "abnormal": ("abnormal", False),
-          "normal": ("abnormal", True), "high": ("high", False), "low": ("low", False)}
-_YES_TEXTS, _NO_TEXTS = {"positive", "pos", "detected", "reactive"}, {"negative", "neg", "not detected",
-                                                                     "non-reactive", "nonreactive"}
-
-
-def result_is(word: str, fields: dict):
-    question, negated = _WORDS[word]
-    answers = set()
-    for c in _codings(fields.get("interpretation")):
-        if c.system in ("HL7:v3-ObservationInterpretation", "HL7:v2-0078"):
-            if c.code in _INTERP_YES[question]:
-                answers.add(True)
-            elif c.code in _INTERP_NO[question]:
-                answers.add(False)
-    value = fields.get("value")
-    qualitative = False
-    if question == "positive":
-        if isinstance(value, bool):
-            qualitative = True
-            answers.add(value)
-        elif isinstance(value, Coding | tuple):
-            qualitative = True
-            answers.update(_QUALITATIVE[(c.system, c.code)] for c in _codings(value)
-                           if (c.system, c.code) in _QUALITATIVE)
-        elif isinstance(value, str) and value.strip().lower() in _YES_TEXTS | _NO_TEXTS:
-            qualitative = True
-            answers.add(value.strip().lower() in _YES_TEXTS)
-    if not qualitative and value is not None and not isinstance(value, bool | Coding | tuple):
-        if not isinstance(value, str) or censored(value) is not None:
-            low, high = fields.get("reference_low"), fields.get("reference_high")
-            above = None if high is None else compare(">", value, high)
-            below = None if low is None else compare("<", value, low)
-            if question in ("positive", "high") and high is not None and above is not None:
-                answers.add(above)
-            elif question == "low" and low is not None and below is not None:
-                answers.add(below)
-            elif question == "abnormal" and (low is not None or high is not None):
-                sides = [x for x, limit in ((above, high), (below, low)) if limit is not None]
-                if True in sides:
-                    answers.add(True)
-                elif all(x is False for x in sides):
-                    answers.add(False)
-    if len(answers) != 1:
-        return None
-    answer = answers.pop()
-    return (not answer) if negated else answer
 
 
 def _same_value(a, b) -> bool:
