@@ -232,10 +232,10 @@ def _describe_expected(expected: set[str]) -> str:
         words.append("an expression")
         expected -= {"NAME", "NUMBER", "LPAR", "DATE", "STRING", "MINUS", "TRUE", "FALSE", "UNKNOWN",
                      "AGE", "IF", "YEARS", "MONTHS", "WEEKS", "DAYS", "NOT", "EXISTS", "COUNT", "ALL",
-                     "LATEST", "EARLIEST", "STABLE", "CONTINUOUS", "CHANGE"}
+                     "LATEST", "EARLIEST", "STABLE", "CONTINUOUS", "CHANGE", "HIGHEST"}
     if len(expected & _OPERATOR_TERMINALS) > 2:
         words.append("an operator")
-        expected -= _OPERATOR_TERMINALS | _CLOSERS | {"MUL", "NOT", "UNIT", "QUOTED_UNIT"}
+        expected -= _OPERATOR_TERMINALS | _CLOSERS | {"MUL", "NOT", "UNIT", "QUOTED_UNIT", "IS", "OVER"}
     if len(expected & (_DECLARATION_TERMINALS | {"$END"})) > 3:
         words.append("a new declaration")
         expected -= _DECLARATION_TERMINALS | {"$END"} | _CLOSERS
