@@ -57,10 +57,18 @@ def _greater(a, b) -> bool:
     return Q.compare(a, b) > 0
 
 
-def peak_daily_total(spans: list[tuple[int, int | None, object]], first: int, last: int):
+def peak_daily_total(spans: list[tuple[int, int | None, object]], first: int, last: int,
+                     day: list | None = None):
     """The largest, over the days ``first`` .. ``last`` (ordinals, both included), of the sum of the
     amounts of the spans ``(start, end, amount)`` active that day (``end`` None: ongoing).  ZERO when
-    no span touches the window.  Raises UnitMismatch or TypeError when amounts cannot be added."""
+    no span touches the window.  Raises UnitMismatch or TypeError when amounts cannot be added.
+    ``day``, when given, receives the first day (ordinal) on which the largest total is reached."""
+    units = {a.unit.symbol for _, _, a in spans if isinstance(a, Q.Quantity)}
+    if len(units) == 1 and all(isinstance(a, Q.Quantity) for _, _, a in spans):
+        # One unit (the usual case): add the exact decimal values, and state the unit once at the end.
+        unit = spans[0][2].unit
+        peak = peak_daily_total([(s, e, a.value) for s, e, a in spans], first, last, day)
+        return peak if peak is ZERO else Q.Quantity(peak, unit)
     changes: list[tuple[int, int, object]] = []
     for start, end, amount in spans:
         s = max(start, first)
@@ -70,15 +78,17 @@ def peak_daily_total(spans: list[tuple[int, int | None, object]], first: int, la
         changes.append((s, 1, amount))
         changes.append((e + 1, 0, amount))  # leaves after day e; removals sort before additions
     changes.sort(key=lambda c: (c[0], c[1]))
-    running, peak = None, None
+    running, peak, peak_day = None, None, None
     i, n = 0, len(changes)
     while i < n:
-        day = changes[i][0]
-        while i < n and changes[i][0] == day:
+        today = changes[i][0]
+        while i < n and changes[i][0] == today:
             _, adding, amount = changes[i]
             delta = amount if adding else _neg(amount)
             running = delta if running is None else _add(running, delta)
             i += 1
-        if day <= last and (peak is None or _greater(running, peak)):
-            peak = running
+        if today <= last and (peak is None or _greater(running, peak)):
+            peak, peak_day = running, today
+    if day is not None and peak_day is not None:
+        day.append(peak_day)
     return ZERO if peak is None else peak

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -67,10 +68,19 @@ def daily_total_traced(r: S.QueryResult, amount: Callable, env: tuple, missing: 
         t = amount(event, *env)
         traces.append(TraceNode(amount_node, t.value, (t,), event=event, shown=shown))
         return t.value
-    return daily_total_value(r, traced_amount, env, missing, problems, zero)
+    day: list = []
+    value = daily_total_value(r, traced_amount, env, missing, problems, zero, day)
+    if day:
+        when = datetime.date.fromordinal(day[0])
+        active = [e.id for e in sorted(r.matched, key=S.order)
+                  if e.start_day <= day[0] and (e.end_day is None or day[0] <= e.end_day)]
+        traces.append(TraceNode(amount_node, value, (), f"highest total first reached on {when}: "
+                                f"{' + '.join(active)}"))
+    return value
 
 
-def daily_total_value(r: S.QueryResult, amount: Callable, env: tuple, missing: list, problems: list, zero=ZERO):
+def daily_total_value(r: S.QueryResult, amount: Callable, env: tuple, missing: list, problems: list, zero=ZERO,
+                      day: list | None = None):
     first, last = r.window.first, r.window.last
     if first is None or last is None:  # the checker requires both ends
         return None
@@ -91,7 +101,7 @@ def daily_total_value(r: S.QueryResult, amount: Callable, env: tuple, missing: l
         spans.append((event.start_day, event.end_day, value))
         ids.append(event.id)
     try:
-        peak = peak_daily_total(spans, first, last)
+        peak = peak_daily_total(spans, first, last, day)
     except S.RUNTIME_TYPE_ERRORS:
         listed = ", ".join(f"{show(s[2])} ({i})" for s, i in zip(spans, ids, strict=True))
         problems.append(f"cannot add up {listed}")
