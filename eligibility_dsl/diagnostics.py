@@ -76,6 +76,9 @@ CODES: dict[str, str] = {
     "E0118": "negative-length",
     "E0125": "malformed-code",
     "E0131": "malformed-valueset",
+    "E0140": "unknown-result-word",
+    "E0141": "result-word-outside-observations",
+    "E0142": "daily-total-needs-dose-records",
     "W0101": "absence-never-counts",
 }
 

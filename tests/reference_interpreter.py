@@ -26,6 +26,7 @@ from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_EVEN, Context, Deci
 from typing import NamedTuple
 
 import attrs
+from reference_labs import NO_TOTAL, censored, censored_compare, result_is
 
 from eligibility_dsl.check import ir
 from eligibility_dsl.runtime import calendar
@@ -133,6 +134,17 @@ def _interval_compare(op, a, b):
 def compare(op: str, a, b):
     if a is None or b is None:
         return None
+    if a is NO_TOTAL or b is NO_TOTAL:
+        def zero_like(other):
+            other = other.low if isinstance(other, Range) else other
+            return Quantity(0, other.unit) if isinstance(other, Quantity) else Decimal(0)
+        a, b = (Decimal(0), Decimal(0)) if a is b else (zero_like(b), b) if a is NO_TOTAL else (a, zero_like(a))
+    if isinstance(a, str) != isinstance(b, str) and not isinstance(a, Range) and not isinstance(b, Range):
+        flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
+        if isinstance(a, str) and censored(a) is not None and not isinstance(b, bool):
+            return censored_compare(op, censored(a), b)
+        if isinstance(b, str) and censored(b) is not None and not isinstance(a, bool):
+            return censored_compare(flipped[op], censored(b), a)
     if isinstance(a, Range) or isinstance(b, Range):
         return _interval_compare(op, a, b)
     if op in ("=", "!="):
@@ -154,7 +166,7 @@ RIGHT_COMBINE = {("max", "<"): True, ("max", "<="): True, ("max", ">"): False, (
 
 def arith(op: str, how: str, a, b):
     """`how` is the IR's kind: number, quantity, scale (number and quantity) or date_shift."""
-    if a is None or b is None or isinstance(a, Range) or isinstance(b, Range):
+    if a is None or b is None or isinstance(a, Range) or isinstance(b, Range) or NO_TOTAL in (a, b):
         return None
     kinds = (kind(a), kind(b))
     try:
@@ -332,7 +344,11 @@ class Interpreter:
                              if self.in_codeset(name, codes)), None)
             case ir.ScoreRef(name=name):
                 return self.score(name, event)
-            case ir.Aggregate() | ir.All() | ir.Pick() | ir.Change() | ir.Stable():
+            case ir.ResultIs(word=word):
+                if event is None:
+                    raise IllFormed("`value is ...` read outside a query")
+                return result_is(word, event.fields, compare)
+            case ir.Aggregate() | ir.All() | ir.Pick() | ir.Change() | ir.Stable() | ir.DailyTotal():
                 sel = self.select(node.query, event)
                 return None if sel is None else self.history(node, sel, event)
         raise IllFormed(f"no rule for {type(node).__name__}")
@@ -419,6 +435,8 @@ class Interpreter:
                     return None
                 last, first = ordered[-1].fields.get(field), ordered[0].fields.get(field)
                 return arith("-", "number" if isinstance(last, Decimal) else "quantity", last, first)
+            case ir.DailyTotal(amount=amount):
+                return self.daily_total(amount, sel, node.type)
             case ir.Stable(field=field, gap=gap):
                 values = [e.fields.get(field) if field else True for e in matched]
                 known = [v for v in values if v is not None]
@@ -439,6 +457,51 @@ class Interpreter:
                     return bool(matched) and (days is None or continuous(matched, sel.first, sel.last, days))
                 return True if holds(low) else False if covered and not holds(high) else None
         raise IllFormed(f"no rule for {node!r}")
+
+
+# ------------------------------------------------------------ daily totals
+
+def _active(e, day: int) -> bool:
+    return e.start.toordinal() <= day and (e.end is None or day <= e.end.toordinal())
+
+
+def _daily_total(self, amount, sel: Selection, node_type):
+    """Day by day over the window: the sum of the amounts of the matched records active that day; the
+    value is the largest such sum.  Unknown amounts, undecided records and an uncovered history can only
+    add, so the value is then known from below (a Range with no top), or unknown when nothing is known."""
+    amounts = [(e, self.ev(amount, e)) for e in sel.matched]
+    incomplete = bool(sel.undecided) or not sel.covered
+    known = []
+    for e, a in amounts:
+        if a is None or isinstance(a, Range):
+            incomplete = True
+        elif order(a, Quantity(0, a.unit) if isinstance(a, Quantity) else Decimal(0)) is None:
+            return None  # not a number or a quantity
+        elif order(a, Quantity(0, a.unit) if isinstance(a, Quantity) else Decimal(0)) < 0:
+            return None  # a negative amount
+        else:
+            known.append((e, a))
+    peak = None
+    for day in range(sel.first, sel.last + 1):
+        total = None
+        for e, a in known:
+            if _active(e, day):
+                total = a if total is None else arith("+", "number" if kind(a) == "number" else "quantity", total, a)
+                if total is None:
+                    return None  # amounts that cannot be added (mg and IU)
+        if total is not None and (peak is None or order(total, peak) is None or order(total, peak) > 0):
+            if peak is not None and order(total, peak) is None:
+                return None
+            peak = total
+    if peak is None:
+        if incomplete:
+            return None
+        t = node_type  # the checker's type: 0 in its unit where it has one
+        return Decimal(0) if t.kind == "number" else Quantity(0, t.unit) if t.unit is not None else NO_TOTAL
+    return Range(peak, None) if incomplete else peak
+
+
+Interpreter.daily_total = _daily_total
 
 
 def _same_value(a, b) -> bool:

@@ -691,7 +691,12 @@ _OBSERVATION_VALUES = st.one_of(
     st.integers(0, 100),
     st.sampled_from(("1:160", "positive")),
     st.builds(dict, system=st.just("SNOMED"), code=st.just("10828004"), display=st.just("positive")),
+    # Laboratory result forms (issue 10 §4): censored values, the other qualitative codes and texts.
+    st.sampled_from(("<50 U/L", ">40 U/L", "<=35 U/L", ">= 0.04 U/mL", "<20 %", ">72 %", "negative", "Detected")),
+    st.sampled_from(("260385009", "260373001", "260415000")).map(lambda c: {"system": "SNOMED", "code": c}),
 )
+_INTERPRETATIONS = st.sampled_from(("N", "H", "HH", "L", "A", "POS", "NEG", "DET", "ND", "IND")).map(
+    lambda c: {"system": "HL7:v3-ObservationInterpretation", "code": c})
 _HALF_LIVES = st.builds(Quantity, _magnitudes(500), st.sampled_from(("h", "days", "day", "wk"))).flatmap(_json_quantity)
 _REFERENCE_HIGHS = st.builds(Quantity, st.sampled_from((Decimal(40), Decimal(35))),
                              st.just("U/L")).flatmap(_json_quantity)
@@ -736,6 +741,7 @@ def _event_strategy(draw, collection: str, event_id: str, pool: tuple, anchors: 
         put("value", _optional(draw, _OBSERVATION_VALUES, 4))
         put("reference_high", _optional(draw, _REFERENCE_HIGHS))
         put("reference_low", _optional(draw, st.just("7 U/L"), 3))
+        put("interpretation", draw(_INTERPRETATIONS) if draw(st.integers(0, 3)) == 0 else None)
     if collection == "assessments":
         codes = e["code"] if isinstance(e["code"], list) else [e["code"]]
         is_mrss = any(c["system"] == "LOCAL" and c["code"] == "mRSS" for c in codes)

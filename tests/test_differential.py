@@ -278,7 +278,8 @@ FIELDS = {  # (type, expression) atoms available inside a query over each collec
         "(days between end and screening <= max(28 days, 5 * h1))"], "num": ["tab[code]"]},
     "observations": {"date": ["date"], "bool": [
         "(value = true)", "(value > 50 mg)", "(value > 3 * reference_high)", "(value in cs_lab)",
-        "(value between 1 and 3)", "((value * 2) > 10 mg)", "(value = 2)", "(value + 1 mg >= 2 mg)"]},
+        "(value between 1 and 3)", "((value * 2) > 10 mg)", "(value = 2)", "(value + 1 mg >= 2 mg)",
+        "(value is positive)", "(value is normal)", "(value is high)", "(value < 20 mg)", "(value >= 40 U/L)"]},
     "conditions": {"date": ["onset", "abatement"], "bool": [
         '(status = "active")', '(status in ["active", "relapse"])', "(code in cs_c)"]},
     "assessments": {"date": ["date"], "bool": ["(score >= 10)"], "num": ["score"]},
@@ -344,7 +345,17 @@ def query(draw, depth: int, scope, defs, collection=None, need_low=False, need_h
 
 def _bool_history(draw, sub, depth, scope, defs):
     q = lambda **kw: draw(query(depth, scope, defs, **kw))
-    form = draw(st.sampled_from(["exists", "all", "count", "days_on", "stable", "continuous", "latest", "change"]))
+    form = draw(st.sampled_from(["exists", "all", "count", "days_on", "stable", "continuous", "latest", "change",
+                                 "result", "total"]))
+    if form == "result":  # laboratory-result words (also among the observation filters of FIELDS)
+        text, _ = q(collection="observations")
+        word = draw(st.sampled_from(["positive", "negative", "abnormal", "normal", "high", "low"]))
+        return _p(f"all {text} have value is {word}")
+    if form == "total":  # concurrent records add up
+        text, _ = q(collection="medications", need_low=True, need_high=True)
+        amount = draw(st.sampled_from(["daily_dose", "daily_dose * 2", "daily_dose / 2"]))
+        limit = draw(st.sampled_from(["10 mg/day", "13 mg/day", "0 mg/day", "90 mg/day", "0.015 g/day"]))
+        return _p(f"(highest daily total of {amount} over {text}) {draw(st.sampled_from(OPS))} {limit}")
     if form == "exists":
         return _p("exists " + q()[0])
     if form == "all":
@@ -504,8 +515,15 @@ def records(draw):
         "id": f"o{i}", "code": draw(code), "date": draw(dates()),
         **({"value": draw(st.sampled_from([True, False, 1, 2, 0, "2.5", {"value": 60, "unit": "mg"},
                                            {"value": 50, "unit": "%"}, {"system": "SNOMED", "code": "10828004"},
-                                           "1:160"]))} if draw(st.booleans()) else {}),
-        **({"reference_high": draw(st.sampled_from(["20 mg", "40 U/L"]))} if draw(st.booleans()) else {})}
+                                           "1:160", "<20 mg", ">40 U/L", "<=50 %", ">= 20 mg", "<2", "positive",
+                                           {"system": "SNOMED", "code": "260385009"}, "48 U/L", "20 mg",
+                                           "not detected"]))} if draw(st.booleans()) else {}),
+        **({"reference_high": draw(st.sampled_from(["20 mg", "40 U/L"]))} if draw(st.booleans()) else {}),
+        **({"reference_low": draw(st.sampled_from(["5 mg", "7 U/L"]))} if draw(st.integers(0, 2)) == 0 else {}),
+        **({"interpretation": draw(st.sampled_from(
+            [{"system": "HL7:v3-ObservationInterpretation", "code": c}
+             for c in ("N", "H", "L", "POS", "NEG", "A", "IND")]
+            + [{"system": "LOCAL", "code": "H"}]))} if draw(st.integers(0, 2)) == 0 else {})}
         for i in range(draw(st.integers(0, 3)))]
     record["conditions"] = [draw(_period({
         "id": f"c{i}", "code": draw(code),

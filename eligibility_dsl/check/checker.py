@@ -20,6 +20,7 @@ from ..runtime.units import UnitError, dimension_name, parse_unit
 from ..terminology import resolve as resolve_terminology
 from . import ir
 from .history import _KIND_WORDS, HISTORY_EXPR, HistoryChecks
+from .labs import LAB_EXPR, LabChecks
 
 # Reads an imported file: (the path written, the importing file) -> (file name, text); raises OSError,
 # or UnicodeDecodeError for a file that is not UTF-8 text.
@@ -40,7 +41,7 @@ class _Symbol:
         self.kind, self.type, self.span, self.decl = kind, type_, span, decl
 
 
-class Checker(HistoryChecks):
+class Checker(HistoryChecks, LabChecks):
     def __init__(self, parsed: ParseResult, source: str, loader: Loader | None = None, terminology=None):
         self.module = parsed.module
         self.terminology = resolve_terminology(terminology)  # None: the shipped table
@@ -490,6 +491,7 @@ _EXPR: dict[type, Callable[[Checker, A.Expr], ir.Node]] = {
     A.Or: Checker._or,
     A.Implies: Checker._implies,
     **HISTORY_EXPR,
+    **LAB_EXPR,
 }
 
 

@@ -278,6 +278,25 @@ class Change(Node):
 
 
 @attrs.frozen
+class ResultIs(Node):
+    """`value is positive` on the observation a query is looking at (rules: runtime/labs.py)."""
+
+    word: str  # positive | negative | abnormal | normal | high | low
+
+
+@attrs.frozen
+class DailyTotal(Node):
+    """`highest daily total of AMOUNT over Q`: the largest, over the days of Q's window, of the sum of
+    AMOUNT (evaluated on each record, like a filter) over the matching records active that day."""
+
+    amount: Node
+    query: Query
+
+    def children(self):
+        return (*self.query.children(), self.amount)
+
+
+@attrs.frozen
 class ScoreRef(Node):
     name: str
 

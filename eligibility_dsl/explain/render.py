@@ -32,7 +32,7 @@ DEFAULT_WIDTH = 100
 
 
 _QUERY_WORDS = {"exists": "exists", "count": "count", "days_on": "days on"}
-_QUERY_NODES = (ir.Aggregate, ir.All, ir.Stable, ir.Change, ir.Pick)
+_QUERY_NODES = (ir.Aggregate, ir.All, ir.Stable, ir.Change, ir.Pick, ir.DailyTotal)
 
 
 def _query_label(n: ir.Node, src: SourceText | None = None) -> str:
@@ -40,7 +40,9 @@ def _query_label(n: ir.Node, src: SourceText | None = None) -> str:
     q = n.query
     head = {ir.Aggregate: lambda: _QUERY_WORDS[n.kind], ir.All: lambda: "all",
             ir.Stable: lambda: f"stable {n.field} of" if n.field else "continuous",
-            ir.Change: lambda: f"change in {n.field} of", ir.Pick: lambda: f"{n.which} {n.field} of"}[type(n)]()
+            ir.Change: lambda: f"change in {n.field} of", ir.Pick: lambda: f"{n.which} {n.field} of",
+            ir.DailyTotal: lambda: "highest daily total of "
+            + (f"{src.of(n.amount)} over" if src is not None else "... over")}[type(n)]()
     where = ""
     if q.filter is not None:
         where = f" where {src.of(q.filter)}" if src is not None else " where ..."

@@ -225,6 +225,24 @@ class Change(Expr):
     query: Query
 
 
+@attrs.frozen
+class ResultIs(Expr):
+    """`value is positive`: a laboratory-result word (positive, negative, abnormal, normal, high, low)."""
+
+    operand: Expr
+    word: str
+    word_span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+@attrs.frozen
+class DailyTotal(Expr):
+    """`highest daily total of EXPR over Q`: the largest, over the days of Q's window, of the sum of
+    EXPR over the records of Q active on that day."""
+
+    amount: Expr
+    query: Query
+
+
 # ---------------------------------------------------------------- declarations
 
 

@@ -36,6 +36,7 @@ RESERVED_WORDS = frozenset((
     "age", "at", "years", "months", "weeks", "days", "exists", "count", "all", "have", "latest", "earliest",
     "on", "stable", "continuous", "change", "where", "during", "before", "after", "from", "to", "allowing",
     "gaps", "of",
+    "highest",  # `highest daily total of ... over ...` (`is`, `daily`, `total`, `over` stay usable as names)
 ))
 # Recovery splits a broken file at declarations that start in column 1 (the layout the
 # formatter writes): indented continuation lines never start a declaration.
@@ -231,10 +232,10 @@ def _describe_expected(expected: set[str]) -> str:
         words.append("an expression")
         expected -= {"NAME", "NUMBER", "LPAR", "DATE", "STRING", "MINUS", "TRUE", "FALSE", "UNKNOWN",
                      "AGE", "IF", "YEARS", "MONTHS", "WEEKS", "DAYS", "NOT", "EXISTS", "COUNT", "ALL",
-                     "LATEST", "EARLIEST", "STABLE", "CONTINUOUS", "CHANGE"}
+                     "LATEST", "EARLIEST", "STABLE", "CONTINUOUS", "CHANGE", "HIGHEST"}
     if len(expected & _OPERATOR_TERMINALS) > 2:
         words.append("an operator")
-        expected -= _OPERATOR_TERMINALS | _CLOSERS | {"MUL", "NOT", "UNIT", "QUOTED_UNIT"}
+        expected -= _OPERATOR_TERMINALS | _CLOSERS | {"MUL", "NOT", "UNIT", "QUOTED_UNIT", "IS", "OVER"}
     if len(expected & (_DECLARATION_TERMINALS | {"$END"})) > 3:
         words.append("a new declaration")
         expected -= _DECLARATION_TERMINALS | {"$END"} | _CLOSERS
@@ -476,6 +477,12 @@ class ToAst(Transformer_NonRecursive):
 
     def change(self, meta, c):
         return A.Change(str(c[0]), c[1], span=self._span(meta))
+
+    def daily_total(self, meta, c):
+        return A.DailyTotal(c[0], c[1], span=self._span(meta))
+
+    def result_is(self, meta, c):
+        return A.ResultIs(c[0], str(c[1]), span=self._span(meta), word_span=self._tok_span(c[1]))
 
     def lookup(self, meta, c):
         return A.Lookup(str(c[0]), c[1], span=self._span(meta))

@@ -16,6 +16,8 @@ from decimal import Decimal
 from . import calendar
 from . import quantity as Q
 from .bounded import Bounded, compare_bounded
+from .censored import Censored, compare_censored, parse_censored
+from .totals import Zero
 from .units import parse_unit
 
 CMP = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
@@ -53,9 +55,26 @@ def implies_value(a, b):
 def compare_value(op: str, a, b):
     if a is None or b is None:
         return None
+    if (type(a) is str) != (type(b) is str):
+        # A censored laboratory value (`<50 copies/mL`) compared with a number or a quantity: an
+        # interval, decided only where every value in it agrees (runtime/censored.py).
+        a, b = _censored(a), _censored(b)
+    if type(a) is Zero or type(b) is Zero:  # the total of no record: zero in the other side's unit
+        if type(a) is Zero and type(b) is Zero:
+            a = b = Decimal(0)
+        else:
+            a, b = (a.like(b), b) if type(a) is Zero else (a, b.like(a))
+    if type(a) is Censored or type(b) is Censored:
+        return compare_censored(op, a, b)
     if type(a) is Bounded or type(b) is Bounded:
         return compare_bounded(op, a, b)
     return CMP[op](a, b)
+
+
+def _censored(v):
+    if type(v) is str:
+        return parse_censored(v) or v
+    return v
 
 
 def between_value(x, low, high, negated: bool):

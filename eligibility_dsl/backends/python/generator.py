@@ -38,6 +38,7 @@ from ...runtime.ops import ARITH, CMP, EXTREMUM_COMBINE, EXTREMUM_NOTE, FLIP, PE
 from . import support as S
 from .emitter import Emitter, Module
 from .generator_history import HISTORY_FAST, HISTORY_NAMES, HISTORY_TRACED, HistoryRules
+from .generator_labs import LAB_FAST, LAB_NAMES, LAB_TRACED
 from .values import arith_problem, value_fn
 
 ENV = "F, E, C, B, BP, M, P, D"
@@ -302,6 +303,8 @@ class Generator(HistoryRules):
         node = self.resolve(node)
         if isinstance(node, ir.Aggregate):
             return node.kind in ("count", "days_on")
+        if isinstance(node, ir.DailyTotal):  # known from below ("at least"), or the total of nothing
+            return True
         if isinstance(node, ir.Conditional):
             return self.may_be_bounded(node.then) or self.may_be_bounded(node.otherwise)
         return isinstance(node, ir.ScoreRef)
@@ -561,6 +564,9 @@ RUNTIME_NAMES: dict[str, Any] = {
     "_lowered_note": lowered_note,
     "_CMP": CMP,
     **HISTORY_NAMES,
+    **LAB_NAMES,
 }
 FAST_RULES.update(HISTORY_FAST)
 TRACED_RULES.update(HISTORY_TRACED)
+FAST_RULES.update(LAB_FAST)
+TRACED_RULES.update(LAB_TRACED)

@@ -17,6 +17,7 @@ from ...check import ir
 from ...records.model import COLLECTIONS
 from ...runtime.codes import CodeSet
 from . import support as S
+from . import support_labs as SL
 from . import support_trace as ST
 
 
@@ -86,6 +87,15 @@ class HistoryRules:
                 self.line(f"return {self.traced(node.condition).t if traced else self.fast(node.condition)}")
         return self._functions[key]
 
+    def amount_function(self, node: ir.DailyTotal, traced: bool) -> str:
+        """The generated function a daily total runs on each matching record: its amount."""
+        key = ("amount", traced, id(node))
+        if key not in self._functions:
+            name = self._functions[key] = self.e.name("ta" if traced else "a")  # named like `have` conditions
+            with self.function(name, span=node.amount.span):
+                self.line(f"return {self.traced(node.amount).t if traced else self.fast(node.amount)}")
+        return self._functions[key]
+
     def _select(self, q: ir.Query, window: str, traced: bool, traces: str | None = None) -> str:
         coll = self.c(q.collection)
         codeset = self.c(self.codesets[q.codeset].matcher()) if q.codeset else "None"
@@ -119,6 +129,12 @@ class HistoryRules:
             return f"_pick({r}, {node.which == 'latest'}, {self.c(node.field)}, {name}, M)"
         if isinstance(node, ir.Change):
             return f"_change({r}, {self.c(node.field)}, {name}, M, P)"
+        if isinstance(node, ir.DailyTotal):
+            amount, zero = self.amount_function(node, traced), self.c(SL.zero_of(node.type))
+            if traced:
+                return (f"_daily_total_traced({r}, {amount}, (F, E, C, B, BP, M, P, D), M, P, {zero}, {traces}, "
+                        f"{self.node_ref(node.amount)}, {self.c(COLLECTIONS[q.collection].summary)})")
+            return f"_daily_total({r}, {amount}, (F, E, C, B, BP, M, P, D), M, P, {zero})"
         gap = self.fast(node.gap) if node.gap is not None else "None"
         return f"_stable({r}, {self.c(node.field) if node.field else 'None'}, {gap}, {node.gap is not None}, M, P)"
 
@@ -245,7 +261,7 @@ class HistoryRules:
         return self.value_of(self.call(self._functions[key]))
 
 
-QUERY_NODES = (ir.Aggregate, ir.All, ir.Pick, ir.Change, ir.Stable)
+QUERY_NODES = (ir.Aggregate, ir.All, ir.Pick, ir.Change, ir.Stable, ir.DailyTotal)
 
 HISTORY_FAST: dict[type, Callable[[Any, Any], str]] = {cls: HistoryRules.fast_query_node for cls in QUERY_NODES}
 HISTORY_FAST.update({ir.FieldRef: HistoryRules.fast_field, ir.Lookup: HistoryRules.fast_lookup,
