@@ -1,0 +1,140 @@
+"""The whole trial as one SELECT: one row per patient, in input order, with each criterion's status (a
+truth: 0 NOT_MET, 1 UNKNOWN, 2 MET) and one 0/1 flag per missing item that may explain an UNKNOWN.
+
+``compile_trial`` builds the sqlglot tree from the checked IR for given anchors (they are constants of the
+query).  Every construct the trial uses either compiles or is reported: :class:`SqlCompileError` holds one
+located diagnostic (E0401) per construct that does not, so an engine refuses the trial before reading any
+data.  The outcome, reasons and the missing summary are assembled from these columns by ``rows.py`` with the
+same rule as the Python backend (``explain.outcome.decide``).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+import attrs
+from sqlglot import exp
+
+from ...check import ir
+from ...diagnostics import Diagnostic
+from ..python.generator_history import HistoryRules
+from .dialect import DIALECTS, Dialect
+from .expressions import ScalarRules, Unsupported
+from .queries import QueryRules
+from .schema import fact_column
+
+UNSUPPORTED = "E0401"
+
+
+class SqlCompileError(Exception):
+    def __init__(self, diagnostics: list[Diagnostic]):
+        self.diagnostics = diagnostics
+        super().__init__("; ".join(_describe(d) for d in diagnostics))
+
+
+def _describe(d: Diagnostic) -> str:
+    where = f"{d.span.file}:{d.span.line}:{d.span.column}: " if d.span else ""
+    return f"{where}error[{d.code}]: {d.message}"
+
+
+@attrs.frozen
+class CompiledSql:
+    tree: exp.Expression
+    criteria: tuple[ir.Criterion, ...]
+    missing: tuple[str, ...]  # label of each missing flag column m0, m1, ...
+    missing_of: tuple[tuple[int, ...], ...]  # per criterion, the flags that belong to it
+
+    def sql(self, dialect: str) -> str:
+        return DIALECTS[dialect].sql(self.tree)
+
+
+class _Compiler(QueryRules, ScalarRules):
+    def __init__(self, trial: ir.CheckedTrial, anchors: dict[str, datetime.date], dialect: Dialect):
+        self.trial, self.anchors, self.dialect = trial, anchors, dialect
+        self.codesets = HistoryRules.build_codesets(self)  # type: ignore[arg-type]
+        self.ctes: dict[str, exp.Expression] = {}
+        self.joins: dict[str, Any] = {}
+        self.used_facts: dict[str, str] = {}  # declared fact -> its kind
+
+    def fact_ref(self, name: str, kind: str) -> exp.Expression:
+        spec = self.trial.facts.get(name)
+        if spec is None or spec.builtin:
+            return exp.column(name, "p", quoted=True)
+        self.used_facts[name] = kind
+        return exp.column(f"f_{name}", "f", quoted=True)
+
+
+def compile_trial(trial: ir.CheckedTrial, anchors: dict[str, datetime.date], dialect: str = "duckdb") -> CompiledSql:
+    c = _Compiler(trial, anchors, DIALECTS[dialect])
+    problems: list[Diagnostic] = []
+    statuses: list[exp.Expression] = []
+    labels: dict[tuple[str, str], int] = {}
+    flags: list[exp.Expression] = []
+    missing_of: list[tuple[int, ...]] = []
+    for criterion in trial.criteria:
+        try:
+            v = c.truth_of(criterion.expr)
+        except Unsupported as err:
+            span = getattr(err.node, "span", None) or criterion.span
+            problems.append(Diagnostic(UNSUPPORTED, f"the SQL backend does not compile {err.construct} "
+                                       f"(in criterion `{criterion.id}`)", span,
+                                       help="use `--engine python` for this trial"))
+            continue
+        statuses.append(v.expr)
+        own: list[int] = []
+        for label, cond in v.missing:
+            key = (label, cond.sql())
+            if key not in labels:
+                labels[key] = len(flags)
+                flags.append(cond)
+            own.append(labels[key])
+        missing_of.append(tuple(sorted(set(own))))
+    if problems:
+        raise SqlCompileError(problems)
+    p = exp.column
+    select = exp.select(p("patient_id", "p", quoted=True), p("position", "p", quoted=True))
+    for i, s in enumerate(statuses):
+        select = select.select(exp.alias_(s, f"s{i}", quoted=True), copy=False)
+    for k, cond in enumerate(flags):
+        flag = exp.Case().when(cond, exp.Literal.number(1)).else_(exp.Literal.number(0))
+        select = select.select(exp.alias_(flag, f"m{k}", quoted=True), copy=False)
+    select = select.from_(exp.alias_(exp.to_identifier("patients", quoted=True), "p", table=True), copy=False)
+    ctes = dict(c.ctes)
+    if c.used_facts:
+        ctes["f"] = _facts_pivot(c.used_facts)
+        select = _left_join(select, "f", "f", [])
+    for alias, what in c.joins.items():
+        if isinstance(what, tuple):  # a collection's coverage row
+            table, collection = what
+            select = _left_join(select, table, alias, [exp.EQ(
+                this=p("collection", alias, quoted=True), expression=exp.Literal.string(collection))])
+        else:
+            select = _left_join(select, what, alias, [])
+    for name, cte in ctes.items():
+        select = select.with_(exp.to_identifier(name, quoted=True), as_=cte, copy=False)
+    select = select.order_by(p("position", "p", quoted=True), copy=False)
+    label_list = [""] * len(flags)
+    for (label, _), k in labels.items():
+        label_list[k] = label
+    return CompiledSql(select, trial.criteria, tuple(label_list), tuple(missing_of))
+
+
+def _left_join(select: exp.Select, table: str, alias: str, extra: list[exp.Expression]) -> exp.Select:
+    on: exp.Expression = exp.EQ(this=exp.column("patient_id", alias, quoted=True),
+                                expression=exp.column("patient_id", "p", quoted=True))
+    for cond in extra:
+        on = exp.and_(on, cond)
+    return select.join(exp.alias_(exp.to_identifier(table, quoted=True), alias, table=True), on=on,
+                       join_type="left", copy=False)
+
+
+def _facts_pivot(used: dict[str, str]) -> exp.Expression:
+    name = exp.column("name", "x", quoted=True)
+    cols = [exp.column("patient_id", "x", quoted=True)]
+    for fact, kind in sorted(used.items()):
+        value = exp.column(fact_column(kind), "x", quoted=True)
+        pick = exp.Case().when(exp.EQ(this=name.copy(), expression=exp.Literal.string(fact)), value).else_(exp.null())
+        cols.append(exp.alias_(exp.Max(this=pick), f"f_{fact}", quoted=True))
+    return (exp.select(*cols).from_(exp.alias_(exp.to_identifier("facts", quoted=True), "x", table=True))
+            .group_by(exp.column("patient_id", "x", quoted=True)))

@@ -1,0 +1,246 @@
+"""Queries over event collections: one common table expression per distinct query, giving per patient the
+number of *matched* events and of *undecided* ones (an uncoded event in a coded query, an event whose filter
+is unknown), exactly as ``backends/python/support.select`` sorts them; and code-set membership.
+
+An event belongs to a query's window when its period overlaps it (``start_date <= last`` and ``end_date``
+null or ``>= first``, the window's inclusive whole days, computed in Python from the anchors).  Whether the
+history is complete over the window is ``coverage.covers``, in SQL over the patient's coverage row (no row:
+not covered).  Aggregates then follow ``support.exists_value`` / ``count_value``; a score is the sum over
+categories of the highest weight whose condition holds, known between the lowest and highest sums.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+from sqlglot import exp
+
+from ...check import ir
+from ...runtime.codes import BROADER, CodeSet
+from ...runtime.events import Window
+from . import values as SV
+from .expressions import Unsupported
+from .schema import field_column
+from .values import NOCONST, TRUE, UNKNOWN, V
+
+ALL_TIME = Window(None, None, True, True)
+
+
+@attrs.frozen
+class QueryRef:
+    alias: str
+    collection: str
+    window: Window
+    codeset: str | None
+
+
+def _date(ordinal: int) -> exp.Expression:
+    return SV.lit(datetime.date.fromordinal(ordinal))
+
+
+def codeset_predicate(codeset: CodeSet, system: exp.Expression, code: exp.Expression) -> exp.Expression:
+    """Whether a coding (two columns) is in the code set, class prefixes and BROADER systems included."""
+    exact: dict[str, set[str]] = {s: set(c) for s, c in codeset._exact.items()}
+    prefixes: dict[str, list[str]] = {s: list(p) for s, p in codeset._prefixes.items()}
+    for narrow, broad in BROADER.items():
+        while broad is not None:
+            if broad in codeset._exact:
+                exact.setdefault(narrow, set()).update(codeset._exact[broad])
+            if broad in codeset._prefixes:
+                prefixes.setdefault(narrow, []).extend(codeset._prefixes[broad])
+            broad = BROADER.get(broad)
+    conds: list[exp.Expression] = []
+    for s in sorted(set(exact) | set(prefixes)):
+        parts: list[exp.Expression] = []
+        if exact.get(s):
+            parts.append(exp.In(this=code.copy(), expressions=[exp.Literal.string(c) for c in sorted(exact[s])]))
+        for p in sorted(set(prefixes.get(s, ()))):
+            parts.append(exp.EQ(this=exp.Substring(this=code.copy(), start=SV.num(1), length=SV.num(len(p))),
+                                expression=exp.Literal.string(p)))
+        inner = parts[0]
+        for part in parts[1:]:
+            inner = exp.or_(inner, part)
+        conds.append(exp.and_(exp.EQ(this=system.copy(), expression=exp.Literal.string(s)), exp.paren(inner)))
+    if not conds:
+        return exp.false()
+    out = conds[0]
+    for c in conds[1:]:
+        out = exp.or_(out, c)
+    return exp.paren(out)
+
+
+class QueryRules:
+    """Relies on ScalarRules (``value``, ``truth_of``, ``constant_value``) and on ``self.codesets``,
+    ``self.ctes`` (name -> select), ``self.joins`` (alias -> (table expression, on-condition))."""
+
+    def history_rule(self, node: ir.Node) -> Callable | None:
+        return HISTORY_RULES.get(type(node))
+
+    def event_column(self, alias: str, collection: str, name: str) -> exp.Expression:
+        return exp.column(field_column(collection, name), alias, quoted=True)
+
+    def window_of(self, q: ir.Query) -> Window | None:
+        """The query's window from its constant bounds; None when a bound it has is unknown."""
+        w = q.window
+        if w is None:
+            return ALL_TIME
+        bounds = []
+        for b in (w.low, w.high):
+            if b is None:
+                bounds.append(None)
+                continue
+            value = self.constant_value(b)
+            if value is NOCONST:
+                raise Unsupported(b, "a window bound that depends on the patient's data")
+            if value is None:
+                return None
+            bounds.append(value)
+        return Window(bounds[0], bounds[1], w.low_closed, w.high_closed)
+
+    def query_ref(self, q: ir.Query, window: Window) -> QueryRef:
+        key = (q, window)
+        refs = self.__dict__.setdefault("_queries", {})
+        if key in refs:
+            return refs[key]
+        alias = f"q{len(refs)}"
+        ev = ("e", q.collection)
+        filt = self.truth_of(q.filter, ev).expr if q.filter is not None else SV.truth_lit(TRUE)
+        if q.codeset is not None:
+            hits = self.code_hits(q.collection, q.codeset)
+            hit = exp.column("hit", "h", quoted=True)
+            status: exp.Expression = (exp.Case().when(hit.is_(exp.null()), SV.truth_lit(UNKNOWN))
+                                      .when(exp.EQ(this=hit.copy(), expression=SV.num(0)), SV.truth_lit(SV.FALSE))
+                                      .else_(filt))
+        else:
+            status = filt
+        where: list[exp.Expression] = []
+        if window.last is not None:
+            where.append(exp.LTE(this=exp.column("start_date", "e", quoted=True), expression=_date(window.last)))
+        if window.first is not None:
+            end = exp.column("end_date", "e", quoted=True)
+            where.append(exp.paren(exp.or_(end.is_(exp.null()),
+                                           exp.GTE(this=end.copy(), expression=_date(window.first)))))
+        inner = exp.select(exp.column("patient_id", "e", quoted=True), exp.alias_(status, "st", quoted=True)).from_(
+            exp.alias_(exp.to_identifier(q.collection, quoted=True), "e", table=True))
+        if q.codeset is not None:
+            inner = inner.join(exp.alias_(exp.to_identifier(hits, quoted=True), "h", table=True), on=exp.and_(
+                exp.EQ(this=exp.column("patient_id", "h", quoted=True), expression=exp.column("patient_id", "e",
+                                                                                               quoted=True)),
+                exp.EQ(this=exp.column("event_id", "h", quoted=True), expression=exp.column("event_id", "e",
+                                                                                             quoted=True))),
+                join_type="left")
+        for cond in where:
+            inner = inner.where(cond)
+        st = exp.column("st", "s", quoted=True)
+
+        def count(t: int) -> exp.Expression:
+            return exp.Sum(this=exp.Case().when(exp.EQ(this=st.copy(), expression=SV.truth_lit(t)), SV.num(1))
+                           .else_(SV.num(0)))
+        select = exp.select(exp.column("patient_id", "s", quoted=True),
+                            exp.alias_(count(TRUE), "n_matched", quoted=True),
+                            exp.alias_(count(UNKNOWN), "n_undecided", quoted=True)).from_(
+            exp.alias_(exp.paren(inner), "s", table=True)).group_by(exp.column("patient_id", "s", quoted=True))
+        self.ctes[alias] = select
+        self.joins[alias] = alias
+        ref = refs[key] = QueryRef(alias, q.collection, window, q.codeset)
+        return ref
+
+    def code_hits(self, collection: str, codeset: str) -> str:
+        """A CTE: per coded event of the collection, 1 when one of its codings is in the code set, else 0."""
+        alias = f"h_{collection}_{codeset}"
+        if alias not in self.ctes:
+            system, code = exp.column("system", "c", quoted=True), exp.column("code", "c", quoted=True)
+            member = codeset_predicate(self.codesets[codeset], system, code)
+            self.ctes[alias] = (exp.select(exp.column("patient_id", "c", quoted=True),
+                                           exp.column("event_id", "c", quoted=True),
+                                           exp.alias_(exp.Max(this=exp.Case().when(member, SV.num(1)).else_(SV.num(0))),
+                                                      "hit", quoted=True))
+                                .from_(exp.alias_(exp.to_identifier("codes", quoted=True), "c", table=True))
+                                .where(exp.EQ(this=exp.column("collection", "c", quoted=True),
+                                              expression=exp.Literal.string(collection)))
+                                .where(exp.EQ(this=exp.column("field", "c", quoted=True),
+                                              expression=exp.Literal.string("code")))
+                                .group_by(exp.column("patient_id", "c", quoted=True),
+                                          exp.column("event_id", "c", quoted=True)))
+        return alias
+
+    def covered(self, ref: QueryRef) -> exp.Expression:
+        """``Coverage.covers(window)`` as a non-null SQL boolean (an empty window is always covered)."""
+        w = ref.window
+        if w.is_empty():
+            return exp.true()
+        if w.last is None:
+            return exp.false()
+        alias = f"cov_{ref.collection}"
+        self.joins.setdefault(alias, ("coverage", ref.collection))
+        low, high = exp.column("low", alias, quoted=True), exp.column("high", alias, quoted=True)
+        cond = exp.GTE(this=high, expression=_date(w.last))
+        start = low.is_(exp.null()) if w.first is None else exp.or_(
+            low.is_(exp.null()), exp.LTE(this=low.copy(), expression=_date(w.first)))
+        return exp.Coalesce(this=exp.and_(cond, exp.paren(start)), expressions=[exp.false()])
+
+    def counts(self, ref: QueryRef) -> tuple[exp.Expression, exp.Expression]:
+        def col(name: str) -> exp.Expression:
+            return exp.Coalesce(this=exp.column(name, ref.alias, quoted=True), expressions=[SV.num(0)])
+        return col("n_matched"), col("n_undecided")
+
+    def r_aggregate(self, node: ir.Aggregate, ev: Any) -> V:
+        if ev is not None:
+            raise Unsupported(node, "a query inside a query's condition")
+        if node.kind not in ("exists", "count"):
+            raise Unsupported(node, {"days_on": "`days on`"}.get(node.kind, f"`{node.kind}`"))
+        window = self.window_of(node.query)
+        if window is None:  # a bound it has is unknown: so is the answer
+            if node.kind == "exists":
+                return SV.truth(SV.truth_lit(UNKNOWN))
+            return SV.exact(exp.null(), node.type)
+        if window.is_empty():  # holds no event whatever the record
+            if node.kind == "exists":
+                return SV.truth(SV.truth_lit(SV.FALSE))
+            return SV.exact(SV.num(0), node.type, constant=Decimal(0))
+        ref = self.query_ref(node.query, window)
+        matched, undecided = self.counts(ref)
+        covered = self.covered(ref)
+        label = f"{ref.collection} history complete over {window}"
+        if node.kind == "exists":
+            none_seen = exp.and_(exp.EQ(this=matched.copy(), expression=SV.num(0)),
+                                 exp.EQ(this=undecided.copy(), expression=SV.num(0)))
+            expr = SV.case((exp.GT(this=matched, expression=SV.num(0)), TRUE),
+                           (exp.GT(this=undecided, expression=SV.num(0)), UNKNOWN),
+                           (covered.copy(), SV.FALSE), default=UNKNOWN)
+            return SV.truth(expr, [(label, exp.and_(none_seen, exp.not_(covered)))])
+        high = exp.Case().when(covered.copy(), exp.Add(this=matched.copy(), expression=undecided)).else_(exp.null())
+        return V("bounded", matched, high, node.type, ((label, exp.not_(covered)),))
+
+    def r_score(self, node: ir.ScoreRef, ev: Any) -> V:
+        spec = self.trial.scores[node.name]
+        low_terms, high_terms, missing = [], [], []
+        for _title, items in spec.categories:
+            conds = [(w, self.truth_of(c, ev)) for w, c in items]
+            for _, v in conds:
+                missing += v.missing
+            lows = [exp.Case().when(exp.EQ(this=v.expr, expression=SV.truth_lit(TRUE)), SV.num(w)).else_(SV.num(0))
+                    for w, v in conds]
+            highs = [exp.Case().when(exp.GTE(this=v.expr, expression=SV.truth_lit(UNKNOWN)), SV.num(w))
+                     .else_(SV.num(0)) for w, v in conds]
+            low_terms.append(exp.Greatest(this=SV.num(0), expressions=lows))
+            high_terms.append(exp.Greatest(this=SV.num(0), expressions=highs))
+        if not low_terms:
+            return SV.exact(SV.num(0), node.type)
+
+        def total(terms: list[exp.Expression]) -> exp.Expression:
+            out = terms[0]
+            for t in terms[1:]:
+                out = exp.Add(this=out, expression=t)
+            return exp.paren(out)
+        return V("bounded", total(low_terms), total(high_terms), node.type, tuple(missing))
+
+
+HISTORY_RULES: dict[type, Callable[[Any, Any, Any], V]] = {
+    ir.Aggregate: QueryRules.r_aggregate,
+    ir.ScoreRef: QueryRules.r_score,
+}
