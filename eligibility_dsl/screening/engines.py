@@ -263,12 +263,12 @@ class UnavailableEngine:
         raise self._refuse()
 
 
-_SQL_PENDING = "the SQL backend (`eligibility_dsl.backends.sql`) is not merged yet"
+from .sql_engines import SqlEngine  # noqa: E402  (it refers back to this module's Batch and errors)
 
 ENGINES: dict[str, Engine] = {
     "python": PythonEngine(),
-    "duckdb": UnavailableEngine("duckdb", _SQL_PENDING),
-    "spark": UnavailableEngine("spark", _SQL_PENDING),
+    "duckdb": SqlEngine("duckdb"),
+    "spark": SqlEngine("spark"),
 }
 
 

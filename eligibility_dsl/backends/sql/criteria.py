@@ -23,6 +23,7 @@ from .dialect import DIALECTS, Dialect
 from .expressions import ScalarRules, Unsupported
 from .queries import QueryRules
 from .schema import fact_column
+from .values import table
 
 UNSUPPORTED = "E0401"
 
@@ -99,15 +100,15 @@ def compile_trial(trial: ir.CheckedTrial, anchors: dict[str, datetime.date], dia
     for k, cond in enumerate(flags):
         flag = exp.Case().when(cond, exp.Literal.number(1)).else_(exp.Literal.number(0))
         select = select.select(exp.alias_(flag, f"m{k}", quoted=True), copy=False)
-    select = select.from_(exp.alias_(exp.to_identifier("patients", quoted=True), "p", table=True), copy=False)
+    select = select.from_(table("patients", "p"), copy=False)
     ctes = dict(c.ctes)
     if c.used_facts:
         ctes["f"] = _facts_pivot(c.used_facts)
         select = _left_join(select, "f", "f", [])
     for alias, what in c.joins.items():
         if isinstance(what, tuple):  # a collection's coverage row
-            table, collection = what
-            select = _left_join(select, table, alias, [exp.EQ(
+            name, collection = what
+            select = _left_join(select, name, alias, [exp.EQ(
                 this=p("collection", alias, quoted=True), expression=exp.Literal.string(collection))])
         else:
             select = _left_join(select, what, alias, [])
@@ -120,12 +121,12 @@ def compile_trial(trial: ir.CheckedTrial, anchors: dict[str, datetime.date], dia
     return CompiledSql(select, trial.criteria, tuple(label_list), tuple(missing_of))
 
 
-def _left_join(select: exp.Select, table: str, alias: str, extra: list[exp.Expression]) -> exp.Select:
+def _left_join(select: exp.Select, name: str, alias: str, extra: list[exp.Expression]) -> exp.Select:
     on: exp.Expression = exp.EQ(this=exp.column("patient_id", alias, quoted=True),
                                 expression=exp.column("patient_id", "p", quoted=True))
     for cond in extra:
         on = exp.and_(on, cond)
-    return select.join(exp.alias_(exp.to_identifier(table, quoted=True), alias, table=True), on=on,
+    return select.join(table(name, alias), on=on,
                        join_type="left", copy=False)
 
 
@@ -136,5 +137,5 @@ def _facts_pivot(used: dict[str, str]) -> exp.Expression:
         value = exp.column(fact_column(kind), "x", quoted=True)
         pick = exp.Case().when(exp.EQ(this=name.copy(), expression=exp.Literal.string(fact)), value).else_(exp.null())
         cols.append(exp.alias_(exp.Max(this=pick), f"f_{fact}", quoted=True))
-    return (exp.select(*cols).from_(exp.alias_(exp.to_identifier("facts", quoted=True), "x", table=True))
+    return (exp.select(*cols).from_(table("facts", "x"))
             .group_by(exp.column("patient_id", "x", quoted=True)))

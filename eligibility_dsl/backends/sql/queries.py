@@ -25,7 +25,7 @@ from ...runtime.events import Window
 from . import values as SV
 from .expressions import Unsupported
 from .schema import field_column
-from .values import NOCONST, TRUE, UNKNOWN, V
+from .values import NOCONST, TRUE, UNKNOWN, V, table
 
 ALL_TIME = Window(None, None, True, True)
 
@@ -125,9 +125,9 @@ class QueryRules:
             where.append(exp.paren(exp.or_(end.is_(exp.null()),
                                            exp.GTE(this=end.copy(), expression=_date(window.first)))))
         inner = exp.select(exp.column("patient_id", "e", quoted=True), exp.alias_(status, "st", quoted=True)).from_(
-            exp.alias_(exp.to_identifier(q.collection, quoted=True), "e", table=True))
+            table(q.collection, "e"))
         if q.codeset is not None:
-            inner = inner.join(exp.alias_(exp.to_identifier(hits, quoted=True), "h", table=True), on=exp.and_(
+            inner = inner.join(table(hits, "h"), on=exp.and_(
                 exp.EQ(this=exp.column("patient_id", "h", quoted=True), expression=exp.column("patient_id", "e",
                                                                                                quoted=True)),
                 exp.EQ(this=exp.column("event_id", "h", quoted=True), expression=exp.column("event_id", "e",
@@ -143,7 +143,7 @@ class QueryRules:
         select = exp.select(exp.column("patient_id", "s", quoted=True),
                             exp.alias_(count(TRUE), "n_matched", quoted=True),
                             exp.alias_(count(UNKNOWN), "n_undecided", quoted=True)).from_(
-            exp.alias_(exp.paren(inner), "s", table=True)).group_by(exp.column("patient_id", "s", quoted=True))
+            exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("s", quoted=True)))).group_by(exp.column("patient_id", "s", quoted=True))
         self.ctes[alias] = select
         self.joins[alias] = alias
         ref = refs[key] = QueryRef(alias, q.collection, window, q.codeset)
@@ -159,7 +159,7 @@ class QueryRules:
                                            exp.column("event_id", "c", quoted=True),
                                            exp.alias_(exp.Max(this=exp.Case().when(member, SV.num(1)).else_(SV.num(0))),
                                                       "hit", quoted=True))
-                                .from_(exp.alias_(exp.to_identifier("codes", quoted=True), "c", table=True))
+                                .from_(table("codes", "c"))
                                 .where(exp.EQ(this=exp.column("collection", "c", quoted=True),
                                               expression=exp.Literal.string(collection)))
                                 .where(exp.EQ(this=exp.column("field", "c", quoted=True),

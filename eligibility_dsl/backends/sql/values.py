@@ -187,3 +187,9 @@ def _equal(a: V, b: V, negated: bool) -> list[tuple[exp.Expression, int]]:
     same = _guarded(_and(*single), _has_high(a), _has_high(b)) if single else exp.true()
     no, yes = (TRUE, FALSE) if negated else (FALSE, TRUE)
     return [(disjoint, no), (same, yes)]
+
+
+def table(name: str, alias: str) -> exp.Expression:
+    """``"name" AS "alias"`` in a FROM or JOIN."""
+    return exp.Table(this=exp.to_identifier(name, quoted=True),
+                     alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True)))
