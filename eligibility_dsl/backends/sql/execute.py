@@ -81,6 +81,7 @@ def spark_session(master: str = "local[2]") -> Any:
 
         _SPARK = (SparkSession.builder.master(master).appName("eligibility_dsl")
                   .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
+                  .config("spark.ui.showConsoleProgress", "false")
                   .config("spark.sql.ansi.enabled", "false")
                   .config("spark.sql.session.timeZone", "UTC").getOrCreate())
         _SPARK.sparkContext.setLogLevel("ERROR")
@@ -95,10 +96,11 @@ def load_arrow_spark(spark: Any, tables: dict[str, Any]) -> None:
     for name, cols in TABLES.items():
         schema = st.StructType([st.StructField(c, kinds[k], True) for c, k in cols])
         data = tables[name].to_pylist()
-        df = spark.createDataFrame([tuple(r[c] for c, _ in cols) for r in data], schema)
+        rows = [tuple(r[c] for c, _ in cols) for r in data]
+        df = spark.createDataFrame(spark.sparkContext.parallelize(rows, 1), schema)
         df.createOrReplaceTempView(name)
 
 
 def run_spark(spark: Any, compiled: CompiledSql) -> Iterator[tuple]:
-    for row in spark.sql(compiled.sql("spark")).toLocalIterator():
+    for row in spark.sql(compiled.sql("spark")).collect():
         yield decode(compiled, tuple(row))
