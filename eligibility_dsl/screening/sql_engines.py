@@ -130,12 +130,13 @@ class SqlEngine:
         else:
             spark = X.spark_session()
             if arrow is None:
-                import pyarrow.parquet as pq
                 from pathlib import Path
+
+                import pyarrow.parquet as pq
 
                 from ..backends.sql.schema import TABLES
                 arrow = {}
-                for name, cols in TABLES.items():
+                for name, _cols in TABLES.items():
                     path = Path(directory) / f"{name}.parquet"  # type: ignore[arg-type]
                     arrow[name] = pq.read_table(path) if path.exists() else Tables().arrow()[name]
             X.load_arrow_spark(spark, arrow)

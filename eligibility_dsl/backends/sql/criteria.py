@@ -57,6 +57,7 @@ class _Compiler(QueryRules, ScalarRules):
         self.ctes: dict[str, exp.Expression] = {}
         self.joins: dict[str, Any] = {}
         self.used_facts: dict[str, str] = {}  # declared fact -> its kind
+        self.unsupported: list[Unsupported] = []
 
     def fact_ref(self, name: str, kind: str) -> exp.Expression:
         spec = self.trial.facts.get(name)
@@ -73,14 +74,20 @@ def compile_trial(trial: ir.CheckedTrial, anchors: dict[str, datetime.date], dia
     labels: dict[tuple[str, str], int] = {}
     flags: list[exp.Expression] = []
     missing_of: list[tuple[int, ...]] = []
+    seen: set = set()
     for criterion in trial.criteria:
-        try:
-            v = c.truth_of(criterion.expr)
-        except Unsupported as err:
+        c.unsupported = []
+        v = c.truth_of(criterion.expr)
+        for err in c.unsupported:
             span = getattr(err.node, "span", None) or criterion.span
+            key = (err.construct, span)
+            if key in seen:  # a definition read by two criteria: reported once
+                continue
+            seen.add(key)
             problems.append(Diagnostic(UNSUPPORTED, f"the SQL backend does not compile {err.construct} "
                                        f"(in criterion `{criterion.id}`)", span,
                                        help="use `--engine python` for this trial"))
+        if c.unsupported:
             continue
         statuses.append(v.expr)
         own: list[int] = []

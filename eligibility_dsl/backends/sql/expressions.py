@@ -13,11 +13,9 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-import attrs
 from sqlglot import exp
 
 from ...check import ir
-from ...language import types as T
 from ...runtime import quantity as Q
 from ...runtime.ops import PERIOD_UNITS
 from ...runtime.units import UnitMismatch
@@ -77,9 +75,16 @@ class ScalarRules:
         if const is not NOCONST:
             return self.const_value(node, const)
         rule = SCALAR_RULES.get(type(node)) or self.history_rule(node)
-        if rule is None:
-            raise Unsupported(node, _construct(node))
-        return rule(self, node, ev)
+        try:
+            if rule is None:
+                raise Unsupported(node, _construct(node))
+            return rule(self, node, ev)
+        except Unsupported as err:
+            # Note it and go on with a stand-in, so that one compile reports every construct that does not compile.
+            self.unsupported.append(err)
+            if node.type.kind == "boolean":
+                return V("truth", SV.truth_lit(UNKNOWN), placeholder=True)
+            return V("exact", exp.null(), exp.null(), node.type, placeholder=True)
 
     def history_rule(self, node: ir.Node) -> Callable | None:  # overridden by QueryRules
         return None
@@ -99,7 +104,8 @@ class ScalarRules:
     def truth_of(self, node: ir.Node, ev: Any = None) -> V:
         v = self.value(node, ev)
         if v.kind != "truth":
-            raise Unsupported(node, "a boolean value held as data")
+            self.unsupported.append(Unsupported(node, "a boolean value held as data"))
+            return V("truth", SV.truth_lit(UNKNOWN), placeholder=True)
         return v
 
     # ------------------------------------------------------------ rules
@@ -156,7 +162,7 @@ class ScalarRules:
 
     def same_unit(self, node: ir.Node, a: V, b: V) -> tuple[V, V]:
         """Quantities compare in one unit: a constant is converted, exactly, into the other side's unit."""
-        if a.unit is None and b.unit is None:
+        if (a.unit is None and b.unit is None) or a.placeholder or b.placeholder:
             return a, b
         if a.unit is not None and b.unit is not None and a.unit == b.unit:
             return a, b
@@ -209,7 +215,7 @@ class ScalarRules:
         const = self.constant_value(other)
         if node.op not in ("=", "!=") or not isinstance(const, bool) or ev is None:
             raise Unsupported(node, "a comparison with an observation's value other than `= true`/`= false`")
-        alias, collection = ev
+        alias, _collection = ev
         kind = exp.column("value_kind", alias, quoted=True)
         col = exp.column("value_boolean", alias, quoted=True)
         v = SV.truth(SV.case((kind.is_(exp.null()), UNKNOWN),

@@ -12,8 +12,8 @@ categories of the highest weight whose condition holds, known between the lowest
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -143,7 +143,7 @@ class QueryRules:
         select = exp.select(exp.column("patient_id", "s", quoted=True),
                             exp.alias_(count(TRUE), "n_matched", quoted=True),
                             exp.alias_(count(UNKNOWN), "n_undecided", quoted=True)).from_(
-            exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("s", quoted=True)))).group_by(exp.column("patient_id", "s", quoted=True))
+            _subquery(inner, "s")).group_by(exp.column("patient_id", "s", quoted=True))
         self.ctes[alias] = select
         self.joins[alias] = alias
         ref = refs[key] = QueryRef(alias, q.collection, window, q.codeset)
@@ -238,6 +238,10 @@ class QueryRules:
                 out = exp.Add(this=out, expression=t)
             return exp.paren(out)
         return V("bounded", total(low_terms), total(high_terms), node.type, tuple(missing))
+
+
+def _subquery(select: exp.Expression, alias: str) -> exp.Expression:
+    return exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True)))
 
 
 HISTORY_RULES: dict[type, Callable[[Any, Any, Any], V]] = {

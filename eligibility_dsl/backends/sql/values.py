@@ -68,6 +68,7 @@ class V:
     missing: tuple[tuple[str, exp.Expression], ...] = ()
     unit: Any = None  # a quantity's unit (the expression's numbers are in it)
     constant: Any = NOCONST  # the Python value, when known at compile time
+    placeholder: bool = False  # stands for a node that did not compile (compiling goes on to report the rest)
 
     @property
     def expr(self) -> exp.Expression:
