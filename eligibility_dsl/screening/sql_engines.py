@@ -99,12 +99,19 @@ class SqlEngine:
         compiled = self.compiled(plan)
         done = 0
         for inp in plan.inputs:
-            if inp.kind == "event-tables":
-                rows = list(self._table_rows(plan, compiled, inp))
-                start = max(0, skip - done)
-                done += len(rows)
-                for i in range(start, len(rows), plan.batch_size):
-                    yield Batch(len(rows[i:i + plan.batch_size]), rows[i:i + plan.batch_size])
+            if inp.kind == "event-tables":  # one unit per patient, streamed in position order
+                rows = self._table_rows(plan, compiled, inp)
+                part: list[Row] = []
+                for row in rows:
+                    done += 1
+                    if done <= skip:
+                        continue
+                    part.append(row)
+                    if len(part) >= plan.batch_size:
+                        yield Batch(len(part), part)
+                        part = []
+                if part:
+                    yield Batch(len(part), part)
                 continue
             units = KINDS[inp.kind].units(inp)  # type: ignore[misc]
             if done < skip:
@@ -130,16 +137,9 @@ class SqlEngine:
         else:
             spark = X.spark_session()
             if arrow is None:
-                from pathlib import Path
-
-                import pyarrow.parquet as pq
-
-                from ..backends.sql.schema import TABLES
-                arrow = {}
-                for name, _cols in TABLES.items():
-                    path = Path(directory) / f"{name}.parquet"  # type: ignore[arg-type]
-                    arrow[name] = pq.read_table(path) if path.exists() else Tables().arrow()[name]
-            X.load_arrow_spark(spark, arrow)
+                X.load_parquet_spark(spark, directory)  # type: ignore[arg-type]
+            else:
+                X.load_arrow_spark(spark, arrow)
             yield from X.run_spark(spark, compiled)
 
     def _table_rows(self, plan: Any, compiled: Any, inp: Any) -> Iterator[Row]:

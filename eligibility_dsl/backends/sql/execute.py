@@ -101,6 +101,34 @@ def load_arrow_spark(spark: Any, tables: dict[str, Any]) -> None:
         df.createOrReplaceTempView(name)
 
 
+def load_parquet_spark(spark: Any, directory: str) -> None:
+    """Views over ``<directory>/<table>.parquet`` (read by Spark itself); a table that is absent is empty."""
+    from pathlib import Path
+
+    types = sql_types("spark")
+    for name, cols in TABLES.items():
+        path = Path(directory) / f"{name}.parquet"
+        if path.exists():
+            df = spark.read.parquet(str(path))
+            df.createOrReplaceTempView(f"raw_{name}")
+            select = ", ".join(f"CAST(`{c}` AS {types[k]}) AS `{c}`" for c, k in cols)
+            spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW `{name}` AS SELECT {select} FROM `raw_{name}`")
+        else:
+            cast = ", ".join(f"CAST(NULL AS {types[k]}) AS `{c}`" for c, k in cols)
+            spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW `{name}` AS SELECT {cast} WHERE FALSE")
+
+
 def run_spark(spark: Any, compiled: CompiledSql) -> Iterator[tuple]:
-    for row in spark.sql(compiled.sql("spark")).collect():
+    for row in spark.sql(compiled.sql("spark")).toLocalIterator(prefetchPartitions=True):
         yield decode(compiled, tuple(row))
+
+
+def write_parquet(directory: Any, tables: dict[str, Any]) -> None:
+    """Write event tables (Arrow, as ``schema.Tables.arrow`` gives them) as ``<directory>/<table>.parquet``."""
+    from pathlib import Path
+
+    import pyarrow.parquet as pq
+
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    for name, table in tables.items():
+        pq.write_table(table, Path(directory) / f"{name}.parquet")
