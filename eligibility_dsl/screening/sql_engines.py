@@ -123,9 +123,10 @@ class SqlEngine:
                     part = per_unit[i:i + plan.batch_size]
                     yield Batch(len(part), [row for rows in part for row in rows])
 
-    def _run(self, compiled: Any, arrow: dict[str, Any] | None, directory: str | None = None) -> Iterator[tuple]:
+    def _run(self, compiled: Any, arrow: dict[str, Any] | None, directory: str | None = None,
+             threads: int | None = None) -> Iterator[tuple]:
         if self.name == "duckdb":
-            con = X.duckdb_connection()
+            con = X.duckdb_connection(threads)
             try:
                 if arrow is not None:
                     X.load_arrow_duckdb(con, arrow)
@@ -144,7 +145,7 @@ class SqlEngine:
 
     def _table_rows(self, plan: Any, compiled: Any, inp: Any) -> Iterator[Row]:
         n = len(compiled.criteria)
-        for pid, position, statuses, missing in self._run(compiled, None, inp.path):
+        for pid, position, statuses, missing in self._run(compiled, None, inp.path, _threads(plan)):
             yield _decision_row(inp.path, position, pid, compiled, statuses, missing, n)
 
     def _record_rows(self, plan: Any, compiled: Any, units: list) -> list[list[Row]]:
@@ -173,7 +174,7 @@ class SqlEngine:
             ids[k] = bound.id
             tables.add(str(k), k, bound, trial.checked.facts)
         if ids:
-            for _pid, k, statuses, missing in self._run(compiled, tables.arrow()):
+            for _pid, k, statuses, missing in self._run(compiled, tables.arrow(), None, _threads(plan)):
                 source, position, _ = placed[k]
                 out[k] = _decision_row(source, position, ids[k], compiled, statuses, missing, n)
         grouped, i = [], 0
@@ -183,8 +184,23 @@ class SqlEngine:
         return grouped  # type: ignore[return-value]
 
 
+def _threads(plan: Any) -> int | None:
+    """`--jobs N` is DuckDB's thread count (by default DuckDB uses every core)."""
+    return plan.jobs if plan.jobs > 1 else None
+
+
+_OUTCOMES: dict[tuple, tuple[str, tuple[str, ...]]] = {}
+
+
 def _decision_row(source: str, position: int, record_id: Any, compiled: Any, statuses: tuple[str, ...],
                   missing: tuple[str, ...], n: int) -> Row:
-    outcome, reasons = outcome_of(compiled.criteria, statuses)
+    key = (id(compiled), statuses)
+    found = _OUTCOMES.get(key)
+    if found is None:
+        found = outcome_of(compiled.criteria, statuses)
+        if len(_OUTCOMES) > 100_000:
+            _OUTCOMES.clear()
+        _OUTCOMES[key] = found
+    outcome, reasons = found
     return Row(source, position, record_id, outcome, statuses, reasons,
                missing if outcome == "INDETERMINATE" else ())

@@ -19,6 +19,7 @@ from sqlglot import exp
 from ...check import ir
 from ...diagnostics import Diagnostic
 from ..python.generator_history import HistoryRules
+from . import values as SV
 from .dialect import DIALECTS, Dialect
 from .expressions import ScalarRules, Unsupported
 from .queries import QueryRules
@@ -100,13 +101,14 @@ def compile_trial(trial: ir.CheckedTrial, anchors: dict[str, datetime.date], dia
         missing_of.append(tuple(sorted(set(own))))
     if problems:
         raise SqlCompileError(problems)
+    c.finish_queries()
     p = exp.column
     select = exp.select(p("patient_id", "p", quoted=True), p("position", "p", quoted=True))
-    for i, s in enumerate(statuses):
-        select = select.select(exp.alias_(s, f"s{i}", quoted=True), copy=False)
-    for k, cond in enumerate(flags):
-        flag = exp.Case().when(cond, exp.Literal.number(1)).else_(exp.Literal.number(0))
-        select = select.select(exp.alias_(flag, f"m{k}", quoted=True), copy=False)
+    # Two text columns, one character per criterion (0/1/2) and per missing flag (0/1): few Python objects
+    # per row, and rows with the same answers decode once (``execute.decode``).
+    select = select.select(exp.alias_(_digits(statuses), "statuses", quoted=True), copy=False)
+    flag_digits = [exp.Case().when(cond, exp.Literal.number(1)).else_(exp.Literal.number(0)) for cond in flags]
+    select = select.select(exp.alias_(_digits(flag_digits), "flags", quoted=True), copy=False)
     select = select.from_(table("patients", "p"), copy=False)
     ctes = dict(c.ctes)
     if c.used_facts:
@@ -128,11 +130,17 @@ def compile_trial(trial: ir.CheckedTrial, anchors: dict[str, datetime.date], dia
     return CompiledSql(select, trial.criteria, tuple(label_list), tuple(missing_of))
 
 
+def _digits(values: list[exp.Expression]) -> exp.Expression:
+    if not values:
+        return exp.Literal.string("")
+    return exp.Concat(expressions=[exp.cast(v, "VARCHAR") for v in values])
+
+
 def _left_join(select: exp.Select, name: str, alias: str, extra: list[exp.Expression]) -> exp.Select:
     on: exp.Expression = exp.EQ(this=exp.column("patient_id", alias, quoted=True),
                                 expression=exp.column("patient_id", "p", quoted=True))
     for cond in extra:
-        on = exp.and_(on, cond)
+        on = SV.AND(on, cond)
     return select.join(table(name, alias), on=on,
                        join_type="left", copy=False)
 

@@ -15,6 +15,7 @@ import datetime
 import attrs
 from sqlglot import exp
 
+from . import values as SV
 from .values import num
 
 
@@ -22,15 +23,15 @@ def _leap(year: exp.Expression) -> exp.Expression:
     def mod(n: int) -> exp.Expression:
         return exp.Mod(this=year.copy(), expression=num(n))
 
-    return exp.paren(exp.or_(exp.and_(exp.EQ(this=mod(4), expression=num(0)),
+    return exp.paren(SV.OR(SV.AND(exp.EQ(this=mod(4), expression=num(0)),
                                       exp.NEQ(this=mod(100), expression=num(0))),
                              exp.EQ(this=mod(400), expression=num(0))))
 
 
 def _before(month: exp.Expression, day: exp.Expression, m: exp.Expression, d: exp.Expression) -> exp.Expression:
     """(month, day) < (m, d)."""
-    return exp.paren(exp.or_(exp.LT(this=month, expression=m),
-                             exp.and_(exp.EQ(this=month.copy(), expression=m.copy()),
+    return exp.paren(SV.OR(exp.LT(this=month, expression=m),
+                             SV.AND(exp.EQ(this=month.copy(), expression=m.copy()),
                                       exp.LT(this=day, expression=d))))
 
 
@@ -48,7 +49,7 @@ class Dialect:
         if _cal.isleap(at.year):
             bday: exp.Expression = day.copy()
         else:
-            bday = exp.Case().when(exp.and_(exp.EQ(this=month.copy(), expression=num(2)),
+            bday = exp.Case().when(SV.AND(exp.EQ(this=month.copy(), expression=num(2)),
                                             exp.EQ(this=day.copy(), expression=num(29))), num(28)).else_(day.copy())
         forward = exp.Sub(this=exp.Sub(this=num(at.year), expression=year.copy()),
                           expression=exp.Case().when(_before(num(at.month), num(at.day), month.copy(), bday),

@@ -50,22 +50,30 @@ def _quote(path: Any) -> str:
     return str(path).replace("'", "''")
 
 
-def decode(compiled: CompiledSql, row: tuple) -> tuple[str, int, tuple[str, ...], tuple[str, ...]]:
-    n = len(compiled.criteria)
-    statuses = tuple(STATUS[int(s)] for s in row[2:2 + n])
-    flags = row[2 + n:]
-    missing: set[str] = set()
-    for i, s in enumerate(statuses):
-        if s == "UNKNOWN":
-            missing.update(compiled.missing[k] for k in compiled.missing_of[i] if flags[k])
-    return row[0], int(row[1]), statuses, tuple(sorted(missing))
+def decode(compiled: CompiledSql, row: tuple, cache: dict | None = None) -> tuple[str, int, tuple[str, ...],
+                                                                          tuple[str, ...]]:
+    """(patient_id, position, statuses, missing) from a result row (patient_id, position, statuses, flags)."""
+    key = (row[2], row[3])
+    found = cache.get(key) if cache is not None else None
+    if found is None:
+        statuses = tuple(STATUS[int(ch)] for ch in row[2])
+        flags = row[3]
+        missing: set[str] = set()
+        for i, s in enumerate(statuses):
+            if s == "UNKNOWN":
+                missing.update(compiled.missing[k] for k in compiled.missing_of[i] if flags[k] == "1")
+        found = (statuses, tuple(sorted(missing)))
+        if cache is not None and len(cache) < 100_000:
+            cache[key] = found
+    return row[0], int(row[1]), found[0], found[1]
 
 
 def run_duckdb(con: Any, compiled: CompiledSql, chunk: int = 50_000) -> Iterator[tuple]:
     cur = con.execute(compiled.sql("duckdb"))
+    cache: dict = {}
     while rows := cur.fetchmany(chunk):
         for row in rows:
-            yield decode(compiled, row)
+            yield decode(compiled, row, cache)
 
 
 # ------------------------------------------------------------------ Spark
@@ -119,8 +127,9 @@ def load_parquet_spark(spark: Any, directory: str) -> None:
 
 
 def run_spark(spark: Any, compiled: CompiledSql) -> Iterator[tuple]:
+    cache: dict = {}
     for row in spark.sql(compiled.sql("spark")).toLocalIterator(prefetchPartitions=True):
-        yield decode(compiled, tuple(row))
+        yield decode(compiled, tuple(row), cache)
 
 
 def write_parquet(directory: Any, tables: dict[str, Any]) -> None:

@@ -152,7 +152,7 @@ class ScalarRules:
             if op not in ("=", "!="):
                 raise Unsupported(node, "an ordering of booleans")
             # Booleans compare as truths: unknown on either side is unknown.
-            eq = SV.case((exp.or_(exp.EQ(this=a.expr, expression=SV.truth_lit(UNKNOWN)),
+            eq = SV.case((SV.OR(exp.EQ(this=a.expr, expression=SV.truth_lit(UNKNOWN)),
                                   exp.EQ(this=b.expr, expression=SV.truth_lit(UNKNOWN))), UNKNOWN),
                          (exp.EQ(this=a.expr, expression=b.expr), TRUE), default=SV.FALSE)
             v = SV.truth(eq, SV.merged(a, b))

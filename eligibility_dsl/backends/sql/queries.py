@@ -24,7 +24,7 @@ from ...runtime.codes import BROADER, CodeSet
 from ...runtime.events import Window
 from . import values as SV
 from .expressions import Unsupported
-from .schema import field_column
+from .schema import TABLES, field_column
 from .values import NOCONST, TRUE, UNKNOWN, V, table
 
 ALL_TIME = Window(None, None, True, True)
@@ -36,6 +36,7 @@ class QueryRef:
     collection: str
     window: Window
     codeset: str | None
+    index: int
 
 
 def _date(ordinal: int) -> exp.Expression:
@@ -63,13 +64,13 @@ def codeset_predicate(codeset: CodeSet, system: exp.Expression, code: exp.Expres
                                 expression=exp.Literal.string(p)))
         inner = parts[0]
         for part in parts[1:]:
-            inner = exp.or_(inner, part)
-        conds.append(exp.and_(exp.EQ(this=system.copy(), expression=exp.Literal.string(s)), exp.paren(inner)))
+            inner = SV.OR(inner, part)
+        conds.append(SV.AND(exp.EQ(this=system.copy(), expression=exp.Literal.string(s)), exp.paren(inner)))
     if not conds:
         return exp.false()
     out = conds[0]
     for c in conds[1:]:
-        out = exp.or_(out, c)
+        out = SV.OR(out, c)
     return exp.paren(out)
 
 
@@ -102,16 +103,19 @@ class QueryRules:
         return Window(bounds[0], bounds[1], w.low_closed, w.high_closed)
 
     def query_ref(self, q: ir.Query, window: Window) -> QueryRef:
+        """Register a query: its counts are two columns of its collection's aggregate (``finish_queries``)."""
         key = (q, window)
         refs = self.__dict__.setdefault("_queries", {})
         if key in refs:
             return refs[key]
-        alias = f"q{len(refs)}"
+        per = self.__dict__.setdefault("_per_collection", {})
+        entry = per.setdefault(q.collection, {"queries": [], "codesets": []})
         ev = ("e", q.collection)
         filt = self.truth_of(q.filter, ev).expr if q.filter is not None else SV.truth_lit(TRUE)
         if q.codeset is not None:
-            hits = self.code_hits(q.collection, q.codeset)
-            hit = exp.column("hit", "h", quoted=True)
+            if q.codeset not in entry["codesets"]:
+                entry["codesets"].append(q.codeset)
+            hit = exp.column(f"hit_{entry['codesets'].index(q.codeset)}", "e", quoted=True)
             status: exp.Expression = (exp.Case().when(hit.is_(exp.null()), SV.truth_lit(UNKNOWN))
                                       .when(exp.EQ(this=hit.copy(), expression=SV.num(0)), SV.truth_lit(SV.FALSE))
                                       .else_(filt))
@@ -122,50 +126,60 @@ class QueryRules:
             where.append(exp.LTE(this=exp.column("start_date", "e", quoted=True), expression=_date(window.last)))
         if window.first is not None:
             end = exp.column("end_date", "e", quoted=True)
-            where.append(exp.paren(exp.or_(end.is_(exp.null()),
+            where.append(exp.paren(SV.OR(end.is_(exp.null()),
                                            exp.GTE(this=end.copy(), expression=_date(window.first)))))
-        inner = exp.select(exp.column("patient_id", "e", quoted=True), exp.alias_(status, "st", quoted=True)).from_(
-            table(q.collection, "e"))
-        if q.codeset is not None:
-            inner = inner.join(table(hits, "h"), on=exp.and_(
-                exp.EQ(this=exp.column("patient_id", "h", quoted=True), expression=exp.column("patient_id", "e",
-                                                                                               quoted=True)),
-                exp.EQ(this=exp.column("event_id", "h", quoted=True), expression=exp.column("event_id", "e",
-                                                                                             quoted=True))),
-                join_type="left")
-        for cond in where:
-            inner = inner.where(cond)
-        st = exp.column("st", "s", quoted=True)
-
-        def count(t: int) -> exp.Expression:
-            return exp.Sum(this=exp.Case().when(exp.EQ(this=st.copy(), expression=SV.truth_lit(t)), SV.num(1))
-                           .else_(SV.num(0)))
-        select = exp.select(exp.column("patient_id", "s", quoted=True),
-                            exp.alias_(count(TRUE), "n_matched", quoted=True),
-                            exp.alias_(count(UNKNOWN), "n_undecided", quoted=True)).from_(
-            _subquery(inner, "s")).group_by(exp.column("patient_id", "s", quoted=True))
-        self.ctes[alias] = select
-        self.joins[alias] = alias
-        ref = refs[key] = QueryRef(alias, q.collection, window, q.codeset)
+        k = len(refs)
+        entry["queries"].append((k, status, where))
+        ref = refs[key] = QueryRef(f"a_{q.collection}", q.collection, window, q.codeset, k)
         return ref
 
-    def code_hits(self, collection: str, codeset: str) -> str:
-        """A CTE: per coded event of the collection, 1 when one of its codings is in the code set, else 0."""
-        alias = f"h_{collection}_{codeset}"
-        if alias not in self.ctes:
-            system, code = exp.column("system", "c", quoted=True), exp.column("code", "c", quoted=True)
-            member = codeset_predicate(self.codesets[codeset], system, code)
-            self.ctes[alias] = (exp.select(exp.column("patient_id", "c", quoted=True),
-                                           exp.column("event_id", "c", quoted=True),
-                                           exp.alias_(exp.Max(this=exp.Case().when(member, SV.num(1)).else_(SV.num(0))),
-                                                      "hit", quoted=True))
-                                .from_(table("codes", "c"))
-                                .where(exp.EQ(this=exp.column("collection", "c", quoted=True),
-                                              expression=exp.Literal.string(collection)))
-                                .where(exp.EQ(this=exp.column("field", "c", quoted=True),
-                                              expression=exp.Literal.string("code")))
-                                .group_by(exp.column("patient_id", "c", quoted=True),
-                                          exp.column("event_id", "c", quoted=True)))
+    def finish_queries(self) -> None:
+        """One pass per collection: its events with a hit flag per code set, then per patient the matched and
+        undecided counts of every query over it (``q<k>_m``, ``q<k>_u``)."""
+        for collection, entry in self.__dict__.get("_per_collection", {}).items():
+            events = exp.select(exp.Star()).from_(table(collection, "e"))
+            if entry["codesets"]:
+                hits = self.code_hits(collection, entry["codesets"])
+                cols = [exp.column(c, "e", quoted=True) for c, _ in TABLES[collection]]
+                cols += [exp.column(f"hit_{i}", "h", quoted=True) for i in range(len(entry["codesets"]))]
+                events = exp.select(*cols).from_(table(collection, "e")).join(table(hits, "h"), on=SV.AND(
+                    exp.EQ(this=exp.column("patient_id", "h", quoted=True),
+                           expression=exp.column("patient_id", "e", quoted=True)),
+                    exp.EQ(this=exp.column("event_id", "h", quoted=True),
+                           expression=exp.column("event_id", "e", quoted=True))), join_type="left")
+            self.ctes[f"ev_{collection}"] = events
+            outputs = [exp.column("patient_id", "e", quoted=True)]
+            for k, status, where in entry["queries"]:
+                inside = where[0] if where else None
+                for cond in where[1:]:
+                    inside = SV.AND(inside, cond)
+                for t, suffix in ((TRUE, "m"), (UNKNOWN, "u")):
+                    hit = exp.EQ(this=exp.paren(status.copy()), expression=SV.truth_lit(t))
+                    cond = hit if inside is None else SV.AND(inside.copy(), hit)
+                    outputs.append(exp.alias_(exp.Sum(this=exp.Case().when(cond, SV.num(1)).else_(SV.num(0))),
+                                              f"q{k}_{suffix}", quoted=True))
+            alias = f"a_{collection}"
+            self.ctes[alias] = (exp.select(*outputs).from_(table(f"ev_{collection}", "e"))
+                                .group_by(exp.column("patient_id", "e", quoted=True)))
+            self.joins[alias] = alias
+
+    def code_hits(self, collection: str, codesets: list[str]) -> str:
+        """A CTE: per coded event of the collection, for each code set 1 when one of its codings is in it,
+        else 0 (no row: the event has no coding)."""
+        alias = f"h_{collection}"
+        system, code = exp.column("system", "c", quoted=True), exp.column("code", "c", quoted=True)
+        cols = [exp.column("patient_id", "c", quoted=True), exp.column("event_id", "c", quoted=True)]
+        for i, name in enumerate(codesets):
+            member = codeset_predicate(self.codesets[name], system, code)
+            cols.append(exp.alias_(exp.Max(this=exp.Case().when(member, SV.num(1)).else_(SV.num(0))), f"hit_{i}",
+                                   quoted=True))
+        self.ctes[alias] = (exp.select(*cols).from_(table("codes", "c"))
+                            .where(exp.EQ(this=exp.column("collection", "c", quoted=True),
+                                          expression=exp.Literal.string(collection)))
+                            .where(exp.EQ(this=exp.column("field", "c", quoted=True),
+                                          expression=exp.Literal.string("code")))
+                            .group_by(exp.column("patient_id", "c", quoted=True),
+                                      exp.column("event_id", "c", quoted=True)))
         return alias
 
     def covered(self, ref: QueryRef) -> exp.Expression:
@@ -179,14 +193,14 @@ class QueryRules:
         self.joins.setdefault(alias, ("coverage", ref.collection))
         low, high = exp.column("low", alias, quoted=True), exp.column("high", alias, quoted=True)
         cond = exp.GTE(this=high, expression=_date(w.last))
-        start = low.is_(exp.null()) if w.first is None else exp.or_(
+        start = low.is_(exp.null()) if w.first is None else SV.OR(
             low.is_(exp.null()), exp.LTE(this=low.copy(), expression=_date(w.first)))
-        return exp.Coalesce(this=exp.and_(cond, exp.paren(start)), expressions=[exp.false()])
+        return exp.Coalesce(this=SV.AND(cond, exp.paren(start)), expressions=[exp.false()])
 
     def counts(self, ref: QueryRef) -> tuple[exp.Expression, exp.Expression]:
         def col(name: str) -> exp.Expression:
             return exp.Coalesce(this=exp.column(name, ref.alias, quoted=True), expressions=[SV.num(0)])
-        return col("n_matched"), col("n_undecided")
+        return col(f"q{ref.index}_m"), col(f"q{ref.index}_u")
 
     def r_aggregate(self, node: ir.Aggregate, ev: Any) -> V:
         if ev is not None:
@@ -207,14 +221,14 @@ class QueryRules:
         covered = self.covered(ref)
         label = f"{ref.collection} history complete over {window}"
         if node.kind == "exists":
-            none_seen = exp.and_(exp.EQ(this=matched.copy(), expression=SV.num(0)),
+            none_seen = SV.AND(exp.EQ(this=matched.copy(), expression=SV.num(0)),
                                  exp.EQ(this=undecided.copy(), expression=SV.num(0)))
             expr = SV.case((exp.GT(this=matched, expression=SV.num(0)), TRUE),
                            (exp.GT(this=undecided, expression=SV.num(0)), UNKNOWN),
                            (covered.copy(), SV.FALSE), default=UNKNOWN)
-            return SV.truth(expr, [(label, exp.and_(none_seen, exp.not_(covered)))])
+            return SV.truth(expr, [(label, SV.AND(none_seen, SV.NOT(covered)))])
         high = exp.Case().when(covered.copy(), exp.Add(this=matched.copy(), expression=undecided)).else_(exp.null())
-        return V("bounded", matched, high, node.type, ((label, exp.not_(covered)),))
+        return V("bounded", matched, high, node.type, ((label, SV.NOT(covered)),))
 
     def r_score(self, node: ir.ScoreRef, ev: Any) -> V:
         spec = self.trial.scores[node.name]
@@ -227,8 +241,8 @@ class QueryRules:
                     for w, v in conds]
             highs = [exp.Case().when(exp.GTE(this=v.expr, expression=SV.truth_lit(UNKNOWN)), SV.num(w))
                      .else_(SV.num(0)) for w, v in conds]
-            low_terms.append(exp.Greatest(this=SV.num(0), expressions=lows))
-            high_terms.append(exp.Greatest(this=SV.num(0), expressions=highs))
+            low_terms.append(SV.extremum("GREATEST", [SV.num(0), *lows]))
+            high_terms.append(SV.extremum("GREATEST", [SV.num(0), *highs]))
         if not low_terms:
             return SV.exact(SV.num(0), node.type)
 
@@ -238,10 +252,6 @@ class QueryRules:
                 out = exp.Add(this=out, expression=t)
             return exp.paren(out)
         return V("bounded", total(low_terms), total(high_terms), node.type, tuple(missing))
-
-
-def _subquery(select: exp.Expression, alias: str) -> exp.Expression:
-    return exp.Subquery(this=select, alias=exp.TableAlias(this=exp.to_identifier(alias, quoted=True)))
 
 
 HISTORY_RULES: dict[type, Callable[[Any, Any, Any], V]] = {

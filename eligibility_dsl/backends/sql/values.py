@@ -35,6 +35,18 @@ class _NoConst:
 NOCONST = _NoConst()  # a value not known at compile time
 
 
+def AND(*xs: exp.Expression) -> exp.Expression:
+    return exp.and_(*xs, copy=False)
+
+
+def OR(*xs: exp.Expression) -> exp.Expression:
+    return exp.or_(*xs, copy=False)
+
+
+def NOT(x: exp.Expression) -> exp.Expression:
+    return exp.not_(x, copy=False)
+
+
 def num(n: int | Decimal) -> exp.Expression:
     text = format(n, "f") if isinstance(n, Decimal) else str(n)
     if text.startswith("-"):
@@ -109,8 +121,14 @@ def not_(v: V) -> V:
 def junction(vs: list[V], is_and: bool) -> V:
     if len(vs) == 1:
         return vs[0]
-    cls = exp.Least if is_and else exp.Greatest
-    return truth(cls(this=vs[0].expr, expressions=[v.expr for v in vs[1:]]), merged(*vs))
+    return truth(extremum("LEAST" if is_and else "GREATEST", [v.expr for v in vs]), merged(*vs))
+
+
+def extremum(name: str, args: list[exp.Expression]) -> exp.Expression:
+    """``LEAST``/``GREATEST`` written as plain function calls: sqlglot's own nodes make the DuckDB generator
+    wrap each call in a NULL test that repeats its operands (exponential text for nested calls).  Every operand
+    here is non-null, so both engines' semantics (DuckDB skips NULLs, Spark skips NULLs) agree and never apply."""
+    return exp.Anonymous(this=name, expressions=list(args))
 
 
 _SQL_CMP = {"=": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
@@ -131,14 +149,14 @@ def _known(v: V) -> bool:
 def _or(conds: list[exp.Expression]) -> exp.Expression:
     out = conds[0]
     for c in conds[1:]:
-        out = exp.or_(out, c, copy=False)
+        out = OR(out, c)
     return exp.paren(out, copy=False)
 
 
 def _and(*conds: exp.Expression) -> exp.Expression:
     out = conds[0]
     for c in conds[1:]:
-        out = exp.and_(out, c, copy=False)
+        out = AND(out, c)
     return exp.paren(out, copy=False)
 
 
@@ -165,7 +183,7 @@ def _has_high(v: V) -> exp.Expression | None:
     """A condition that the high bound exists (None: always)."""
     if v.kind == "exact":
         return None
-    return exp.not_(_is_null(v.high), copy=False)
+    return NOT(_is_null(v.high))
 
 
 def _guarded(cond: exp.Expression, *needs: exp.Expression | None) -> exp.Expression:
