@@ -39,8 +39,8 @@ except ImportError:  # not installed: use the checkout this file lives in
 import cohort  # noqa: E402
 
 from eligibility_dsl.api import compile_file, compile_source  # noqa: E402
-from eligibility_dsl.language.loader import file_loader  # noqa: E402
 from eligibility_dsl.backends.sql import SqlCompileError, compile_trial  # noqa: E402
+from eligibility_dsl.language.loader import file_loader  # noqa: E402
 
 TRIAL = REPO / "trials" / "ssc_telitacicept.elig"
 

@@ -59,6 +59,14 @@ class _Compiler(QueryRules, ScalarRules):
         self.joins: dict[str, Any] = {}
         self.used_facts: dict[str, str] = {}  # declared fact -> its kind
         self.unsupported: list[Unsupported] = []
+        self.derived: dict[str, exp.Expression] = {}  # columns of the inner select `d`, by name
+
+    def derive(self, expr: exp.Expression) -> exp.Expression:
+        """Compute ``expr`` once per patient, as a column of the inner select ``d``, and refer to it: an
+        aggregate or score read by several criteria (or twice in a comparison) is not written out again."""
+        name = f"x{len(self.derived)}"
+        self.derived[name] = expr
+        return exp.column(name, "d", quoted=True)
 
     def fact_ref(self, name: str, kind: str) -> exp.Expression:
         spec = self.trial.facts.get(name)
@@ -103,31 +111,63 @@ def compile_trial(trial: ir.CheckedTrial, anchors: dict[str, datetime.date], dia
         raise SqlCompileError(problems)
     c.finish_queries()
     p = exp.column
-    select = exp.select(p("patient_id", "p", quoted=True), p("position", "p", quoted=True))
-    # Two text columns, one character per criterion (0/1/2) and per missing flag (0/1): few Python objects
-    # per row, and rows with the same answers decode once (``execute.decode``).
-    select = select.select(exp.alias_(_digits(statuses), "statuses", quoted=True), copy=False)
-    flag_digits = [exp.Case().when(cond, exp.Literal.number(1)).else_(exp.Literal.number(0)) for cond in flags]
-    select = select.select(exp.alias_(_digits(flag_digits), "flags", quoted=True), copy=False)
-    select = select.from_(table("patients", "p"), copy=False)
+    flags = [c.derive(cond) for cond in flags]
+    # The inner select `d`: per patient, the built-in fields, the facts read, and every derived value; the
+    # outer one reads only `d` (criteria refer to facts as p./f.: those become d.).
+    inner = exp.select(*(p(name, "p", quoted=True) for name in ("patient_id", "position", "birth_date", "sex")))
+    for fact in sorted(c.used_facts):
+        inner = inner.select(p(f"f_{fact}", "f", quoted=True), copy=False)
+    resolved: dict[str, exp.Expression] = {}
+    for name, expr in c.derived.items():  # a derived value built on others (a score on its items): inlined
+        resolved[name] = _inline(expr, resolved)
+        inner = inner.select(exp.alias_(resolved[name], name, quoted=True), copy=False)
+    inner = inner.from_(table("patients", "p"), copy=False)
     ctes = dict(c.ctes)
     if c.used_facts:
         ctes["f"] = _facts_pivot(c.used_facts)
-        select = _left_join(select, "f", "f", [])
+        inner = _left_join(inner, "f", "f", [])
     for alias, what in c.joins.items():
         if isinstance(what, tuple):  # a collection's coverage row
             name, collection = what
-            select = _left_join(select, name, alias, [exp.EQ(
+            inner = _left_join(inner, name, alias, [exp.EQ(
                 this=p("collection", alias, quoted=True), expression=exp.Literal.string(collection))])
         else:
-            select = _left_join(select, what, alias, [])
+            inner = _left_join(inner, what, alias, [])
+    outer_statuses = [_in_d(s.copy()) for s in statuses]
+    select = exp.select(p("patient_id", "d", quoted=True), p("position", "d", quoted=True))
+    # Two text columns, one character per criterion (0/1/2) and per missing flag (0/1): few Python objects
+    # per row, and rows with the same answers decode once (``execute.decode``).
+    select = select.select(exp.alias_(_digits(outer_statuses), "statuses", quoted=True), copy=False)
+    flag_digits = [exp.Case().when(cond, exp.Literal.number(1)).else_(exp.Literal.number(0)) for cond in flags]
+    select = select.select(exp.alias_(_digits(flag_digits), "flags", quoted=True), copy=False)
+    select = select.from_(exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("d", quoted=True))),
+                          copy=False)
     for name, cte in ctes.items():
         select = select.with_(exp.to_identifier(name, quoted=True), as_=cte, copy=False)
-    select = select.order_by(p("position", "p", quoted=True), copy=False)
+    select = select.order_by(p("position", "d", quoted=True), copy=False)
     label_list = [""] * len(flags)
     for (label, _), k in labels.items():
         label_list[k] = label
     return CompiledSql(select, trial.criteria, tuple(label_list), tuple(missing_of))
+
+
+def _inline(expr: exp.Expression, resolved: dict[str, exp.Expression]) -> exp.Expression:
+    if not any(col.table == "d" for col in expr.find_all(exp.Column)):
+        return expr
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column) and node.table == "d" and node.name in resolved:
+            return resolved[node.name].copy()
+        return node
+    return expr.copy().transform(swap, copy=False)
+
+
+def _in_d(expr: exp.Expression) -> exp.Expression:
+    """Columns of `p` and `f` as the inner select `d` passes them on (facts are `f_<name>` in both)."""
+    for col in expr.find_all(exp.Column):
+        if col.table in ("p", "f"):
+            col.set("table", exp.to_identifier("d", quoted=True))
+    return expr
 
 
 def _digits(values: list[exp.Expression]) -> exp.Expression:

@@ -226,9 +226,9 @@ class QueryRules:
             expr = SV.case((exp.GT(this=matched, expression=SV.num(0)), TRUE),
                            (exp.GT(this=undecided, expression=SV.num(0)), UNKNOWN),
                            (covered.copy(), SV.FALSE), default=UNKNOWN)
-            return SV.truth(expr, [(label, SV.AND(none_seen, SV.NOT(covered)))])
+            return SV.truth(self.derive(expr), [(label, SV.AND(none_seen, SV.NOT(covered)))])
         high = exp.Case().when(covered.copy(), exp.Add(this=matched.copy(), expression=undecided)).else_(exp.null())
-        return V("bounded", matched, high, node.type, ((label, SV.NOT(covered)),))
+        return V("bounded", self.derive(matched), self.derive(high), node.type, ((label, SV.NOT(covered)),))
 
     def r_score(self, node: ir.ScoreRef, ev: Any) -> V:
         spec = self.trial.scores[node.name]
@@ -251,6 +251,9 @@ class QueryRules:
             for t in terms[1:]:
                 out = exp.Add(this=out, expression=t)
             return exp.paren(out)
+        if ev is None:
+            return V("bounded", self.derive(total(low_terms)), self.derive(total(high_terms)), node.type,
+                     tuple(missing))
         return V("bounded", total(low_terms), total(high_terms), node.type, tuple(missing))
 
 

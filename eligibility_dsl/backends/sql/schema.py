@@ -15,7 +15,7 @@ same).
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal
+from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
 from ...records.model import COLLECTIONS
@@ -26,6 +26,7 @@ SCALE = 12
 PRECISION = 38
 _QUANT = Decimal(1).scaleb(-SCALE)
 _LIMIT = Decimal(10) ** (PRECISION - SCALE)
+_CONTEXT = Context(prec=PRECISION + 10)
 
 # Column kinds: date | number | text | boolean | int
 PATIENTS = (("patient_id", "text"), ("position", "int"), ("birth_date", "date"), ("sex", "text"))
@@ -84,8 +85,13 @@ def exact_number(value: Any) -> Decimal | None:
     """A number as the DECIMAL(38, 12) column holds it, or None when it would not be exact."""
     if not isinstance(value, Decimal) or not value.is_finite():
         return None
-    q = value.quantize(_QUANT) if abs(value) < _LIMIT else None
-    return q if q is not None and q == value else None
+    if abs(value) >= _LIMIT:
+        return None
+    try:
+        q = value.quantize(_QUANT, context=_CONTEXT)
+    except InvalidOperation:
+        return None
+    return q if q == value else None
 
 
 class Tables:
