@@ -20,14 +20,13 @@ from ..backends.sql import execute as X
 from ..backends.sql.schema import Tables
 from ..records.binder import RecordError
 from .inputs import DECODERS, KINDS, ReadProblem
+from .plan import Batch, EngineUnavailable
 from .rows import ERROR, Row
 
 RECORD_BATCH = 20_000  # units loaded into the tables per query
 
 
 def _unavailable(message: str) -> Exception:
-    from .engines import EngineUnavailable
-
     return EngineUnavailable(message)
 
 
@@ -94,8 +93,6 @@ class SqlEngine:
     # ------------------------------------------------------------ running
 
     def batches(self, plan: Any, skip: int) -> Iterator[Any]:
-        from .engines import Batch
-
         compiled = self.compiled(plan)
         done = 0
         for inp in plan.inputs:

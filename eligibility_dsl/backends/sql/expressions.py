@@ -195,6 +195,26 @@ class ScalarRules:
             return SV.exact(exp.null(), node.type, missing, unit=PERIOD_UNITS["years"][1])
         return SV.exact(self.dialect.age_years(birth, at), node.type, missing, unit=PERIOD_UNITS["years"][1])
 
+    def r_conditional(self, node: ir.Conditional, ev) -> V:
+        """`if C then A else B` (``ops.conditional_value``): C unknown gives A when A and B are the same
+        known value, else unknown."""
+        c = self.truth_of(node.cond, ev)
+        a, b = self.value(node.then, ev), self.value(node.otherwise, ev)
+        missing = SV.merged(c, a, b)
+        is_true = exp.EQ(this=c.expr, expression=SV.truth_lit(TRUE))
+        is_false = exp.EQ(this=c.expr.copy(), expression=SV.truth_lit(SV.FALSE))
+        if a.kind == "truth" and b.kind == "truth":
+            same = SV.AND(exp.EQ(this=a.expr.copy(), expression=b.expr.copy()),
+                          exp.NEQ(this=a.expr.copy(), expression=SV.truth_lit(UNKNOWN)))
+            expr = (exp.Case().when(is_true, a.expr).when(is_false, b.expr).when(same, a.expr.copy())
+                    .else_(SV.truth_lit(UNKNOWN)))
+            return SV.truth(expr, missing)
+        if a.kind != "exact" or b.kind != "exact" or a.unit != b.unit:
+            raise Unsupported(node, "`if ... then ... else` on counts, scores or quantities")
+        same = SV.AND(SV.NOT(a.low.copy().is_(exp.null())), exp.EQ(this=a.low.copy(), expression=b.low.copy()))
+        expr = exp.Case().when(is_true, a.low).when(is_false, b.low).when(same, a.low.copy()).else_(exp.null())
+        return SV.exact(expr, node.type, missing, unit=a.unit)
+
     def r_fieldref(self, node: ir.FieldRef, ev) -> V:
         if ev is None:
             raise Unsupported(node, "a field outside a query")
@@ -256,6 +276,7 @@ SCALAR_RULES: dict[type, Callable[[Any, Any, Any], V]] = {
     ir.Member: ScalarRules.r_member,
     ir.Age: ScalarRules.r_age,
     ir.FieldRef: ScalarRules.r_fieldref,
+    ir.Conditional: ScalarRules.r_conditional,
 }
 
 __all__ = ["SCALAR_RULES", "ScalarRules", "Unsupported", "fact_column"]
