@@ -56,7 +56,7 @@ def sql_trial():
         compile_trial(full.checked, anchors(full))
         return full, [], []
     except SqlCompileError as err:
-        diagnostics = [str(err).split("; ")[i] for i in range(len(err.diagnostics))]
+        diagnostics = str(err).splitlines()
         dropped = sorted({m for d in err.diagnostics for m in re.findall(r"criterion `([^`]+)`", d.message)})
     text = TRIAL.read_text(encoding="utf-8")
     blocks = re.split(r"(?m)^(?=(?:include|exclude) )", text)

@@ -121,3 +121,18 @@ def test_an_uncompilable_trial_is_refused_before_running_with_a_located_diagnost
     plan = Plan(trial, anchors, (Input("<records>", "records", records=[{"id": "x"}]),))
     with pytest.raises(EngineUnavailable, match=r"E0401.*`latest`/`earliest`.*criterion `C0`"):
         ENGINES["duckdb"].check(plan)
+
+
+def test_the_ssc_trial_names_every_construct_the_sql_backend_does_not_compile():
+    """`elig screen --engine duckdb` on the SSc trial fails at compile time, naming each construct and where."""
+    from eligibility_dsl.diagnostics import CODES
+
+    trial = D.trial_named("ssc_telitacicept.elig")
+    with pytest.raises(SqlCompileError) as info:
+        compile_trial(trial.checked, trial.parse_anchors(D.SSC_ANCHORS))
+    assert CODES[UNSUPPORTED] == "not-compiled-to-sql"
+    found = {(d.span.line, d.message.split(" (in ")[0].removeprefix("the SQL backend does not compile "))
+             for d in info.value.diagnostics}
+    assert (117, "`latest`/`earliest`") in found and (195, "`days on`") in found
+    assert {m for d in info.value.diagnostics for m in [d.message[d.message.index("criterion"):]]} == {
+        f"criterion `{c}`)" for c in ("I3", "I5", "I6", "E6", "E10", "E13")}

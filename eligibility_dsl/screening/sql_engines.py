@@ -67,7 +67,8 @@ class SqlEngine:
             try:
                 self._compiled[key] = compile_trial(plan.trial.checked, plan.anchors, self.name)
             except SqlCompileError as err:
-                raise _unavailable(f"the `{self.name}` engine cannot run this trial: {err}") from None
+                raise _unavailable(f"the `{self.name}` engine cannot run this trial (use `--engine python`):\n"
+                                   + "\n".join(f"  {line}" for line in str(err).splitlines())) from None
         return self._compiled[key]
 
     def check(self, plan: Any) -> None:

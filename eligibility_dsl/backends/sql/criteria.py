@@ -32,10 +32,10 @@ UNSUPPORTED = "E0401"
 class SqlCompileError(Exception):
     def __init__(self, diagnostics: list[Diagnostic]):
         self.diagnostics = diagnostics
-        super().__init__("; ".join(_describe(d) for d in diagnostics))
+        super().__init__("\n".join(describe(d) for d in diagnostics))
 
 
-def _describe(d: Diagnostic) -> str:
+def describe(d: Diagnostic) -> str:
     where = f"{d.span.file}:{d.span.line}:{d.span.column}: " if d.span else ""
     return f"{where}error[{d.code}]: {d.message}"
 
