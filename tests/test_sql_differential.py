@@ -116,10 +116,10 @@ def test_a_record_that_does_not_bind_is_an_error_row_on_every_engine():
 
 
 def test_an_uncompilable_trial_is_refused_before_running_with_a_located_diagnostic():
-    trial = D._compile(D.HEADER + 'include C0 "c": latest onset of conditions during before screening < screening\n')
+    trial = D._compile(D.HEADER + 'include C0 "c": days on medications during 30 days before screening > 3 days\n')
     anchors = trial.parse_anchors({k: "2025-06-01" for k in trial.anchors})
     plan = Plan(trial, anchors, (Input("<records>", "records", records=[{"id": "x"}]),))
-    with pytest.raises(EngineUnavailable, match=r"E0401.*`latest`/`earliest`.*criterion `C0`"):
+    with pytest.raises(EngineUnavailable, match=r"E0401.*`days on`.*criterion `C0`"):
         ENGINES["duckdb"].check(plan)
 
 
@@ -133,6 +133,6 @@ def test_the_ssc_trial_names_every_construct_the_sql_backend_does_not_compile():
     assert CODES[UNSUPPORTED] == "not-compiled-to-sql"
     found = {(d.span.line, d.message.split(" (in ")[0].removeprefix("the SQL backend does not compile "))
              for d in info.value.diagnostics}
-    assert (117, "`latest`/`earliest`") in found and (195, "`days on`") in found
+    assert (117, "`latest`/`earliest` of the field `value` (of type any)") in found and (195, "`days on`") in found
     assert {m for d in info.value.diagnostics for m in [d.message[d.message.index("criterion"):]]} == {
         f"criterion `{c}`)" for c in ("I3", "I5", "I6", "E6", "E10", "E13")}

@@ -24,6 +24,7 @@ from ...runtime.codes import BROADER, CodeSet
 from ...runtime.events import Window
 from . import values as SV
 from .expressions import Unsupported
+from .picks import PickRules
 from .schema import TABLES, field_column
 from .values import NOCONST, TRUE, UNKNOWN, V, table
 
@@ -74,7 +75,7 @@ def codeset_predicate(codeset: CodeSet, system: exp.Expression, code: exp.Expres
     return exp.paren(out)
 
 
-class QueryRules:
+class QueryRules(PickRules):
     """Relies on ScalarRules (``value``, ``truth_of``, ``constant_value``) and on ``self.codesets``,
     ``self.ctes`` (name -> select), ``self.joins`` (alias -> (table expression, on-condition))."""
 
@@ -162,6 +163,7 @@ class QueryRules:
             self.ctes[alias] = (exp.select(*outputs).from_(table(f"ev_{collection}", "e"))
                                 .group_by(exp.column("patient_id", "e", quoted=True)))
             self.joins[alias] = alias
+            self.finish_picks(collection, {k: (status, where) for k, status, where in entry["queries"]})
 
     def code_hits(self, collection: str, codesets: list[str]) -> str:
         """A CTE: per coded event of the collection, for each code set 1 when one of its codings is in it,
@@ -260,4 +262,5 @@ class QueryRules:
 HISTORY_RULES: dict[type, Callable[[Any, Any, Any], V]] = {
     ir.Aggregate: QueryRules.r_aggregate,
     ir.ScoreRef: QueryRules.r_score,
+    ir.Pick: QueryRules.r_pick,
 }
