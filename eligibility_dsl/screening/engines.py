@@ -33,32 +33,9 @@ import attrs
 
 from ..api import Trial, compile_source
 from ..explain import Outcome, RecordFailure, Status
-from .inputs import DECODERS, KINDS, Input, InputUnavailable, ReadProblem, Unit
+from .inputs import DECODERS, KINDS, InputUnavailable, ReadProblem, Unit
+from .plan import Batch, EngineUnavailable, Plan, WorkerFailure
 from .rows import ERROR, Row
-
-
-class EngineUnavailable(Exception):
-    """The engine cannot run this plan (not in this build, or an input kind it does not read)."""
-
-
-class WorkerFailure(Exception):
-    """A worker process died mid-run (killed, out of memory, or unable to start); committed work is kept."""
-
-
-@attrs.frozen
-class Plan:
-    """Everything an engine needs: the compiled trial, the parsed anchors, the inputs (kinds settled)."""
-
-    trial: Trial
-    anchors: dict[str, datetime.date]
-    inputs: tuple[Input, ...]
-    jobs: int = 1
-    batch_size: int = 64  # units per batch (and per task sent to a worker process)
-
-
-class Batch(NamedTuple):
-    units: int
-    rows: list[Row]
 
 
 class Engine(Protocol):
@@ -263,12 +240,12 @@ class UnavailableEngine:
         raise self._refuse()
 
 
-_SQL_PENDING = "the SQL backend (`eligibility_dsl.backends.sql`) is not merged yet"
+from .sql_engines import SqlEngine  # noqa: E402
 
 ENGINES: dict[str, Engine] = {
     "python": PythonEngine(),
-    "duckdb": UnavailableEngine("duckdb", _SQL_PENDING),
-    "spark": UnavailableEngine("spark", _SQL_PENDING),
+    "duckdb": SqlEngine("duckdb"),
+    "spark": SqlEngine("spark"),
 }
 
 

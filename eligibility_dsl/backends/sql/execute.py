@@ -1,0 +1,143 @@
+"""Running a compiled trial on DuckDB or Spark, and turning its result rows into decisions.
+
+``load_tables`` registers event tables (Arrow tables, from bound records or from Parquet files) with a
+connection; ``run`` executes the query and yields, per patient in position order, ``(patient_id, position,
+statuses, missing)`` where statuses are ``MET``/``NOT_MET``/``UNKNOWN`` and missing is the sorted missing
+summary over the UNKNOWN criteria (``explain.outcome.decide``'s rule).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from .criteria import CompiledSql
+from .schema import TABLES, sql_types
+
+STATUS = ("NOT_MET", "UNKNOWN", "MET")
+
+
+def duckdb_connection(threads: int | None = None) -> Any:
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    if threads:
+        con.execute(f"SET threads TO {int(threads)}")
+    return con
+
+
+def load_arrow_duckdb(con: Any, tables: dict[str, Any]) -> None:
+    for name, table in tables.items():
+        con.register(name, table)
+
+
+def load_parquet_duckdb(con: Any, directory: str) -> None:
+    """Views over ``<directory>/<table>.parquet``; a table that is absent is empty."""
+    from pathlib import Path
+
+    types = sql_types("duckdb")
+    for name, cols in TABLES.items():
+        path = Path(directory) / f"{name}.parquet"
+        if path.exists():
+            select = ", ".join(f'CAST("{c}" AS {types[k]}) AS "{c}"' for c, k in cols)
+            con.execute(f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT {select} FROM read_parquet('{_quote(path)}')")
+        else:
+            cast = ", ".join(f'CAST(NULL AS {types[k]}) AS "{c}"' for c, k in cols)
+            con.execute(f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT {cast} WHERE FALSE")
+
+
+def _quote(path: Any) -> str:
+    return str(path).replace("'", "''")
+
+
+def decode(compiled: CompiledSql, row: tuple, cache: dict | None = None) -> tuple[str, int, tuple[str, ...],
+                                                                          tuple[str, ...]]:
+    """(patient_id, position, statuses, missing) from a result row (patient_id, position, statuses, flags)."""
+    key = (row[2], row[3])
+    found = cache.get(key) if cache is not None else None
+    if found is None:
+        statuses = tuple(STATUS[int(ch)] for ch in row[2])
+        flags = row[3]
+        missing: set[str] = set()
+        for i, s in enumerate(statuses):
+            if s == "UNKNOWN":
+                missing.update(compiled.missing[k] for k in compiled.missing_of[i] if flags[k] == "1")
+        found = (statuses, tuple(sorted(missing)))
+        if cache is not None and len(cache) < 100_000:
+            cache[key] = found
+    return row[0], int(row[1]), found[0], found[1]
+
+
+def run_duckdb(con: Any, compiled: CompiledSql, chunk: int = 50_000) -> Iterator[tuple]:
+    cur = con.execute(compiled.sql("duckdb"))
+    cache: dict = {}
+    while rows := cur.fetchmany(chunk):
+        for row in rows:
+            yield decode(compiled, row, cache)
+
+
+# ------------------------------------------------------------------ Spark
+
+_SPARK: Any = None
+
+
+def spark_session(master: str = "local[2]") -> Any:
+    """One session per process (starting one is slow)."""
+    global _SPARK
+    if _SPARK is None:
+        from pyspark.sql import SparkSession
+
+        _SPARK = (SparkSession.builder.master(master).appName("eligibility_dsl")
+                  .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
+                  .config("spark.ui.showConsoleProgress", "false")
+                  .config("spark.sql.ansi.enabled", "false")
+                  .config("spark.sql.session.timeZone", "UTC").getOrCreate())
+        _SPARK.sparkContext.setLogLevel("ERROR")
+    return _SPARK
+
+
+def load_arrow_spark(spark: Any, tables: dict[str, Any]) -> None:
+    from pyspark.sql import types as st
+
+    kinds = {"text": st.StringType(), "int": st.LongType(), "date": st.DateType(), "boolean": st.BooleanType(),
+             "number": st.DecimalType(38, 12)}
+    for name, cols in TABLES.items():
+        schema = st.StructType([st.StructField(c, kinds[k], True) for c, k in cols])
+        data = tables[name].to_pylist()
+        rows = [tuple(r[c] for c, _ in cols) for r in data]
+        df = spark.createDataFrame(spark.sparkContext.parallelize(rows, 1), schema)
+        df.createOrReplaceTempView(name)
+
+
+def load_parquet_spark(spark: Any, directory: str) -> None:
+    """Views over ``<directory>/<table>.parquet`` (read by Spark itself); a table that is absent is empty."""
+    from pathlib import Path
+
+    types = sql_types("spark")
+    for name, cols in TABLES.items():
+        path = Path(directory) / f"{name}.parquet"
+        if path.exists():
+            df = spark.read.parquet(str(path))
+            df.createOrReplaceTempView(f"raw_{name}")
+            select = ", ".join(f"CAST(`{c}` AS {types[k]}) AS `{c}`" for c, k in cols)
+            spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW `{name}` AS SELECT {select} FROM `raw_{name}`")
+        else:
+            cast = ", ".join(f"CAST(NULL AS {types[k]}) AS `{c}`" for c, k in cols)
+            spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW `{name}` AS SELECT {cast} WHERE FALSE")
+
+
+def run_spark(spark: Any, compiled: CompiledSql) -> Iterator[tuple]:
+    cache: dict = {}
+    for row in spark.sql(compiled.sql("spark")).toLocalIterator(prefetchPartitions=True):
+        yield decode(compiled, tuple(row), cache)
+
+
+def write_parquet(directory: Any, tables: dict[str, Any]) -> None:
+    """Write event tables (Arrow, as ``schema.Tables.arrow`` gives them) as ``<directory>/<table>.parquet``."""
+    from pathlib import Path
+
+    import pyarrow.parquet as pq
+
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    for name, table in tables.items():
+        pq.write_table(table, Path(directory) / f"{name}.parquet")

@@ -1,0 +1,266 @@
+"""Queries over event collections: one common table expression per distinct query, giving per patient the
+number of *matched* events and of *undecided* ones (an uncoded event in a coded query, an event whose filter
+is unknown), exactly as ``backends/python/support.select`` sorts them; and code-set membership.
+
+An event belongs to a query's window when its period overlaps it (``start_date <= last`` and ``end_date``
+null or ``>= first``, the window's inclusive whole days, computed in Python from the anchors).  Whether the
+history is complete over the window is ``coverage.covers``, in SQL over the patient's coverage row (no row:
+not covered).  Aggregates then follow ``support.exists_value`` / ``count_value``; a score is the sum over
+categories of the highest weight whose condition holds, known between the lowest and highest sums.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import attrs
+from sqlglot import exp
+
+from ...check import ir
+from ...runtime.codes import BROADER, CodeSet
+from ...runtime.events import Window
+from . import values as SV
+from .expressions import Unsupported
+from .picks import PickRules
+from .schema import TABLES, field_column
+from .values import NOCONST, TRUE, UNKNOWN, V, table
+
+ALL_TIME = Window(None, None, True, True)
+
+
+@attrs.frozen
+class QueryRef:
+    alias: str
+    collection: str
+    window: Window
+    codeset: str | None
+    index: int
+
+
+def _date(ordinal: int) -> exp.Expression:
+    return SV.lit(datetime.date.fromordinal(ordinal))
+
+
+def codeset_predicate(codeset: CodeSet, system: exp.Expression, code: exp.Expression) -> exp.Expression:
+    """Whether a coding (two columns) is in the code set, class prefixes and BROADER systems included."""
+    exact: dict[str, set[str]] = {s: set(c) for s, c in codeset._exact.items()}
+    prefixes: dict[str, list[str]] = {s: list(p) for s, p in codeset._prefixes.items()}
+    for narrow, broad in BROADER.items():
+        while broad is not None:
+            if broad in codeset._exact:
+                exact.setdefault(narrow, set()).update(codeset._exact[broad])
+            if broad in codeset._prefixes:
+                prefixes.setdefault(narrow, []).extend(codeset._prefixes[broad])
+            broad = BROADER.get(broad)
+    conds: list[exp.Expression] = []
+    for s in sorted(set(exact) | set(prefixes)):
+        parts: list[exp.Expression] = []
+        if exact.get(s):
+            parts.append(exp.In(this=code.copy(), expressions=[exp.Literal.string(c) for c in sorted(exact[s])]))
+        for p in sorted(set(prefixes.get(s, ()))):
+            parts.append(exp.EQ(this=exp.Substring(this=code.copy(), start=SV.num(1), length=SV.num(len(p))),
+                                expression=exp.Literal.string(p)))
+        inner = parts[0]
+        for part in parts[1:]:
+            inner = SV.OR(inner, part)
+        conds.append(SV.AND(exp.EQ(this=system.copy(), expression=exp.Literal.string(s)), exp.paren(inner)))
+    if not conds:
+        return exp.false()
+    out = conds[0]
+    for c in conds[1:]:
+        out = SV.OR(out, c)
+    return exp.paren(out)
+
+
+class QueryRules(PickRules):
+    """Relies on ScalarRules (``value``, ``truth_of``, ``constant_value``) and on ``self.codesets``,
+    ``self.ctes`` (name -> select), ``self.joins`` (alias -> (table expression, on-condition))."""
+
+    def history_rule(self, node: ir.Node) -> Callable | None:
+        return HISTORY_RULES.get(type(node))
+
+    def event_column(self, alias: str, collection: str, name: str) -> exp.Expression:
+        return exp.column(field_column(collection, name), alias, quoted=True)
+
+    def window_of(self, q: ir.Query) -> Window | None:
+        """The query's window from its constant bounds; None when a bound it has is unknown."""
+        w = q.window
+        if w is None:
+            return ALL_TIME
+        bounds = []
+        for b in (w.low, w.high):
+            if b is None:
+                bounds.append(None)
+                continue
+            value = self.constant_value(b)
+            if value is NOCONST:
+                raise Unsupported(b, "a window bound that depends on the patient's data")
+            if value is None:
+                return None
+            bounds.append(value)
+        return Window(bounds[0], bounds[1], w.low_closed, w.high_closed)
+
+    def query_ref(self, q: ir.Query, window: Window) -> QueryRef:
+        """Register a query: its counts are two columns of its collection's aggregate (``finish_queries``)."""
+        key = (q, window)
+        refs = self.__dict__.setdefault("_queries", {})
+        if key in refs:
+            return refs[key]
+        per = self.__dict__.setdefault("_per_collection", {})
+        entry = per.setdefault(q.collection, {"queries": [], "codesets": []})
+        ev = ("e", q.collection)
+        filt = self.truth_of(q.filter, ev).expr if q.filter is not None else SV.truth_lit(TRUE)
+        if q.codeset is not None:
+            if q.codeset not in entry["codesets"]:
+                entry["codesets"].append(q.codeset)
+            hit = exp.column(f"hit_{entry['codesets'].index(q.codeset)}", "e", quoted=True)
+            status: exp.Expression = (exp.Case().when(hit.is_(exp.null()), SV.truth_lit(UNKNOWN))
+                                      .when(exp.EQ(this=hit.copy(), expression=SV.num(0)), SV.truth_lit(SV.FALSE))
+                                      .else_(filt))
+        else:
+            status = filt
+        where: list[exp.Expression] = []
+        if window.last is not None:
+            where.append(exp.LTE(this=exp.column("start_date", "e", quoted=True), expression=_date(window.last)))
+        if window.first is not None:
+            end = exp.column("end_date", "e", quoted=True)
+            where.append(exp.paren(SV.OR(end.is_(exp.null()),
+                                           exp.GTE(this=end.copy(), expression=_date(window.first)))))
+        k = len(refs)
+        entry["queries"].append((k, status, where))
+        ref = refs[key] = QueryRef(f"a_{q.collection}", q.collection, window, q.codeset, k)
+        return ref
+
+    def finish_queries(self) -> None:
+        """One pass per collection: its events with a hit flag per code set, then per patient the matched and
+        undecided counts of every query over it (``q<k>_m``, ``q<k>_u``)."""
+        for collection, entry in self.__dict__.get("_per_collection", {}).items():
+            events = exp.select(exp.Star()).from_(table(collection, "e"))
+            if entry["codesets"]:
+                hits = self.code_hits(collection, entry["codesets"])
+                cols = [exp.column(c, "e", quoted=True) for c, _ in TABLES[collection]]
+                cols += [exp.column(f"hit_{i}", "h", quoted=True) for i in range(len(entry["codesets"]))]
+                events = exp.select(*cols).from_(table(collection, "e")).join(table(hits, "h"), on=SV.AND(
+                    exp.EQ(this=exp.column("patient_id", "h", quoted=True),
+                           expression=exp.column("patient_id", "e", quoted=True)),
+                    exp.EQ(this=exp.column("event_id", "h", quoted=True),
+                           expression=exp.column("event_id", "e", quoted=True))), join_type="left")
+            self.ctes[f"ev_{collection}"] = events
+            outputs = [exp.column("patient_id", "e", quoted=True)]
+            for k, status, where in entry["queries"]:
+                inside = where[0] if where else None
+                for cond in where[1:]:
+                    inside = SV.AND(inside, cond)
+                for t, suffix in ((TRUE, "m"), (UNKNOWN, "u")):
+                    hit = exp.EQ(this=exp.paren(status.copy()), expression=SV.truth_lit(t))
+                    cond = hit if inside is None else SV.AND(inside.copy(), hit)
+                    outputs.append(exp.alias_(exp.Sum(this=exp.Case().when(cond, SV.num(1)).else_(SV.num(0))),
+                                              f"q{k}_{suffix}", quoted=True))
+            alias = f"a_{collection}"
+            self.ctes[alias] = (exp.select(*outputs).from_(table(f"ev_{collection}", "e"))
+                                .group_by(exp.column("patient_id", "e", quoted=True)))
+            self.joins[alias] = alias
+            self.finish_picks(collection, {k: (status, where) for k, status, where in entry["queries"]})
+
+    def code_hits(self, collection: str, codesets: list[str]) -> str:
+        """A CTE: per coded event of the collection, for each code set 1 when one of its codings is in it,
+        else 0 (no row: the event has no coding)."""
+        alias = f"h_{collection}"
+        system, code = exp.column("system", "c", quoted=True), exp.column("code", "c", quoted=True)
+        cols = [exp.column("patient_id", "c", quoted=True), exp.column("event_id", "c", quoted=True)]
+        for i, name in enumerate(codesets):
+            member = codeset_predicate(self.codesets[name], system, code)
+            cols.append(exp.alias_(exp.Max(this=exp.Case().when(member, SV.num(1)).else_(SV.num(0))), f"hit_{i}",
+                                   quoted=True))
+        self.ctes[alias] = (exp.select(*cols).from_(table("codes", "c"))
+                            .where(exp.EQ(this=exp.column("collection", "c", quoted=True),
+                                          expression=exp.Literal.string(collection)))
+                            .where(exp.EQ(this=exp.column("field", "c", quoted=True),
+                                          expression=exp.Literal.string("code")))
+                            .group_by(exp.column("patient_id", "c", quoted=True),
+                                      exp.column("event_id", "c", quoted=True)))
+        return alias
+
+    def covered(self, ref: QueryRef) -> exp.Expression:
+        """``Coverage.covers(window)`` as a non-null SQL boolean (an empty window is always covered)."""
+        w = ref.window
+        if w.is_empty():
+            return exp.true()
+        if w.last is None:
+            return exp.false()
+        alias = f"cov_{ref.collection}"
+        self.joins.setdefault(alias, ("coverage", ref.collection))
+        low, high = exp.column("low", alias, quoted=True), exp.column("high", alias, quoted=True)
+        cond = exp.GTE(this=high, expression=_date(w.last))
+        start = low.is_(exp.null()) if w.first is None else SV.OR(
+            low.is_(exp.null()), exp.LTE(this=low.copy(), expression=_date(w.first)))
+        return exp.Coalesce(this=SV.AND(cond, exp.paren(start)), expressions=[exp.false()])
+
+    def counts(self, ref: QueryRef) -> tuple[exp.Expression, exp.Expression]:
+        def col(name: str) -> exp.Expression:
+            return exp.Coalesce(this=exp.column(name, ref.alias, quoted=True), expressions=[SV.num(0)])
+        return col(f"q{ref.index}_m"), col(f"q{ref.index}_u")
+
+    def r_aggregate(self, node: ir.Aggregate, ev: Any) -> V:
+        if ev is not None:
+            raise Unsupported(node, "a query inside a query's condition")
+        if node.kind not in ("exists", "count"):
+            raise Unsupported(node, {"days_on": "`days on`"}.get(node.kind, f"`{node.kind}`"))
+        window = self.window_of(node.query)
+        if window is None:  # a bound it has is unknown: so is the answer
+            if node.kind == "exists":
+                return SV.truth(SV.truth_lit(UNKNOWN))
+            return SV.exact(exp.null(), node.type)
+        if window.is_empty():  # holds no event whatever the record
+            if node.kind == "exists":
+                return SV.truth(SV.truth_lit(SV.FALSE))
+            return SV.exact(SV.num(0), node.type, constant=Decimal(0))
+        ref = self.query_ref(node.query, window)
+        matched, undecided = self.counts(ref)
+        covered = self.covered(ref)
+        label = f"{ref.collection} history complete over {window}"
+        if node.kind == "exists":
+            none_seen = SV.AND(exp.EQ(this=matched.copy(), expression=SV.num(0)),
+                                 exp.EQ(this=undecided.copy(), expression=SV.num(0)))
+            expr = SV.case((exp.GT(this=matched, expression=SV.num(0)), TRUE),
+                           (exp.GT(this=undecided, expression=SV.num(0)), UNKNOWN),
+                           (covered.copy(), SV.FALSE), default=UNKNOWN)
+            return SV.truth(self.derive(expr), [(label, SV.AND(none_seen, SV.NOT(covered)))])
+        high = exp.Case().when(covered.copy(), exp.Add(this=matched.copy(), expression=undecided)).else_(exp.null())
+        return V("bounded", self.derive(matched), self.derive(high), node.type, ((label, SV.NOT(covered)),))
+
+    def r_score(self, node: ir.ScoreRef, ev: Any) -> V:
+        spec = self.trial.scores[node.name]
+        low_terms, high_terms, missing = [], [], []
+        for _title, items in spec.categories:
+            conds = [(w, self.truth_of(c, ev)) for w, c in items]
+            for _, v in conds:
+                missing += v.missing
+            lows = [exp.Case().when(exp.EQ(this=v.expr, expression=SV.truth_lit(TRUE)), SV.num(w)).else_(SV.num(0))
+                    for w, v in conds]
+            highs = [exp.Case().when(exp.GTE(this=v.expr, expression=SV.truth_lit(UNKNOWN)), SV.num(w))
+                     .else_(SV.num(0)) for w, v in conds]
+            low_terms.append(SV.extremum("GREATEST", [SV.num(0), *lows]))
+            high_terms.append(SV.extremum("GREATEST", [SV.num(0), *highs]))
+        if not low_terms:
+            return SV.exact(SV.num(0), node.type)
+
+        def total(terms: list[exp.Expression]) -> exp.Expression:
+            out = terms[0]
+            for t in terms[1:]:
+                out = exp.Add(this=out, expression=t)
+            return exp.paren(out)
+        if ev is None:
+            return V("bounded", self.derive(total(low_terms)), self.derive(total(high_terms)), node.type,
+                     tuple(missing))
+        return V("bounded", total(low_terms), total(high_terms), node.type, tuple(missing))
+
+
+HISTORY_RULES: dict[type, Callable[[Any, Any, Any], V]] = {
+    ir.Aggregate: QueryRules.r_aggregate,
+    ir.ScoreRef: QueryRules.r_score,
+    ir.Pick: QueryRules.r_pick,
+}

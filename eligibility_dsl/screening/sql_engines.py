@@ -1,0 +1,204 @@
+"""The SQL engines (DuckDB, Spark): the trial compiled once to one SELECT (``backends/sql``), run over event
+tables.
+
+Inputs: the event tables as Parquet (``event-tables``: a directory, one unit per patient, in the order of
+``patients.position``), and every record kind the Python engine reads (NDJSON, JSON, record directories,
+FHIR): those records are bound exactly as the Python engine binds them and loaded into the event tables
+batch by batch, so every engine sees the same data.  A record that does not bind is an ERROR row at its
+place; the trial is refused before anything is read when a construct does not compile (E0401, located).
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+from ..backends.sql import SqlCompileError, compile_trial
+from ..backends.sql import execute as X
+from ..backends.sql.schema import Tables
+from ..records.binder import RecordError
+from .inputs import DECODERS, KINDS, ReadProblem
+from .plan import Batch, EngineUnavailable
+from .rows import ERROR, Row
+
+RECORD_BATCH = 20_000  # units loaded into the tables per query
+
+
+def _unavailable(message: str) -> Exception:
+    return EngineUnavailable(message)
+
+
+def outcome_of(criteria, statuses: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """``explain.outcome.decide``: (outcome, reasons)."""
+    reasons = tuple(c.id for c, s in zip(criteria, statuses, strict=True)
+                    if (c.kind == "include" and s == "NOT_MET") or (c.kind == "exclude" and s == "MET"))
+    if reasons:
+        return "INELIGIBLE", reasons
+    if all((c.kind == "include" and s == "MET") or (c.kind == "exclude" and s == "NOT_MET")
+           for c, s in zip(criteria, statuses, strict=True)):
+        return "ELIGIBLE", ()
+    return "INDETERMINATE", ()
+
+
+class SqlEngine:
+    def __init__(self, name: str):
+        self.name = name
+        self._compiled: dict[Any, Any] = {}
+
+    # ------------------------------------------------------------ checks
+
+    def _available(self) -> None:
+        try:
+            if self.name == "duckdb":
+                import duckdb  # noqa: F401
+            else:
+                import pyspark  # noqa: F401
+        except ImportError:
+            raise _unavailable(f"the `{self.name}` engine needs the `{self.name}` extra: "
+                               f"pip install 'eligibility_dsl[{self.name}]'") from None
+        if self.name == "spark" and shutil.which("java") is None:
+            raise _unavailable("the `spark` engine needs a Java runtime (`java` is not on PATH)")
+
+    def compiled(self, plan: Any) -> Any:
+        key = (id(plan.trial), tuple(sorted(plan.anchors.items())))
+        if key not in self._compiled:
+            try:
+                self._compiled[key] = compile_trial(plan.trial.checked, plan.anchors, self.name)
+            except SqlCompileError as err:
+                raise _unavailable(f"the `{self.name}` engine cannot run this trial (use `--engine python`):\n"
+                                   + "\n".join(f"  {line}" for line in str(err).splitlines())) from None
+        return self._compiled[key]
+
+    def check(self, plan: Any) -> None:
+        self._available()
+        for inp in plan.inputs:
+            kind = KINDS[inp.kind]
+            if inp.kind == "omop":
+                raise _unavailable(f"`{inp.path}`: OMOP CDM input is not implemented yet in the `{self.name}` "
+                                   "engine; convert it to the event tables (docs/event_tables.md)")
+            if inp.kind != "event-tables" and kind.units is None:
+                raise _unavailable(f"`{inp.path}`: the `{self.name}` engine does not read `{inp.kind}` inputs")
+        self.compiled(plan)
+
+    def total(self, plan: Any) -> int | None:
+        counts = []
+        for inp in plan.inputs:
+            if inp.kind == "event-tables":
+                counts.append(None)
+            else:
+                counts.append(KINDS[inp.kind].count(inp))
+        return None if any(c is None for c in counts) else sum(counts)  # type: ignore[misc]
+
+    # ------------------------------------------------------------ running
+
+    def batches(self, plan: Any, skip: int) -> Iterator[Any]:
+        compiled = self.compiled(plan)
+        done = 0
+        for inp in plan.inputs:
+            if inp.kind == "event-tables":  # one unit per patient, streamed in position order
+                rows = self._table_rows(plan, compiled, inp)
+                part: list[Row] = []
+                for row in rows:
+                    done += 1
+                    if done <= skip:
+                        continue
+                    part.append(row)
+                    if len(part) >= plan.batch_size:
+                        yield Batch(len(part), part)
+                        part = []
+                if part:
+                    yield Batch(len(part), part)
+                continue
+            units = KINDS[inp.kind].units(inp)  # type: ignore[misc]
+            if done < skip:
+                units = itertools.islice(units, skip - done, None)
+            while group := list(itertools.islice(units, RECORD_BATCH)):
+                done += len(group)
+                per_unit = self._record_rows(plan, compiled, group)
+                for i in range(0, len(group), plan.batch_size):
+                    part = per_unit[i:i + plan.batch_size]
+                    yield Batch(len(part), [row for rows in part for row in rows])
+
+    def _run(self, compiled: Any, arrow: dict[str, Any] | None, directory: str | None = None,
+             threads: int | None = None) -> Iterator[tuple]:
+        if self.name == "duckdb":
+            con = X.duckdb_connection(threads)
+            try:
+                if arrow is not None:
+                    X.load_arrow_duckdb(con, arrow)
+                else:
+                    X.load_parquet_duckdb(con, directory)  # type: ignore[arg-type]
+                yield from X.run_duckdb(con, compiled)
+            finally:
+                con.close()
+        else:
+            spark = X.spark_session()
+            if arrow is None:
+                X.load_parquet_spark(spark, directory)  # type: ignore[arg-type]
+            else:
+                X.load_arrow_spark(spark, arrow)
+            yield from X.run_spark(spark, compiled)
+
+    def _table_rows(self, plan: Any, compiled: Any, inp: Any) -> Iterator[Row]:
+        n = len(compiled.criteria)
+        for pid, position, statuses, missing in self._run(compiled, None, inp.path, _threads(plan)):
+            yield _decision_row(inp.path, position, pid, compiled, statuses, missing, n)
+
+    def _record_rows(self, plan: Any, compiled: Any, units: list) -> list[list[Row]]:
+        """The rows of each unit, in order."""
+        n = len(compiled.criteria)
+        trial = plan.trial
+        tables = Tables()
+        placed: list[tuple[str, int, Any]] = []
+        sizes: list[int] = []
+        for unit in units:
+            items = DECODERS[unit.decoder](unit.payload)
+            sizes.append(len(items))
+            placed += [(unit.source, unit.position + i, item) for i, item in enumerate(items)]
+        out: list[Row | None] = [None] * len(placed)
+        ids: dict[int, str | None] = {}
+        for k, (source, position, item) in enumerate(placed):
+            if isinstance(item, ReadProblem):
+                out[k] = Row(source, position, None, ERROR, (None,) * n, errors=(item.message,))
+                continue
+            try:
+                bound = trial.bind(item)
+            except RecordError as err:
+                out[k] = Row(source, position, err.record_id, ERROR, (None,) * n,
+                             errors=tuple(map(str, err.issues)))
+                continue
+            ids[k] = bound.id
+            tables.add(str(k), k, bound, trial.checked.facts)
+        if ids:
+            for _pid, k, statuses, missing in self._run(compiled, tables.arrow(), None, _threads(plan)):
+                source, position, _ = placed[k]
+                out[k] = _decision_row(source, position, ids[k], compiled, statuses, missing, n)
+        grouped, i = [], 0
+        for size in sizes:
+            grouped.append(out[i:i + size])
+            i += size
+        return grouped  # type: ignore[return-value]
+
+
+def _threads(plan: Any) -> int | None:
+    """`--jobs N` is DuckDB's thread count (by default DuckDB uses every core)."""
+    return plan.jobs if plan.jobs > 1 else None
+
+
+_OUTCOMES: dict[tuple, tuple[str, tuple[str, ...]]] = {}
+
+
+def _decision_row(source: str, position: int, record_id: Any, compiled: Any, statuses: tuple[str, ...],
+                  missing: tuple[str, ...], n: int) -> Row:
+    key = (id(compiled), statuses)
+    found = _OUTCOMES.get(key)
+    if found is None:
+        found = outcome_of(compiled.criteria, statuses)
+        if len(_OUTCOMES) > 100_000:
+            _OUTCOMES.clear()
+        _OUTCOMES[key] = found
+    outcome, reasons = found
+    return Row(source, position, record_id, outcome, statuses, reasons,
+               missing if outcome == "INDETERMINATE" else ())
