@@ -14,6 +14,9 @@ import attrs
 from ..check import ir
 from .smt import compare as smt_compare
 
+_SEARCH_VERDICT = {frozenset(): "no difference found", frozenset({"stricter"}): "stricter",
+                   frozenset({"looser"}): "looser", frozenset({"stricter", "looser"}): "neither"}
+
 
 def inline(node: Any, definitions: dict[str, ir.Definition], depth: int = 0) -> Any:
     """`node` with every definition it uses replaced by the definition's expression."""
@@ -33,8 +36,10 @@ def inline(node: Any, definitions: dict[str, ir.Definition], depth: int = 0) -> 
     return node
 
 
-def compare_trials(old: ir.CheckedTrial, new: ir.CheckedTrial) -> dict:
-    """The amendment as data: criteria added, removed and changed (with a verdict), in the new order."""
+def compare_trials(old: ir.CheckedTrial, new: ir.CheckedTrial, trials: tuple | None = None) -> dict:
+    """The amendment as data: criteria added, removed and changed (with a verdict), in the new order.
+    ``trials`` (the two compiled :class:`~eligibility_dsl.api.Trial`) enables the random search where the
+    versions differ inside a construct outside the solver's fragment; without it the verdict says so."""
     before = {c.id: c for c in old.criteria}
     after = {c.id: c for c in new.criteria}
     changed, unchanged = [], []
@@ -56,6 +61,8 @@ def compare_trials(old: ir.CheckedTrial, new: ir.CheckedTrial) -> dict:
                          note=f"was an {o.kind} criterion, now an {c.kind} criterion")
         else:
             entry.update(smt_compare(c.kind, old_expr, new_expr, {}, {}))
+            if entry["differing_outside_fragment"]:
+                entry.update(_searched(c.kind, cid, trials, (old_expr, new_expr)))
         changed.append(entry)
     return {
         "old": {"id": old.registry_id, "version": old.version, "file": old.file},
@@ -65,3 +72,14 @@ def compare_trials(old: ir.CheckedTrial, new: ir.CheckedTrial) -> dict:
         "changed": changed,
         "unchanged": unchanged,
     }
+
+
+def _searched(kind: str, cid: str, trials: tuple | None, nodes: tuple) -> dict:
+    """The solver cannot relate versions that differ inside an abstraction: search real records instead."""
+    if trials is None:
+        return {"verdict": "not decided", "method": "none", "examples": {}}
+    from .search import search  # evaluates records: only when needed
+
+    found = search(kind, cid, trials[0], trials[1], nodes)
+    return {"verdict": _SEARCH_VERDICT[frozenset(found["examples"])], "method": "random search",
+            "examples": found["examples"], "records_tried": found["records_tried"]}

@@ -50,6 +50,8 @@ class Encoder:
         self.constraints: list = []
         self.abstracted: list[str] = []  # the kinds of construct abstracted, for the report
         self.definitions: dict[str, ir.Definition] = {}
+        self.side = "old"
+        self.sides: dict[Any, set[str]] = {}  # abstracted sub-expression -> the versions that use it
         self.units: dict[str, Any] = {}  # quantity facts' declared units, to show examples in them
         self._count = 0
 
@@ -70,10 +72,11 @@ class Encoder:
             hash(key)
         except TypeError:
             key = repr(node)
+        self.sides.setdefault(key, set()).add(self.side)
         if key not in self.opaque:
             kind = node.type.kind if node.type.kind in ("boolean", "date", "code", "text") else "number"
             self.opaque[key] = self._fresh(kind, why)
-            self.opaque_names[key] = why
+            self.opaque_names[key] = f"{why} #{len(self.opaque)}"
             if why not in self.abstracted:
                 self.abstracted.append(why)
         return self.opaque[key]
@@ -236,7 +239,7 @@ def compare(kind: str, old: ir.Node, new: ir.Node, old_defs: dict, new_defs: dic
     enc = Encoder()
     enc.definitions = old_defs
     old_cond = enc.condition(old)
-    enc.definitions = new_defs
+    enc.definitions, enc.side = new_defs, "new"
     new_cond = enc.condition(new)
     fo, fn = favour(kind, old_cond), favour(kind, new_cond)
     witnesses = {}
@@ -255,7 +258,9 @@ def compare(kind: str, old: ir.Node, new: ir.Node, old_defs: dict, new_defs: dic
         verdict = "neither"
     else:
         verdict = next(iter(witnesses))
-    return {"verdict": verdict, "examples": witnesses, "abstracted": list(enc.abstracted),
+    differing = sorted({enc.opaque_names[k].rsplit(" #", 1)[0] for k, sides in enc.sides.items() if len(sides) == 1})
+    return {"verdict": verdict, "method": "solver", "examples": witnesses, "abstracted": list(enc.abstracted),
+            "differing_outside_fragment": differing,
             "solver_gave_up": [d for d, w in witnesses.items() if w is None]}
 
 
