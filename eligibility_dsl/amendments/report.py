@@ -2,7 +2,7 @@
 
 A patient record that does not fit one version is a row of the result (its problem stated), never a
 stopped run.  The 3x3 table counts patients by (old outcome, new outcome); for each patient whose
-outcome changed, the criteria whose status changed say why.
+outcome changed, the criteria whose status moved the same way (for the worse, or for the better) say why.
 """
 
 from __future__ import annotations
@@ -34,6 +34,14 @@ def _own_facts(trial: Trial, record):
     return {**record, "facts": {k: v for k, v in record["facts"].items() if k in trial.facts}}
 
 
+def _favour(kind: str, status: str | None) -> int:
+    """How a status serves the patient: 2 passes (an absent criterion passes everyone), 1 unknown, 0 fails."""
+    if status is None:
+        return 2
+    return {"MET": 2, "UNKNOWN": 1, "NOT_MET": 0}[status] if kind == "include" else \
+        {"MET": 0, "UNKNOWN": 1, "NOT_MET": 2}[status]
+
+
 def evaluate_patients(old: Trial, new: Trial, folder: Path, anchors: dict[str, str]) -> dict:
     table = {o: dict.fromkeys(OUTCOMES, 0) for o in OUTCOMES}
     changed, failed = [], []
@@ -50,8 +58,12 @@ def evaluate_patients(old: Trial, new: Trial, folder: Path, anchors: dict[str, s
         if o != n:
             before = {c.id: str(c.status) for c in a.criteria}
             after = {c.id: str(c.status) for c in b.criteria}
+            kinds = {c.id: c.kind for c in (*a.criteria, *b.criteria)}
+            worse = OUTCOMES.index(n) > OUTCOMES.index(o)
             why = [{"id": cid, "old": before.get(cid, "absent"), "new": after.get(cid, "absent")}
-                   for cid in dict.fromkeys([*before, *after]) if before.get(cid) != after.get(cid)]
+                   for cid in dict.fromkeys([*before, *after])
+                   if (_favour(kinds[cid], after.get(cid)) < _favour(kinds[cid], before.get(cid))) == worse
+                   and _favour(kinds[cid], after.get(cid)) != _favour(kinds[cid], before.get(cid))]
             changed.append({"patient": path.name, "id": a.record_id, "old": o, "new": n, "criteria": why})
     return {"table": table, "changed": changed, "failed": failed}
 
