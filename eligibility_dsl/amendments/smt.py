@@ -126,7 +126,7 @@ class Encoder:
     def _age(self, n: ir.Age):
         if not isinstance(n.at, ir.Anchor):
             return self._abstract(n, "`age at` a date other than an anchor")
-        kind, known, years = self._fact_var("age at " + n.at.name, "date")  # an integer count of years
+        _, known, years = self._fact_var("age at " + n.at.name, "date")  # an integer count of years
         self.constraints.append(z3.Implies(known, years >= 0))
         return ("value", known, z3.ToReal(years) * 12)  # calendar durations are counted in months
 
@@ -135,7 +135,7 @@ class Encoder:
         return ("value", k, -v)
 
     def _arith(self, n: ir.Arith):
-        _, kl, l = self.encode(n.left)
+        _, kl, lv = self.encode(n.left)
         if n.kind == "date_shift":
             right = n.right
             if isinstance(right, ir.Const) and isinstance(right.value, Quantity) and right.value.unit.dims[2] == 1 \
@@ -143,12 +143,12 @@ class Encoder:
                 days = Fraction(right.value.value) * right.value.unit.factor / _DAY
                 if days.denominator == 1:
                     shift = z3.IntVal(int(days))
-                    return ("value", kl, l + shift if n.op == "+" else l - shift)
+                    return ("value", kl, lv + shift if n.op == "+" else lv - shift)
             return self._abstract(n, "a date shifted by months or years")
         _, kr, r = self.encode(n.right)
         if n.op == "/":
-            return ("value", z3.And(kl, kr, r != 0), l / r)
-        op = {"+": lambda: l + r, "-": lambda: l - r, "*": lambda: l * r}[n.op]
+            return ("value", z3.And(kl, kr, r != 0), lv / r)
+        op = {"+": lambda: lv + r, "-": lambda: lv - r, "*": lambda: lv * r}[n.op]
         return ("value", z3.And(kl, kr), op())
 
     def _extremum(self, n: ir.Extremum):
