@@ -112,3 +112,11 @@ def test_text_output_and_missing_anchor(capsys):
     assert "~ include I2: stricter" in text and "+ exclude E3" in text and "- exclude E2" in text
     assert main(["diff", OLD, NEW, "--patients", str(FIXTURES / "patients")]) == 2
     assert "--anchor screening=YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_a_code_fact_takes_only_its_declared_values():
+    """With `arm` one of `a`, `b`: `arm = "a"` and `arm != "b"` pass the same patients."""
+    head = 'trial "T" "t"\nfact arm: code of ["a", "b"]\n'
+    old = compile_source(head + 'include I1 "x": arm = "a"\n').checked
+    new = compile_source(head + 'include I1 "x": arm != "b"\n').checked
+    assert compare_trials(old, new)["changed"][0]["verdict"] == "equivalent"

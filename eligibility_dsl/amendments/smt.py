@@ -108,7 +108,11 @@ class Encoder:
     def _fact(self, n: ir.Fact):
         if n.type.unit is not None:
             self.units[n.name] = n.type.unit
-        return self._fact_var(n.name, n.type.kind)
+        fresh = n.name not in self.facts
+        var = self._fact_var(n.name, n.type.kind)
+        if fresh and n.type.kind == "code" and n.type.values:  # a code fact takes one of its declared values
+            self.constraints.append(z3.Implies(var[1], z3.Or(*[var[2] == z3.StringVal(v) for v in n.type.values])))
+        return var
 
     def _fact_var(self, name: str, kind: str) -> tuple:
         if name not in self.facts:
