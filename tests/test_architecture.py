@@ -33,6 +33,8 @@ LAYERS = {
     "backends": 5,
     "api": 6, "screening": 6,
     "cli": 7, "__init__": 7,
+    "lsp": 7,
+    "amendments": 6,
 }
 
 MODULES = sorted(PACKAGE.rglob("*.py"))
