@@ -75,6 +75,11 @@ CODES: dict[str, str] = {
     "E0117": "not-allowed-in-library",
     "E0118": "negative-length",
     "E0125": "malformed-code",
+    "E0150": "import-refused",
+    "E0151": "import-cycle",
+    "E0152": "no-criteria",
+    "E0153": "number-too-large",
+    "E0154": "not-utf8-text",
     "W0101": "absence-never-counts",
 }
 

@@ -52,7 +52,7 @@ _TRIALS: dict[str, object] = {}
 
 def trial_named(name: str):
     if name not in _TRIALS:
-        _TRIALS[name] = compile_file(ROOT / "trials" / name)
+        _TRIALS[name] = compile_file(ROOT / "trials" / name, lib_path=[ROOT / "trials" / "lib"])
     return _TRIALS[name]
 
 
