@@ -256,7 +256,8 @@ def test_a_huge_unit_in_a_record_is_a_record_error():
 @pytest.mark.parametrize("code", ["L0*4AB", "*", " *", "**", "L04AB**", "L04AB*\u200f", "L04AB\u200f*",
                                   "\u200eL04AB*", "L04\u200bAB"])
 def test_a_code_pattern_check_accepts_compiles_or_check_rejects_with_a_location(code: str):
-    text = HEADER + f'codeset c "c":\n    ATC "{code}"\ninclude I1 "x": exists medications in c during 1 year before screening\n'
+    text = (HEADER + f'codeset c "c":\n    ATC "{code}"\n'
+            'include I1 "x": exists medications in c during 1 year before screening\n')
     _, diagnostics = check_source(text)
     assert [d.code for d in diagnostics] == ["E0125"]
     assert diagnostics[0].span.line == 4
