@@ -283,3 +283,14 @@ def test_whatever_check_accepts_in_a_code_set_compiles_and_evaluates(system: str
     record = {"id": "p", "birth_date": "1980-01-01",
               "medications": [{"id": "m1", "code": {"system": "ATC", "code": "L04AB02"}, "start": "2024-06-01"}]}
     trial.evaluate(record, {"screening": "2025-01-01"})
+
+
+def test_a_record_value_beyond_the_magnitude_limit_is_a_record_error():
+    """A half-life of `1e999999999999999999 h` in a record hung the comparison; now the binder refuses it."""
+    trial = compile_source(HEADER + "fact half_life: quantity in h\ninclude I1 \"x\": half_life > 1 h\n")
+    (failure,) = trial.evaluate_many(
+        [{"id": "p", "birth_date": "1980-01-01",
+          "facts": {"half_life": {"value": Decimal("1e999999999999999999"), "unit": "h"}}}],
+        {"screening": "2025-01-01"}, errors="return")
+    assert type(failure).__name__ == "RecordFailure"
+    assert "limit" in failure.issues[0].message and "999999999999999999" in failure.issues[0].message
