@@ -10,6 +10,8 @@
     elig schema decision                    the JSON Schema of decision records
     elig screen FILE INPUT... --anchor ... --out results.parquet   one result row per record, resumable
 
+Every command that compiles a criteria file takes ``--lib-path DIR`` (repeatable): a library folder that
+``import`` may read besides the trial's own folder tree (README, "Security and limits").
 One module per command (``cli/check.py``, ``cli/eval.py``, ...), each with ``add_parser`` and ``run``.
 Exit codes: 0 success, 1 the criteria file has errors, 2 the input (record, anchor, file) does not fit;
 with ``eval --exit-code``, 3 INELIGIBLE and 4 INDETERMINATE (0 ELIGIBLE); 5 ``verify`` found a difference

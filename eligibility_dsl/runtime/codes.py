@@ -247,7 +247,8 @@ def parse_entry(system: str, code: str) -> tuple[str, str, bool]:
     text = code.strip()
     hidden = next((ch for ch in text if unicodedata.category(ch) in _INVISIBLE), None)
     if hidden is not None:
-        raise ValueError(f"the code `{text.encode('unicode_escape').decode('ascii')}` holds an invisible "
+        shown = text[:40].encode("unicode_escape").decode("ascii")
+        raise ValueError(f"the code `{shown}` holds an invisible "
                          f"character (U+{ord(hidden):04X})")
     is_prefix = text.endswith("*")
     body = _normalize(system, text[:-1] if is_prefix else text)
