@@ -155,7 +155,7 @@ class Quantity:
     __slots__ = ("unit", "value")
 
     def __init__(self, value: Decimal | int | str, unit: Unit | str) -> None:
-        if type(value) is Decimal and value.is_finite() and (not value or -_LIMIT <= value.adjusted() <= _LIMIT):
+        if type(value) is Decimal and value.is_finite() and -_LIMIT <= value.adjusted() <= _LIMIT:
             self.value = value
         else:
             self.value = _as_decimal(value)
