@@ -294,3 +294,13 @@ def test_a_record_value_beyond_the_magnitude_limit_is_a_record_error():
         {"screening": "2025-01-01"}, errors="return")
     assert type(failure).__name__ == "RecordFailure"
     assert "limit" in failure.issues[0].message and "999999999999999999" in failure.issues[0].message
+
+
+def test_a_device_or_a_pipe_as_the_criteria_file_is_an_input_problem(tmp_path: Path, capsys):
+    os.mkfifo(tmp_path / "pipe.elig")
+    for path in ("/dev/zero", str(tmp_path / "pipe.elig")):
+        for command in ("check", "compile"):
+            code, output = _cli(capsys, command, path)
+            assert code == 2 and "not a regular file" in output and "Traceback" not in output
+        with pytest.raises(OSError):
+            compile_file(path)
