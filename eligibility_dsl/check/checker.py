@@ -143,7 +143,8 @@ class Checker(HistoryChecks):
                 self.error("E0203", f"the logic of `{decl.id}` must be a condition, found {node.type.describe()}",
                            decl.expr.span, "compare it with something, e.g. `... > 50 %`")
             criteria.append(ir.Criterion(decl.kind, decl.id, decl.text, node, span=decl.span))
-        if header is not None and library is None and not seen:  # else everyone would be ELIGIBLE
+        if header is not None and library is None and not seen and not any(
+                d.severity == "error" for d in self.diagnostics):  # else everyone would be ELIGIBLE
             self.error("E0152", f"trial `{header.registry_id}` has no criteria", header.span,
                        'add `include I1 "protocol text": ...` or `exclude E1 ...`; a file of code sets is a `library`')
 
