@@ -20,7 +20,7 @@ from .backends.python.module import CompiledTrial, EvaluationError, evaluate_clo
 from .check import check, check_expression, ir
 from .diagnostics import CompileError, Diagnostic, Span
 from .explain import Decision, Outcome, RecordFailure
-from .language.loader import file_loader
+from .language.loader import ImportLoader, read_criteria_file
 from .language.syntax import EXPRESSION_NAME, parse, parse_expression
 from .records.binder import BoundRecord, InputError, RecordBinder, RecordError, RecordIssue
 from .records.fastbind import specialise
@@ -211,29 +211,42 @@ def _raise_if_errors(diagnostics: list[Diagnostic], sources: dict[str, str]) -> 
 
 
 def check_source(text: str, file: str = "<string>", loader=None, *,
+                 lib_path: Iterable[str | Path] | None = None,
                  terminology=None) -> tuple[ir.CheckedTrial, list[Diagnostic]]:
     """Parse and check without raising: the trial (possibly partial) and every diagnostic.
-    ``loader`` reads imported libraries (see :func:`file_loader`); without one, imports are errors.
+    ``loader`` reads imported libraries (see :class:`ImportLoader`); without one, imports are errors,
+    unless ``lib_path`` names library folders: then imports are read from those folders only.
     ``terminology`` expands code sets naming an ingredient or an ATC class to the products that contain it
     (docs/terminology.md): None for the shipped table, a path (a site's table, a FHIR ValueSet expansion
     or a directory of them), a :class:`~eligibility_dsl.terminology.Terminology`, or False for none."""
+    if loader is None and lib_path is not None:
+        loader = ImportLoader(None, lib_path)
     return check(parse(text, file), text, loader, terminology)
 
 
-def compile_source(text: str, file: str = "<string>", loader=None, *, terminology=None) -> Trial:
-    checked, diagnostics = check_source(text, file, loader, terminology=terminology)
+def compile_source(text: str, file: str = "<string>", loader=None, *,
+                   lib_path: Iterable[str | Path] | None = None, terminology=None) -> Trial:
+    checked, diagnostics = check_source(text, file, loader, lib_path=lib_path, terminology=terminology)
     _raise_if_errors(diagnostics, checked.sources)
     return Trial(checked)
 
 
-def check_file(path: str | Path, *, terminology=None) -> tuple[ir.CheckedTrial, list[Diagnostic]]:
-    path = Path(path)
-    return check_source(path.read_text(encoding="utf-8"), str(path), file_loader, terminology=terminology)
+                 lib_path: Iterable[str | Path] | None = None,
+                 terminology=None) -> tuple[ir.CheckedTrial, list[Diagnostic]]:
+    """Parse and check without raising: the trial (possibly partial) and every diagnostic.
+    ``loader`` reads imported libraries (see :class:`ImportLoader`); without one, imports are errors,
+    unless ``lib_path`` names library folders: then imports are read from those folders only.
+    ``terminology`` expands code sets naming an ingredient or an ATC class to the products that contain it
+    (docs/terminology.md): None for the shipped table, a path (a site's table, a FHIR ValueSet expansion
+    or a directory of them), a :class:`~eligibility_dsl.terminology.Terminology`, or False for none."""
+    if loader is None and lib_path is not None:
+        loader = ImportLoader(None, lib_path)
+    return check(parse(text, file), text, loader, terminology)
 
 
-def compile_file(path: str | Path, *, terminology=None) -> Trial:
-    path = Path(path)
-    return compile_source(path.read_text(encoding="utf-8"), str(path), file_loader, terminology=terminology)
+def compile_source(text: str, file: str = "<string>", loader=None, *,
+                   lib_path: Iterable[str | Path] | None = None, terminology=None) -> Trial:
+    checked, diagnostics = check_source(text, file, loader, lib_path=lib_path, terminology=terminology)
 
 
 def evaluate_expression(text: str) -> Any:

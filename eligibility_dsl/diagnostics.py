@@ -79,6 +79,11 @@ CODES: dict[str, str] = {
     "E0140": "unknown-result-word",
     "E0141": "result-word-outside-observations",
     "E0142": "daily-total-needs-dose-records",
+    "E0150": "import-refused",
+    "E0151": "import-cycle",
+    "E0152": "no-criteria",
+    "E0153": "number-too-large",
+    "E0154": "not-utf8-text",
     "W0101": "absence-never-counts",
     "E0401": "not-compiled-to-sql",  # a construct the SQL backend (--engine duckdb|spark) does not compile yet
 }

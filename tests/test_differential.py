@@ -52,7 +52,7 @@ _TRIALS: dict[str, object] = {}
 
 def trial_named(name: str):
     if name not in _TRIALS:
-        _TRIALS[name] = compile_file(ROOT / "trials" / name)
+        _TRIALS[name] = compile_file(ROOT / "trials" / name, lib_path=[ROOT / "trials" / "lib"])
     return _TRIALS[name]
 
 
@@ -702,7 +702,7 @@ def test_regression_definition_checked_inside_a_query_does_not_see_its_fields():
 def test_regression_inconsistent_dose_units_are_a_record_error():
     """A dose in IU with a frequency and a daily dose in mg/day raised UnitMismatch from the binder
     (a traceback from `elig eval`) instead of a RecordError naming the field."""
-    trial = compile_source(MINI)
+    trial = compile_source(MINI + 'include I1 "n": n1 > 0\n')  # a trial needs a criterion (E0152)
     record = {"medications": [{"id": "m1", "code": {"system": "ATC", "code": "L04AA06"}, "dose": "1 IU",
                                "frequency": 2, "daily_dose": "5 mg/day", "start": "2025-01-01"}]}
     with pytest.raises(InputError):

@@ -198,7 +198,7 @@ _HEADER = "trial T \"t\"\nanchor screening\n" + "\n".join(
 def test_typed_expressions_have_the_type_asked_for(case):
     """An expression drawn for a type checks, and has that type (a quantity: that dimension)."""
     kind, text = case
-    node = compile_source(_HEADER + f"define e: {text}\n").checked.definitions["e"].expr
+    node = compile_source(_HEADER + f"define e: {text}\ninclude I0 \"x\": true\n").checked.definitions["e"].expr
     if kind in UNIT_FAMILIES:
         assert node.type.kind == "quantity" and family_of(node.type) == kind
     else:

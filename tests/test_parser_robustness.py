@@ -318,7 +318,8 @@ def test_cli_check_never_prints_a_traceback(workspace, data):
 
 def test_cli_check_accepts_the_real_files(workspace):
     for path in TRIAL_FILES:
-        code, output = run_cli(["check", str(workspace / path.relative_to(TRIALS))])
+        lib = ["--lib-path", str(workspace / "lib")]  # the examples import ../lib
+        code, output = run_cli(["check", str(workspace / path.relative_to(TRIALS)), *lib])
         assert code == 0, output
 
 

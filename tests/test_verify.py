@@ -44,7 +44,7 @@ ANCHOR_ARGS = [f"--anchor={k}={v}" for k, v in SSC_ANCHORS.items()]
 
 @functools.cache
 def compiled(path: Path):
-    trial = compile_file(path)
+    trial = compile_file(path, lib_path=[Path(__file__).parent.parent / "trials" / "lib"])  # examples: ../lib
     return trial, RecordBuilder(trial.checked)
 
 

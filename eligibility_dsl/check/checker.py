@@ -15,7 +15,7 @@ from ..language import ast as A
 from ..language import types as T
 from ..language.syntax import EXPRESSION_NAME, MAX_NESTING, RESERVED_WORDS, ParseResult, too_deep_diagnostic
 from ..runtime.calendar import parse_date
-from ..runtime.quantity import Quantity
+from ..runtime.quantity import MagnitudeError, Quantity, check_magnitude
 from ..runtime.units import UnitError, dimension_name, parse_unit
 from ..terminology import resolve as resolve_terminology
 from . import ir
@@ -146,6 +146,10 @@ class Checker(HistoryChecks, LabChecks):
                 self.error("E0203", f"the logic of `{decl.id}` must be a condition, found {node.type.describe()}",
                            decl.expr.span, "compare it with something, e.g. `... > 50 %`")
             criteria.append(ir.Criterion(decl.kind, decl.id, decl.text, node, span=decl.span))
+        if header is not None and library is None and not seen and not any(
+                d.severity == "error" for d in self.diagnostics):  # else everyone would be ELIGIBLE
+            self.error("E0152", f"trial `{header.registry_id}` has no criteria", header.span,
+                       'add `include I1 "protocol text": ...` or `exclude E1 ...`; a file of code sets is a `library`')
 
         return ir.CheckedTrial(
             registry_id=header.registry_id if header else library.name if library else "?",
@@ -278,11 +282,21 @@ class Checker(HistoryChecks, LabChecks):
         return out
 
     def _number(self, n: A.NumberLit):
+        if not self._bounded(n):
+            return ir.Const(T.ERROR, None, span=n.span)
         return ir.Const(T.NUMBER, n.value, span=n.span)
+
+    def _bounded(self, n: A.NumberLit | A.QuantityLit) -> bool:
+        try:
+            check_magnitude(n.value)
+            return True
+        except MagnitudeError as err:
+            self.error("E0153", err.message, n.span, "write the number with fewer digits, or in a larger unit")
+            return False
 
     def _quantity(self, n: A.QuantityLit):
         unit = self._unit(n.unit, n.span)
-        if unit is None:
+        if unit is None or not self._bounded(n):
             return ir.Const(T.ERROR, None, span=n.span)
         return ir.Const(T.quantity(unit), Quantity(n.value, unit), span=n.span)
 

@@ -8,15 +8,18 @@ field of `latest ... of`, bare names are the fields of the collection's events.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
+from pathlib import Path
 
 from ..diagnostics import Diagnostic, Span, suggest
 from ..language import ast as A
 from ..language import types as T
+from ..language.loader import VALUESET_EXTENSIONS, ImportLoader, ImportRefused
 from ..language.syntax import MAX_NESTING, parse
 from ..records.model import COLLECTIONS, Collection
 from ..runtime.code_formats import code_problem, prefix_problem
-from ..runtime.codes import PREFIX_SYSTEMS, SYSTEMS, normalize_code, normalize_system
+from ..runtime.codes import PREFIX_SYSTEMS, SYSTEMS, normalize_code, normalize_system, parse_entry
 from ..runtime.units import dimension_name
 from ..terminology.valueset import ValueSetError, read_valueset
 from . import ir
@@ -46,10 +49,15 @@ class HistoryChecks:
                 self.error("E0114", f"unknown code system `{entry.system}`", entry.span,
                            suggest(entry.system, SYSTEMS) or f"known systems: {', '.join(SYSTEMS)}")
                 continue
-            if entry.code.endswith("*") and system not in PREFIX_SYSTEMS:
+            if entry.code.strip().endswith("*") and system not in PREFIX_SYSTEMS:
                 self.error("E0115", f"a class prefix (`*`) is only meaningful in hierarchical systems ({_HIER}), "
                            f"not in `{system}`",
                            entry.span, "list the codes one by one")
+                continue
+            try:  # the runtime's own reading of the entry: what it refuses, the checker refuses
+                parse_entry(system, entry.code)
+            except ValueError as err:
+                self.error("E0125", str(err), entry.span, "correct the code, or remove it from the code set")
                 continue
             problem = (prefix_problem(system, entry.code.strip()[:-1]) if entry.code.strip().endswith("*")
                        else code_problem(system, entry.code))
@@ -99,11 +107,14 @@ class HistoryChecks:
                 self.error("E0005", f"code set `{name}` includes code sets nested too deeply (more than "
                            f"{MAX_NESTING} levels)", specs[name].span, "list some of the included codes directly")
 
-    def _with_imports(self, module: A.Module, seen: set[str]):
-        """The module's declarations preceded by those of the libraries it imports (recursively)."""
+    def _with_imports(self, module: A.Module, seen: set[str], stack: tuple[str, ...] | None = None):
+        """The module's declarations preceded by those of the libraries it imports (recursively).
+        ``seen``: the resolved files already read (a library imported twice is read once);
+        ``stack``: those being read (the trial first), to report an import cycle."""
+        stack = (_identity(module.file),) if stack is None else stack
         for decl in module.decls:
             if isinstance(decl, A.ImportDecl):
-                yield from self._import(decl, module.file, seen)
+                yield from self._import(decl, module.file, seen, stack)
             elif isinstance(decl, A.ValueSetImportDecl):
                 yield from self._valueset(decl, module.file)
         yield from module.decls
@@ -116,9 +127,17 @@ class HistoryChecks:
                        "imports are resolved when compiling a file (`compile_file`, `elig check`)")
             return
         try:
-            file, text = self.loader(decl.path, importer)
+            if isinstance(self.loader, ImportLoader):
+                file, text = self.loader(decl.path, importer, extensions=VALUESET_EXTENSIONS)
+            else:  # a caller's own loader (tests, editors): it decides what it reads
+                file, text = self.loader(decl.path, importer)
+        except ImportRefused as err:  # says why, and never quotes the file
+            self.error("E0150", f"import of `{_shown(decl.path)}` refused: {err.reason}", at,
+                       "import ValueSet `.json` files inside the trial's folder, or name a library folder "
+                       "(`--lib-path DIR`, `lib_path=`)")
+            return
         except OSError as err:
-            self.error("E0116", f"cannot import `{decl.path}`: {err.strerror or err}", at)
+            self.error("E0116", f"cannot import `{_shown(decl.path)}`: {err.strerror or err}", at)
             return
         except UnicodeDecodeError:
             self.error("E0116", f"cannot import `{decl.path}`: it is not UTF-8 text", at)
@@ -159,24 +178,38 @@ class HistoryChecks:
         self.__dict__.setdefault("_valueset_excluded", {})[id(codeset)] = (codeset, excluded)
         yield codeset
 
-    def _import(self, decl: A.ImportDecl, importer: str, seen: set[str]):
+    def _import(self, decl: A.ImportDecl, importer: str, seen: set[str], stack: tuple[str, ...]):
         if self.loader is None:
             self.error("E0116", f"cannot import `{decl.path}` here", decl.span,
                        "imports are resolved when compiling a file (`compile_file`, `elig check`)")
             return
         try:
             file, text = self.loader(decl.path, importer)
+        except ImportRefused as err:  # says why, and never quotes the file
+            self.error("E0150", f"import of `{_shown(decl.path)}` refused: {err.reason}", decl.name_span,
+                       "import `.elig` files inside the trial's folder, or name a library folder "
+                       "(`--lib-path DIR`, `lib_path=`)")
+            return
         except OSError as err:
-            self.error("E0116", f"cannot import `{decl.path}`: {err.strerror or err}", decl.name_span)
+            self.error("E0116", f"cannot import `{_shown(decl.path)}`: {err.strerror or err}", decl.name_span)
             return
         except UnicodeDecodeError as err:
             line = err.object[:err.start].count(b"\n") + 1
             self.error("E0116", f"cannot import `{decl.path}`: it is not UTF-8 text", decl.name_span,
                        f"its line {line} holds the byte `\\x{err.object[err.start]:02x}`; save the file as UTF-8")
             return
-        if file in seen:
+        key = _identity(file)
+        if key in stack:
+            chain = " -> ".join(Path(k).name for k in (*stack[stack.index(key):], key))
+            self.error("E0151", f"`{_shown(decl.path)}` imports itself: {chain}", decl.name_span,
+                       "remove the import that closes the cycle")
             return
-        seen.add(file)
+        if key in seen:
+            return
+        seen.add(key)
+        if not file.endswith(".elig"):  # a custom loader's odd file: never quote what is not criteria
+            self.error("E0117", f"`{_shown(decl.path)}` is not a library", decl.name_span)
+            return
         self.sources[file] = text
         parsed = parse(text, file)
         self.diagnostics.extend(parsed.diagnostics)
@@ -185,7 +218,7 @@ class HistoryChecks:
             self.error("E0117", f"`{decl.path}` is not a library (it should start with `library NAME \"title\"`)",
                        decl.name_span)
             return
-        for inner in self._with_imports(parsed.module, seen):
+        for inner in self._with_imports(parsed.module, seen, (*stack, key)):
             if isinstance(inner, A.CodesetDecl | A.TableDecl):
                 yield inner
             elif not isinstance(inner, A.LibraryDecl | A.ImportDecl | A.ValueSetImportDecl):
@@ -471,3 +504,17 @@ def _shortest_cycle(graph: dict[str, tuple[str, ...]], start: str) -> list[str]:
                 came_from[nxt] = node
                 queue.append(nxt)
     return [start]
+
+
+def _identity(file: str) -> str:
+    """The file an import names, whatever the spelling (`../lib/x.elig`, a symlink): its real path."""
+    try:
+        return os.path.realpath(file)
+    except (ValueError, OSError):
+        return file
+
+
+def _shown(path: str) -> str:
+    """An import path as quoted in a message: bounded, control characters escaped."""
+    text = path if len(path) <= 80 else path[:77] + "..."
+    return "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in text)

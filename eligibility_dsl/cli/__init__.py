@@ -12,6 +12,8 @@
     elig lsp                                the language server for editors (stdio)
     elig diff OLD NEW [--patients DIR]      what a protocol amendment changes, criterion by criterion
 
+Every command that compiles a criteria file takes ``--lib-path DIR`` (repeatable): a library folder that
+``import`` may read besides the trial's own folder tree (README, "Security and limits").
 One module per command (``cli/check.py``, ``cli/eval.py``, ...), each with ``add_parser`` and ``run``.
 Exit codes: 0 success, 1 the criteria file has errors, 2 the input (record, anchor, file) does not fit;
 with ``eval --exit-code``, 3 INELIGIBLE and 4 INDETERMINATE (0 ELIGIBLE); 5 ``verify`` found a difference

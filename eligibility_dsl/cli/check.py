@@ -5,28 +5,28 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..api import check_source
-from ..language.loader import file_loader
+from ..diagnostics import CompileError
 from ..report import render_json, render_text
-from .common import read_text
-from .terminology import add_option as add_terminology_option
-from .terminology import from_args as terminology_from_args
+from .trialfile import add_lib_path, check_trial
 
 
 def add_parser(sub) -> None:
     check = sub.add_parser("check", help="report every syntax, name, type and unit error in criteria files")
     check.add_argument("files", nargs="+", metavar="FILE")
     check.add_argument("--format", choices=("text", "json"), default="text")
-    add_terminology_option(check)
+    add_lib_path(check)
     check.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     all_diagnostics, sources, summaries = [], {}, []
-    terminology = terminology_from_args(args)
     for path in args.files:
-        text = sources[path] = read_text(path)
-        trial, diagnostics = check_source(text, path, file_loader, terminology=terminology)
+        try:
+            trial, diagnostics = check_trial(path, args)
+        except CompileError as err:  # not UTF-8 text
+            sources.update(err.sources)
+            all_diagnostics.extend(err.diagnostics)
+            continue
         sources.update(trial.sources)
         all_diagnostics.extend(diagnostics)
         if not diagnostics:

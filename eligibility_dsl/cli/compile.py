@@ -5,11 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..api import compile_source
-from ..language.loader import file_loader
-from .common import read_text
-from .terminology import add_option as add_terminology_option
-from .terminology import from_args as terminology_from_args
+from .trialfile import add_lib_path, compile_trial
 
 
 def add_parser(sub) -> None:
@@ -18,11 +14,11 @@ def add_parser(sub) -> None:
     cmd.add_argument("--emit", choices=("python",), default="python",
                      help="python: the generated module that evaluates the trial (readable; comments name each "
                           "criterion and its source line)")
-    add_terminology_option(cmd)
+    add_lib_path(cmd)
     cmd.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    trial = compile_source(read_text(args.file), args.file, file_loader, terminology=terminology_from_args(args))
+    trial = compile_trial(args.file, args)
     sys.stdout.write(trial.python_source)
     return 0

@@ -26,19 +26,16 @@ import re
 import sys
 from typing import Any
 
-from ..api import compile_source
 from ..explain.html import record_html
 from ..explain.log import DecisionLog, LogError
 from ..explain.markdown import record_markdown
 from ..explain.record import RecordBuilder
 from ..explain.render import render_text
 from ..explain.views import VIEWS
-from ..language.loader import file_loader
 from ..records.binder import RecordError
 from . import present
-from .common import InputProblem, parse_anchors, read_json, read_text
-from .terminology import add_option as add_terminology_option
-from .terminology import from_args as terminology_from_args
+from .common import InputProblem, parse_anchors, read_json
+from .trialfile import add_lib_path, compile_trial
 
 # --exit-code: distinct from 1 (the criteria have errors) and 2 (the input does not fit).
 EXIT_CODES = {"ELIGIBLE": 0, "INELIGIBLE": 3, "INDETERMINATE": 4}
@@ -68,7 +65,6 @@ def add_parser(sub) -> None:
                                                   "hash-chained; check it with `elig verify --log FILE`)")
     ev.add_argument("--evaluated-at", metavar="TIME",
                     help="the evaluation time kept in each record's metadata (ISO 8601; default: now, UTC)")
-    add_terminology_option(ev)
     fhir = ev.add_argument_group("FHIR R4 input (docs/fhir.md)")
     fhir.add_argument("--fhir", action="store_true",
                       help="each PATIENT is a FHIR Bundle (.json) or a Bulk Data directory of .ndjson files")
@@ -82,6 +78,7 @@ def add_parser(sub) -> None:
     fhir.add_argument("--complete", action="append", default=[], metavar="COLLECTION",
                       help="state coverage for this collection only (repeatable; default: every collection "
                       "the adapter fills)")
+    add_lib_path(ev)
     ev.set_defaults(run=run)
 
 
@@ -131,7 +128,7 @@ def _fhir_records(path: str, args: argparse.Namespace) -> list[Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    trial = compile_source(read_text(args.file), args.file, file_loader, terminology=terminology_from_args(args))
+    trial = compile_trial(args.file, args)
     anchors = trial.parse_anchors(parse_anchors(args.anchor))
     needs_record = args.format != "text" or args.output_dir or args.log
     builder = RecordBuilder(trial.checked) if needs_record else None

@@ -6,11 +6,9 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..api import compile_source
 from ..explain.record import decision_schema
-from ..language.loader import file_loader
 from ..records.schema import record_schema
-from .common import read_text
+from .trialfile import add_lib_path, compile_trial
 
 
 def add_parser(sub) -> None:
@@ -18,6 +16,7 @@ def add_parser(sub) -> None:
     schema.add_argument("file", nargs="?", metavar="FILE|decision",
                         help="a criteria file: list exactly the facts it declares; `decision`: the schema of "
                              "decision records (`elig eval --format json`)")
+    add_lib_path(schema)
     schema.set_defaults(run=run)
 
 
@@ -26,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
         schema = decision_schema()
     elif args.file:
         # The one loader: a broken file is a CompileError, rendered by main.
-        trial = compile_source(read_text(args.file), args.file, file_loader)
+        trial = compile_trial(args.file, args)
         schema = record_schema(trial.facts, trial.id)
     else:
         schema = record_schema()

@@ -9,8 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..api import compile_source
-from ..language.loader import file_loader
 from ..screening import (
     ENGINES,
     KINDS,
@@ -24,7 +22,8 @@ from ..screening import (
     write_attrition,
 )
 from ..screening.run import CHUNK_UNITS
-from .common import InputProblem, parse_anchors, read_text
+from .common import InputProblem, parse_anchors
+from .trialfile import add_lib_path, compile_trial
 
 
 def add_parser(sub) -> None:
@@ -51,6 +50,7 @@ def add_parser(sub) -> None:
     sc.add_argument("--chunk-size", type=int, default=CHUNK_UNITS, metavar="N",
                     help=f"input units per committed chunk (default {CHUNK_UNITS})")
     sc.add_argument("--quiet", action="store_true", help="no progress bar and no summary line")
+    add_lib_path(sc)
     sc.set_defaults(run=run)
 
 
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
             raise InputProblem("`--attrition ... -` needs --out: without it, stdout holds the result rows")
     if args.out is None and args.resume:
         raise InputProblem("--resume needs --out: a run into stdout cannot be resumed")
-    trial = compile_source(read_text(args.trial), args.trial, file_loader)
+    trial = compile_trial(args.trial, args)
     progress = False if args.quiet else None
     try:
         if args.out is None:

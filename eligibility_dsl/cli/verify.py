@@ -13,15 +13,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..api import compile_source
 from ..explain.canonical import load_strict, sha256_of
 from ..explain.log import verify_log
 from ..explain.record import RecordBuilder, integrity_problems
-from ..language.loader import file_loader
 from ..records.binder import InputError
 from ..version import __version__
 from . import present
 from .common import InputProblem, read_text
+from .trialfile import add_lib_path, compile_trial
 
 DIFFERS = 5
 
@@ -34,6 +33,7 @@ def add_parser(sub) -> None:
     cmd.add_argument("--trial", metavar="FILE", help="the criteria file to replay with")
     cmd.add_argument("--patient", metavar="FILE", help="the patient record (or a JSON list of records)")
     cmd.add_argument("--log", metavar="FILE", help="check this decision log's whole chain instead")
+    add_lib_path(cmd)
     cmd.set_defaults(run=run)
 
 
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     if not (args.decision and args.trial and args.patient):
         raise InputProblem("usage: `elig verify DECISION.json --trial FILE --patient FILE`, or "
                            "`elig verify --log FILE`")
-    trial = compile_source(read_text(args.trial), args.trial, file_loader)
+    trial = compile_trial(args.trial, args)
     builder = RecordBuilder(trial.checked)
     patients = _read_json(args.patient)
     patients, is_list = (patients, True) if isinstance(patients, list) else ([patients], False)

@@ -128,12 +128,13 @@ def _quantity(raw: Any, spec: T.Type) -> Quantity:
         raise _Invalid("the unit must be a text")
     try:
         unit = parse_unit(raw["unit"])
+        quantity = Quantity(value, unit)  # beyond the magnitude limit: MagnitudeError, a UnitError
     except UnitError as err:
         raise _Invalid(err.message, err.help) from None
     if spec.dims is not None and unit.dims != spec.dims:
         raise _Invalid(f"`{raw['unit']}` is a unit of {dimension_name(unit.dims)}, expected "
                        f"{dimension_name(spec.dims)} (such as `{spec.unit.symbol}`)")
-    return Quantity(value, unit)
+    return quantity
 
 
 def _date(raw: Any, spec: T.Type) -> datetime.date:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from .code_formats import code_problem, label_code, normalize_for
@@ -236,10 +237,19 @@ class Coding:
         return f"Coding({self.system!r}, {self.label!r}, {self.display!r})"
 
 
-def _parse_entry(system: str, code: str) -> tuple[str, str, bool]:
-    """(canonical system, normalised code or prefix, is_prefix) for one code-set entry."""
+_INVISIBLE = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"})
+
+
+def parse_entry(system: str, code: str) -> tuple[str, str, bool]:
+    """(canonical system, normalised code or prefix, is_prefix) for one code-set entry; ValueError for an
+    entry no code set can hold. The checker calls this too, so whatever `elig check` accepts compiles."""
     system = _system_or_raise(system)
     text = code.strip()
+    hidden = next((ch for ch in text if unicodedata.category(ch) in _INVISIBLE), None)
+    if hidden is not None:
+        shown = text[:40].encode("unicode_escape").decode("ascii")
+        raise ValueError(f"the code `{shown}` holds an invisible "
+                         f"character (U+{ord(hidden):04X})")
     is_prefix = text.endswith("*")
     body = _normalize(system, text[:-1] if is_prefix else text)
     if is_prefix and system not in PREFIX_SYSTEMS:
@@ -251,6 +261,9 @@ def _parse_entry(system: str, code: str) -> tuple[str, str, bool]:
             raise ValueError(f"a class prefix needs at least one character before `*` (in `{system}`)")
         raise ValueError(f"empty code in system `{system}`")
     return system, body, is_prefix
+
+
+_parse_entry = parse_entry
 
 
 class CodeSet:

@@ -31,14 +31,18 @@ from decimal import (
 )
 from fractions import Fraction
 
-from .units import Unit, UnitMismatch, dimension_name, parse_unit
+from .units import Unit, UnitError, UnitMismatch, dimension_name, parse_unit
 
 __all__ = [
     "DISPLAY_PRECISION",
     "DIVISION_CONTEXT",
     "EXACT_CONTEXT",
+    "MAX_DIGITS",
+    "MAX_MAGNITUDE",
+    "MagnitudeError",
     "Quantity",
     "add",
+    "check_magnitude",
     "compare",
     "div",
     "divide_by_number",
@@ -63,6 +67,33 @@ DIVISION_CONTEXT = Context(
 # A conversion whose exact result has no finite decimal is shown with this many digits.
 DISPLAY_PRECISION = 28
 
+# Limits (README, "Security and limits"). A quantity's value lies within 10^-MAX_MAGNITUDE ..
+# 10^MAX_MAGNITUDE (zero aside): exact comparison turns it into a Fraction, and `1e999999999999999999 h`
+# would need a number of 10^18 digits. A number written in a criterion (or a record's decimal text) has
+# at most MAX_DIGITS significant digits.
+MAX_MAGNITUDE = 1000
+MAX_DIGITS = 100
+
+
+class MagnitudeError(UnitError, ArithmeticError):
+    """A number beyond the limits above: a diagnostic in a criterion, a record error in a record (the binder
+    reports UnitError), an UNKNOWN (ArithmeticError) if arithmetic during evaluation reaches it."""
+
+
+def _shown(value: Decimal) -> str:
+    return format(value, ".6e") if value.is_finite() else str(value)
+
+
+def check_magnitude(value: Decimal) -> Decimal:
+    """``value`` itself, or MagnitudeError when it has too many digits or is too large or too small."""
+    if value and not -MAX_MAGNITUDE <= value.adjusted() <= MAX_MAGNITUDE:
+        raise MagnitudeError(f"the number `{_shown(value)}` is beyond the limit of 10^{MAX_MAGNITUDE} "
+                             f"(or 10^-{MAX_MAGNITUDE})")
+    digits = len(value.as_tuple().digits)
+    if digits > MAX_DIGITS:
+        raise MagnitudeError(f"a number with {digits} digits is longer than the limit of {MAX_DIGITS} digits")
+    return value
+
 
 def _as_decimal(value: object) -> Decimal:
     """Accept Decimal, int or decimal text; refuse float (inexact) and bool (a bug)."""
@@ -76,7 +107,9 @@ def _as_decimal(value: object) -> Decimal:
     else:
         raise TypeError(f"quantity values must be Decimal, int or str, not {type(value).__name__}")
     if not result.is_finite():
-        raise ValueError(f"`{value}` is not a finite number")
+        raise ValueError(f"`{str(value)[:40]}` is not a finite number")
+    if result and not -MAX_MAGNITUDE <= result.adjusted() <= MAX_MAGNITUDE:
+        check_magnitude(result)
     return result
 
 
@@ -106,6 +139,9 @@ def _to_decimal(value: Fraction, precision: int) -> Decimal:
     return context.divide(Decimal(value.numerator), Decimal(value.denominator))
 
 
+_LIMIT = MAX_MAGNITUDE
+
+
 class Quantity:
     """A value with a unit.  Treat instances as immutable: the hash depends on them.
 
@@ -119,7 +155,10 @@ class Quantity:
     __slots__ = ("unit", "value")
 
     def __init__(self, value: Decimal | int | str, unit: Unit | str) -> None:
-        self.value = value if type(value) is Decimal and value.is_finite() else _as_decimal(value)
+        if type(value) is Decimal and value.is_finite() and -_LIMIT <= value.adjusted() <= _LIMIT:
+            self.value = value
+        else:
+            self.value = _as_decimal(value)
         if type(unit) is not Unit:
             if not isinstance(unit, str):
                 raise TypeError(f"quantity units must be Unit or str, not {type(unit).__name__}")

@@ -33,6 +33,9 @@ import attrs
 __all__ = [
     "BASE_DIMENSIONS",
     "DIMENSIONLESS",
+    "MAX_FACTOR_DIGITS",
+    "MAX_UNIT_EXPONENT",
+    "MAX_UNIT_LENGTH",
     "Unit",
     "UnitError",
     "UnitMismatch",
@@ -47,6 +50,12 @@ BASE_DIMENSIONS: tuple[str, ...] = (
 # fmt: on
 
 Dims = tuple[int, ...]
+
+# Limits (README, "Security and limits"): unit texts come from criteria files and from records, and an
+# unbounded `kg^999999999` or `10*999999999` would build numbers of a billion digits.
+MAX_UNIT_LENGTH = 200  # characters in a unit text
+MAX_UNIT_EXPONENT = 24  # |N| in `10*N` and `kg^N`, and of each dimension of a unit (10*24 is yotta)
+MAX_FACTOR_DIGITS = 12  # digits of an integer factor such as the `1000` of `1000.mL`
 
 
 def _dims(**exponents: int) -> Dims:
@@ -127,6 +136,9 @@ class Unit:
         """``self`` to an integer power (``m`` squared is ``m2``); exact for negative ``n`` too."""
         if type(n) is not int:
             raise TypeError(f"unit exponent must be an int, got {n!r}")
+        if any(abs(x * n) > MAX_UNIT_EXPONENT for x in self.dims) or abs(n) > 4 * MAX_UNIT_EXPONENT:
+            raise UnitError(f"unit `{_clip(self.symbol)}` to the power {n} is beyond the limit "
+                            f"({MAX_UNIT_EXPONENT} per dimension)")
         factor = self.factor**n
         dims = tuple(x * n for x in self.dims)
         symbol = _PREFERRED.get((factor, dims)) or _raise_symbol(self.symbol, n)
@@ -182,6 +194,19 @@ _REJECTED = {
 # --------------------------------------------------------------------------- scanner
 
 
+def _clip(text: str) -> str:
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _exponent(digits: str, text: str) -> int:
+    """An exponent's value, refused beyond MAX_UNIT_EXPONENT (checked on the digits: no huge int is built)."""
+    body = digits.lstrip("+-").lstrip("0")
+    if len(body) > 3 or int(body or "0") > MAX_UNIT_EXPONENT:
+        raise UnitError(f"the exponent `{_clip(digits)}` in unit `{_clip(text)}` is too large "
+                        f"(at most {MAX_UNIT_EXPONENT})")
+    return int(digits)
+
+
 class _Term(NamedTuple):
     op: str  # "" for the first term, "/" to divide, "." to multiply
     kind: str  # "atom", "power" (10*N), "int", or "annot" (a lone {annotation})
@@ -212,12 +237,15 @@ def _scan(text: str) -> list[_Term]:
         kind, name, exp, start, end = "annot", "", 1, pos, pos
         if match:
             if match["power"]:
-                kind, exp = "power", int(match["pexp"])
+                kind, exp = "power", _exponent(match["pexp"], text)
             elif match["int"]:
                 kind, name = "int", match["int"]
+                if len(name.lstrip("0")) > MAX_FACTOR_DIGITS:
+                    raise UnitError(f"the factor `{_clip(name)}` in unit `{_clip(text)}` has more than "
+                                    f"{MAX_FACTOR_DIGITS} digits")
             else:
                 kind, name = "atom", match["atom"]
-                exp = int(match["exp"].lstrip("^")) if match["exp"] else 1
+                exp = _exponent(match["exp"].lstrip("^"), text) if match["exp"] else 1
                 start, end = match.span("atom")
             pos = match.end()
         annot = _ANNOT_RE.match(text, pos)
@@ -266,6 +294,8 @@ def parse_unit(text: str) -> Unit:
 def _parse(text: str) -> Unit:
     if text == "":
         raise UnitError("empty unit", "write `1` for a plain number")
+    if len(text) > MAX_UNIT_LENGTH:
+        raise UnitError(f"unit `{_clip(text)}` is longer than {MAX_UNIT_LENGTH} characters")
     if any(ch.isspace() for ch in text):
         compact = "".join(text.split())
         try:
@@ -281,6 +311,9 @@ def _parse(text: str) -> Unit:
         factor = factor / term_factor if sign < 0 else factor * term_factor
         for i, exponent in enumerate(term_dims):
             dims[i] += sign * exponent
+            if abs(dims[i]) > MAX_UNIT_EXPONENT:
+                raise UnitError(f"unit `{_clip(text)}` raises {BASE_DIMENSIONS[i]} to a power beyond "
+                                f"{MAX_UNIT_EXPONENT}")
     return Unit(text, factor, tuple(dims))
 
 
