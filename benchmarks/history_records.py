@@ -605,7 +605,8 @@ def story_vaccines_allergies_trials_procedures(m: Maker) -> None:
         m.point("immunizations", "i", [("CVX", m.pick(("141", "150", "158", "197", "208", "213", "33", "187")),
                                         "inactivated vaccine")], m.past(0, 1500))
     if m.risk(0.06):  # a live vaccine, often near the one-month edge
-        code = m.pick(("121", "03", "37", "111", "149", "19", "21", "3"))  # "3" is CVX "03" written without its zero: it must match
+        # "3" is CVX "03" written without its zero: it must match.
+        code = m.pick(("121", "03", "37", "111", "149", "19", "21", "3"))
         m.point("immunizations", "i", [("CVX", code, "live vaccine")], m.pick((m.near("m1", 1), m.past(0, 400))))
     if m.chance(0.35):
         m.events["allergies"].append({"id": m.new_id("a"), "code": m.code(("SNOMED", "91936005", "penicillin allergy"),

@@ -231,22 +231,37 @@ def compile_source(text: str, file: str = "<string>", loader=None, *,
     return Trial(checked)
 
 
-                 lib_path: Iterable[str | Path] | None = None,
-                 terminology=None) -> tuple[ir.CheckedTrial, list[Diagnostic]]:
-    """Parse and check without raising: the trial (possibly partial) and every diagnostic.
-    ``loader`` reads imported libraries (see :class:`ImportLoader`); without one, imports are errors,
-    unless ``lib_path`` names library folders: then imports are read from those folders only.
-    ``terminology`` expands code sets naming an ingredient or an ATC class to the products that contain it
-    (docs/terminology.md): None for the shipped table, a path (a site's table, a FHIR ValueSet expansion
-    or a directory of them), a :class:`~eligibility_dsl.terminology.Terminology`, or False for none."""
-    if loader is None and lib_path is not None:
-        loader = ImportLoader(None, lib_path)
-    return check(parse(text, file), text, loader, terminology)
+def _read_criteria(path: Path) -> str:
+    """The file's text; raises OSError (missing, not a regular file, over the size limit) or CompileError
+    (E0154: not UTF-8 text, located at the first bad byte), never UnicodeDecodeError."""
+    try:
+        return read_criteria_file(path)
+    except UnicodeDecodeError as err:
+        file, data = str(path), err.object
+        shown = data.decode("utf-8", errors="replace")
+        line = data[:err.start].count(b"\n") + 1
+        line_start = data.rfind(b"\n", 0, err.start) + 1
+        column = len(data[line_start:err.start].decode("utf-8", errors="replace")) + 1
+        offset = len(data[:err.start].decode("utf-8", errors="replace"))
+        span = Span(file, line, column, line, column + 1, offset, offset + 1)
+        raise CompileError([Diagnostic("E0154", f"`{file}` is not UTF-8 text", span,
+                                       f"the byte `\\x{data[err.start]:02x}` cannot start a UTF-8 character; "
+                                       "save the file as UTF-8")], {file: shown}) from None
 
 
-def compile_source(text: str, file: str = "<string>", loader=None, *,
-                   lib_path: Iterable[str | Path] | None = None, terminology=None) -> Trial:
-    checked, diagnostics = check_source(text, file, loader, lib_path=lib_path, terminology=terminology)
+def check_file(path: str | Path, *, lib_path: Iterable[str | Path] = (),
+               terminology=None) -> tuple[ir.CheckedTrial, list[Diagnostic]]:
+    """Check a criteria file; its imports stay inside its folder tree or the ``lib_path`` folders."""
+    path = Path(path)
+    return check_source(_read_criteria(path), str(path), ImportLoader(path, lib_path), terminology=terminology)
+
+
+def compile_file(path: str | Path, *, lib_path: Iterable[str | Path] = (), terminology=None) -> Trial:
+    """Compile a criteria file; its imports stay inside its folder tree or the ``lib_path`` folders
+    (README, "Security and limits"). Raises CompileError, or OSError when the file cannot be read."""
+    path = Path(path)
+    return compile_source(_read_criteria(path), str(path), ImportLoader(path, lib_path),
+                          terminology=terminology)
 
 
 def evaluate_expression(text: str) -> Any:

@@ -20,7 +20,10 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["EXTENSION", "VALUESET_EXTENSIONS", "MAX_FILE_BYTES", "ImportLoader", "ImportRefused", "file_loader", "read_criteria_file"]
+__all__ = [
+    "EXTENSION", "MAX_FILE_BYTES", "VALUESET_EXTENSIONS", "ImportLoader", "ImportRefused", "file_loader",
+    "read_criteria_file",
+]
 
 EXTENSION = ".elig"
 VALUESET_EXTENSIONS = (".json",)  # `import valueset "vs/x.json" as x`: a FHIR ValueSet resource
