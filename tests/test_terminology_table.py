@@ -22,7 +22,7 @@ TABLE = json.loads((ROOT / "eligibility_dsl/terminology/data/rxnorm_products.jso
 
 def _written_codes():
     for path in SHIPPED:
-        checked = compile_file(path, terminology=False).checked
+        checked = compile_file(path, terminology=False, lib_path=[ROOT / "trials" / "lib"]).checked
         for spec in checked.codesets.values():
             for system, code, display in spec.codes:
                 yield path.name, spec.name, system, code.strip(), display

@@ -15,7 +15,7 @@ from pathlib import Path
 from ..diagnostics import Diagnostic, Span, suggest
 from ..language import ast as A
 from ..language import types as T
-from ..language.loader import VALUESET_EXTENSIONS, ImportLoader, ImportRefused
+from ..language.loader import VALUESET_EXTENSIONS, ImportRefused
 from ..language.syntax import MAX_NESTING, parse
 from ..records.model import COLLECTIONS, Collection
 from ..runtime.code_formats import code_problem, prefix_problem
@@ -127,7 +127,7 @@ class HistoryChecks:
                        "imports are resolved when compiling a file (`compile_file`, `elig check`)")
             return
         try:
-            if isinstance(self.loader, ImportLoader):
+            if getattr(self.loader, "takes_extensions", False):
                 file, text = self.loader(decl.path, importer, extensions=VALUESET_EXTENSIONS)
             else:  # a caller's own loader (tests, editors): it decides what it reads
                 file, text = self.loader(decl.path, importer)

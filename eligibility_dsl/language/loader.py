@@ -112,8 +112,13 @@ def _real_folder(path: Path) -> Path:
         return path.resolve()  # a folder that does not exist holds nothing: nothing resolves inside it
 
 
-def file_loader(path: str, importer: str) -> tuple[str, str]:
+def file_loader(path: str, importer: str, extensions: tuple[str, ...] = (EXTENSION,)) -> tuple[str, str]:
     """The loader with no library folders: imports stay inside the importing file's own folder tree.
     Entry points that know the trial file use :class:`ImportLoader` so that a library may import
     its siblings anywhere in the trial's tree."""
-    return ImportLoader(importer)(path, importer)
+    return ImportLoader(importer)(path, importer, extensions)
+
+
+# Loaders that take ``extensions`` (so `import valueset` may read `.json`); a caller's own loader may not.
+ImportLoader.takes_extensions = True
+file_loader.takes_extensions = True
