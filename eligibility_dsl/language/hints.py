@@ -1,0 +1,149 @@
+"""Before and after parsing: the text made fit to parse, and help for syntax errors in the author's words.
+
+``prepare(text, file)`` runs at parse entry, in one linear pass:
+
+- line endings: ``\\r\\n`` becomes `` \\n`` (a space, then the line feed), and a lone ``\\r``, U+0085, U+2028
+  and U+2029 become ``\\n``, so a file saved with old Mac (CR-only) or Windows line endings reads line by
+  line like any other (a ``#`` comment ends at its line), and every character keeps its offset (spans
+  into the text stay true);
+- invisible characters outside quoted texts (format characters such as right-to-left marks, zero-width
+  spaces and joiners, bidirectional embeddings; unusual spaces such as the no-break space) are E0006,
+  each with its location, and replaced by a space so the rest still parses.  They are allowed inside
+  quoted texts (a protocol in Arabic or Hebrew needs them).  A byte order mark at the very start of the
+  file is accepted silently (some editors write one).
+
+``syntax_help(...)`` gives the help line for an unexpected token: a misspelled keyword (`inlcude`,
+`exist`, `befor`), a name with `-` (`T2D-001`), an unquoted version, a window with no anchor.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from ..diagnostics import Diagnostic, Span, suggest
+
+_LINE_BREAKS = re.compile("\r\n?|[\x85\u2028\u2029]")
+# Outside a comment or a quoted text, every character that is not ASCII is looked at.
+_SCAN = re.compile(r'(?P<comment>#[^\n]*)|(?P<text>"(?:[^"\\\n]|\\.)*")|(?P<char>[^\x00-\x7f])')
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_WORD_BEFORE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*$")
+_WORD_AT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def normalise_line_endings(text: str) -> str:
+    """Every line break as ``\\n``, offsets unchanged (``\\r\\n`` -> `` \\n``)."""
+    if "\r" not in text and "\x85" not in text and "\u2028" not in text and "\u2029" not in text:
+        return text
+    return _LINE_BREAKS.sub(lambda m: " \n" if m.group() == "\r\n" else "\n", text)
+
+
+def _invisible(char: str) -> bool:
+    category = unicodedata.category(char)
+    return category == "Cf" or (category == "Zs" and char != " ")
+
+
+def _char_name(char: str) -> str:
+    return unicodedata.name(char, "unnamed character").lower()
+
+
+def prepare(text: str, file: str) -> tuple[str, list[Diagnostic]]:
+    """The text to parse (same length as ``text``) and a diagnostic for each invisible character."""
+    text = normalise_line_endings(text)
+    if text.isascii():
+        return text, []
+    found: list[int] = []
+    for m in _SCAN.finditer(text):
+        if m.group("text") is not None:
+            continue
+        if m.group("comment") is not None:
+            found.extend(m.start() + c.start() for c in _NON_ASCII.finditer(m.group()) if _invisible(c.group()))
+        elif _invisible(m.group()):
+            found.append(m.start())
+    if found and found[0] == 0 and text[0] == "\ufeff":
+        found.pop(0)
+        text = " " + text[1:]
+    if not found:
+        return text, []
+    diagnostics = []
+    line, line_start, last = 1, 0, 0
+    chars = list(text)
+    for pos in found:
+        line += text.count("\n", last, pos)
+        if line > 1 or last:
+            nl = text.rfind("\n", 0, pos)
+            line_start = nl + 1
+        last = pos
+        char = text[pos]
+        column = pos - line_start + 1
+        span = Span(file, line, column, line, column + 1, pos, pos + 1)
+        what = "unusual space" if unicodedata.category(char) == "Zs" else "invisible character"
+        diagnostics.append(Diagnostic(
+            "E0006", f"{what} U+{ord(char):04X} ({_char_name(char)}) outside a quoted text", span,
+            "delete it (or retype the space): outside quoted texts it can make the criteria read differently "
+            "from what runs"))
+        chars[pos] = " "
+    return "".join(chars), diagnostics
+
+
+# ---------------------------------------------------------------- help for syntax errors
+
+# Words that start an expression or a part of a query, for misspellings such as `exist medications`.
+EXPRESSION_KEYWORDS = ("exists", "count", "all", "latest", "earliest", "stable", "continuous", "change", "not",
+                       "age", "if", "days", "between")
+QUERY_KEYWORDS = ("where", "during", "before", "after", "in", "allowing", "have", "of", "from", "to")
+
+
+def word_before(text: str, pos: int) -> tuple[str, int] | None:
+    """The name that ends just before ``pos`` (on the same line), and where it starts."""
+    line_start = text.rfind("\n", 0, pos) + 1
+    m = _WORD_BEFORE.search(text, line_start, pos)
+    return (m.group(1), m.start(1)) if m else None
+
+
+def keyword_typo(word: str, keywords) -> str | None:
+    """The keyword ``word`` is a misspelling of (case-insensitive), if any; never the word itself."""
+    low = word.lower()
+    if low in keywords:
+        return low if low != word else None
+    help = suggest(low, keywords, cutoff=0.7)
+    return help
+
+
+def syntax_help(value: str, tok_type: str, expected: set[str], text: str, pos: int, column: int,
+                declaration_keywords, expected_words) -> tuple[str | None, str | None, int | None]:
+    """(message or None to keep the generic one, help, start offset of the word to underline or None) for
+    the unexpected token ``value`` at ``pos``; ``expected_words`` are the keywords the parser would take."""
+    word = _WORD_AT.match(value)
+    is_word = word is not None and word.end() == len(value)
+    if is_word and column == 1 and value not in declaration_keywords:
+        typo = suggest(value.lower(), declaration_keywords, cutoff=0.6)
+        if typo:
+            return f"`{value}` is not a declaration keyword", typo, None
+    if is_word and expected_words:
+        typo = keyword_typo(value, expected_words)
+        if typo:
+            return None, typo, None
+    if value == "-" and expected & {"STRING", "COLON"}:
+        before, after = word_before(text, pos), _WORD_AT.match(text, pos + 1) or re.compile(r"[0-9]+").match(
+            text, pos + 1)
+        if before and after:
+            whole = text[before[1]:after.end()]
+            if "STRING" in expected and text[:before[1]].rstrip().endswith("trial"):
+                return None, f'quote an id with `-` in it: `trial "{whole}" "title"`', None
+            return None, f"names are written with `_`, not `-`: `{whole.replace('-', '_')}`", None
+    if tok_type == "NUMBER" and expected == {"STRING"} and text[:pos].rstrip().endswith("version"):
+        return None, f'quote the version: `version "{value}"`', None
+    if tok_type in ("NAME", "UNIT", "NUMBER", "STRING"):
+        prior = word_before(text, pos)
+        if prior is not None and prior[0] not in EXPRESSION_KEYWORDS + QUERY_KEYWORDS:
+            typo = suggest(prior[0].lower(), EXPRESSION_KEYWORDS + QUERY_KEYWORDS, cutoff=0.75)
+            if typo:
+                return None, typo, prior[1]
+    if expected >= {"BEFORE", "AFTER"} and expected <= _AFTER_A_LENGTH:
+        return None, "a window ends at an anchor: `during 6 months before screening` (or `after`)", None
+    return None, None, None
+
+
+# What the parser expects after a window's length (`during 6 months`): the length goes on, or the window's end.
+_AFTER_A_LENGTH = frozenset(("BEFORE", "AFTER", "PLUS", "MINUS", "STAR", "SLASH", "MUL", "UNIT", "QUOTED_UNIT"))
