@@ -34,8 +34,10 @@ def test_rendered_diagnostics_match_fixture(path: Path):
 
 
 def test_every_fixture_reports_at_least_one_error():
+    """Every fixture shows a mistake: an error, or (the unused-declarations fixture) only warnings."""
     for path in CASES:
-        assert "error[" in rendered(path), path.name
+        out = rendered(path)
+        assert "error[" in out or (path.stem == "unused" and "warning[W0102]" in out), path.name
 
 
 def test_five_mistakes_are_five_distinct_errors_with_locations():

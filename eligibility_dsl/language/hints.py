@@ -105,9 +105,8 @@ def keyword_typo(word: str, keywords) -> str | None:
     """The keyword ``word`` is a misspelling of (case-insensitive), if any; never the word itself."""
     low = word.lower()
     if low in keywords:
-        return low if low != word else None
-    help = suggest(low, keywords, cutoff=0.7)
-    return help
+        return f"did you mean `{low}`?" if low != word else None
+    return suggest(low, keywords, cutoff=0.7)
 
 
 def syntax_help(value: str, tok_type: str, expected: set[str], text: str, pos: int, column: int,

@@ -46,7 +46,8 @@ RESERVED_WORDS = frozenset((
 # Recovery splits a broken file at declarations that start in column 1 (the layout the
 # formatter writes): indented continuation lines never start a declaration.
 _DECL_START = re.compile(r"^(" + "|".join(DECLARATION_KEYWORDS) + r")\b", re.MULTILINE)
-_DECLARED_NAME = re.compile(r"^(?:fact|define|anchor|codeset|table|score)[ \t]+([A-Za-z_][A-Za-z0-9_]*)")
+_DECLARED_NAME = re.compile(r"^(?:fact|define|anchor|codeset|table|score)[ \t]+([A-Za-z_][A-Za-z0-9_-]*)")
+_LINE_WORD = re.compile(r"^([A-Za-z]{4,9})[ \t]", re.MULTILINE)
 # How deeply one expression may nest (`1 + 1 + ...` nests one level per `+`), here and, through the
 # definitions it uses, in the checker: every later stage (check, compile, evaluate, explain) walks
 # expressions recursively, and this bound keeps them far from Python's recursion limit.
@@ -123,9 +124,14 @@ def _file_span(file: str, text: str) -> Span:
 
 
 def _parse_with_recovery(text: str, file: str, diagnostics: list[Diagnostic]) -> ParseResult:
-    starts = [m.start() for m in _DECL_START.finditer(text)]
+    # A line that starts with a misspelt declaration keyword (`inlcude`) starts a declaration too, so
+    # that its error does not hide behind the previous declaration's.
+    starts = sorted({m.start() for m in _DECL_START.finditer(text)}
+                    | {m.start() for m in _LINE_WORD.finditer(text)
+                       if hints.keyword_typo(m.group(1), DECLARATION_KEYWORDS)})
     if not starts or starts[0] != 0:
         starts.insert(0, 0)
+    invisible = {d.span.start for d in diagnostics if d.code == "E0006"}
     bounds = list(zip(starts, starts[1:] + [len(text)], strict=False))
     decls: list[A.Decl] = []
     broken: set[str] = set()
@@ -141,10 +147,12 @@ def _parse_with_recovery(text: str, file: str, diagnostics: list[Diagnostic]) ->
             tree = _parse(chunk)
         except UnexpectedInput as err:
             d = syntax_diagnostic(err, chunk, file, last)
-            diagnostics.append(attrs.evolve(d, span=_shifted(d.span, lo, line0)) if d.span else d)
+            d = attrs.evolve(d, span=_shifted(d.span, lo, line0)) if d.span else d
+            if d.span is None or not {d.span.start, d.span.start - 1} & invisible:  # not a cascade of E0006
+                diagnostics.append(d)
             m = _DECLARED_NAME.match(chunk)
             if m:
-                broken.add(m.group(1))
+                broken.update((m.group(1), m.group(1).replace("-", "_")))
             continue
         if lo:
             _shift_tree(tree, lo, line0)
