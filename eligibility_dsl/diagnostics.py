@@ -126,7 +126,7 @@ class CompileError(Exception):
 
 # Suggestions look at a bounded number of candidates, nearest in length first: N unknown names against N
 # declarations costs N x SUGGEST_CAP comparisons, not N x N.
-SUGGEST_CAP = 60
+SUGGEST_CAP = 24
 
 
 class Suggester:
