@@ -21,6 +21,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import attrs
+from lark import Token, Tree
+
 from ..diagnostics import Diagnostic, Span, suggest
 
 _LINE_BREAKS = re.compile("\r\n?|[\x85\u2028\u2029]")
@@ -88,6 +91,20 @@ def prepare(text: str, file: str) -> tuple[str, list[Diagnostic]]:
 
 # ---------------------------------------------------------------- help for syntax errors
 
+CHARACTER_HELP = {
+    "&": "write `and` to combine conditions",
+    "|": "write `or` for alternatives",
+    "!": "write `not` to negate, or `!=` for 'is not equal to'",
+    "'": "units with symbols are quoted like `'10*9/L'`; texts use double quotes",
+}
+
+
+def expected_keywords(expected, spellings) -> tuple[str, ...]:
+    """The keywords among the expected terminals (`before`, `during`, ...), as written."""
+    return tuple(sorted(n.lower() for n in expected if n.isalpha() and n.isupper() and n.lower() in spellings))
+
+
+
 # Words that start an expression or a part of a query, for misspellings such as `exist medications`.
 EXPRESSION_KEYWORDS = ("exists", "count", "all", "latest", "earliest", "stable", "continuous", "change", "not",
                        "age", "if", "days", "between")
@@ -146,3 +163,35 @@ def syntax_help(value: str, tok_type: str, expected: set[str], text: str, pos: i
 
 # What the parser expects after a window's length (`during 6 months`): the length goes on, or the window's end.
 _AFTER_A_LENGTH = frozenset(("BEFORE", "AFTER", "PLUS", "MINUS", "STAR", "SLASH", "MUL", "UNIT", "QUOTED_UNIT"))
+
+
+# ---------------------------------------------------------------- positions of a declaration parsed alone
+
+def shifted(span: Span, offset: int, lines: int) -> Span:
+    """A span in a chunk that starts at a line start (``offset`` in the file, after ``lines`` newlines)."""
+    return attrs.evolve(span, line=span.line + lines, end_line=span.end_line + lines, start=span.start + offset,
+                        end=span.end + offset)
+
+
+_POSITIONS = ("line", "end_line", "start_pos", "end_pos")
+
+
+def shift_tree(tree: Tree, offset: int, lines: int) -> None:
+    """Move every token and node of a chunk's parse tree to its place in the file (columns are unchanged:
+    a chunk starts at the start of a line).  Iterative; each node and token is visited once."""
+    stack: list = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Tree):
+            meta = node.meta
+            if not getattr(meta, "empty", True):
+                meta.line += lines
+                meta.end_line += lines
+                meta.start_pos += offset
+                meta.end_pos += offset
+            stack.extend(node.children)
+        elif isinstance(node, Token) and node.line is not None:
+            node.line += lines
+            node.end_line += lines
+            node.start_pos += offset
+            node.end_pos += offset

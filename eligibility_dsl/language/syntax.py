@@ -147,7 +147,7 @@ def _parse_with_recovery(text: str, file: str, diagnostics: list[Diagnostic]) ->
             tree = _parse(chunk)
         except UnexpectedInput as err:
             d = syntax_diagnostic(err, chunk, file, last)
-            d = attrs.evolve(d, span=_shifted(d.span, lo, line0)) if d.span else d
+            d = attrs.evolve(d, span=hints.shifted(d.span, lo, line0)) if d.span else d
             if d.span is None or not {d.span.start, d.span.start - 1} & invisible:  # not a cascade of E0006
                 diagnostics.append(d)
             m = _DECLARED_NAME.match(chunk)
@@ -155,40 +155,10 @@ def _parse_with_recovery(text: str, file: str, diagnostics: list[Diagnostic]) ->
                 broken.update((m.group(1), m.group(1).replace("-", "_")))
             continue
         if lo:
-            _shift_tree(tree, lo, line0)
+            hints.shift_tree(tree, lo, line0)
         decls.extend(_to_ast(tree, file, diagnostics, broken))
     return ParseResult(A.Module(file, tuple(decls), span=_file_span(file, text)), tuple(diagnostics),
                        frozenset(broken), text)
-
-
-def _shifted(span: Span, offset: int, lines: int) -> Span:
-    """A span in a chunk that starts at a line start (``offset`` in the file, after ``lines`` newlines)."""
-    return attrs.evolve(span, line=span.line + lines, end_line=span.end_line + lines, start=span.start + offset,
-                        end=span.end + offset)
-
-
-_POSITIONS = ("line", "end_line", "start_pos", "end_pos")
-
-
-def _shift_tree(tree: Tree, offset: int, lines: int) -> None:
-    """Move every token and node of a chunk's parse tree to its place in the file (columns are unchanged:
-    a chunk starts at the start of a line).  Iterative; each node and token is visited once."""
-    stack: list = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Tree):
-            meta = node.meta
-            if not getattr(meta, "empty", True):
-                meta.line += lines
-                meta.end_line += lines
-                meta.start_pos += offset
-                meta.end_pos += offset
-            stack.extend(node.children)
-        elif isinstance(node, Token) and node.line is not None:
-            node.line += lines
-            node.end_line += lines
-            node.start_pos += offset
-            node.end_pos += offset
 
 
 def _to_ast(tree: Tree, file: str, diagnostics: list[Diagnostic], broken: set[str]) -> list[A.Decl]:
@@ -252,12 +222,6 @@ _TERMINAL_WORDS = {
 }
 _OPERATOR_TERMINALS = {"COMP_OP", "AND", "OR", "PLUS", "MINUS", "STAR", "SLASH", "IMPLIES", "BETWEEN", "IN"}
 _DECLARATION_TERMINALS = {k.upper() for k in DECLARATION_KEYWORDS}
-_CHARACTER_HELP = {
-    "&": "write `and` to combine conditions",
-    "|": "write `or` for alternatives",
-    "!": "write `not` to negate, or `!=` for 'is not equal to'",
-    "'": "units with symbols are quoted like `'10*9/L'`; texts use double quotes",
-}
 
 
 def _describe_terminal(name: str) -> str:
@@ -303,15 +267,6 @@ def _token_span(file: str, text: str, line: int, column: int, pos: int, length: 
     return Span(file, line, column, line, column + length, pos, pos + length)
 
 
-def _expected_keywords(expected: set[str]) -> tuple[str, ...]:
-    """The keywords among the expected terminals (`before`, `during`, ...), as written."""
-    words = []
-    for name in expected:
-        if name.isalpha() and name.isupper() and name.lower() in _KEYWORD_SPELLINGS:
-            words.append(name.lower())
-    return tuple(sorted(words))
-
-
 _KEYWORD_SPELLINGS = frozenset(RESERVED_WORDS | set(DECLARATION_KEYWORDS) | {"category", "source", "code", "text"})
 
 
@@ -332,7 +287,7 @@ def syntax_diagnostic(err: UnexpectedInput, text: str, file: str, last: bool = T
         span = _token_span(file, text, err.line, err.column, err.pos_in_stream, 1)
         if char == '"':
             return Diagnostic("E0004", "unterminated text", span, 'close the text with `"` on the same line')
-        return Diagnostic("E0003", f"unexpected character `{char}`", span, _CHARACTER_HELP.get(char))
+        return Diagnostic("E0003", f"unexpected character `{char}`", span, hints.CHARACTER_HELP.get(char))
     assert isinstance(err, UnexpectedToken)
     tok: Token = err.token
     span = _token_span(file, text, tok.line, tok.column, tok.start_pos, len(str(tok)))
@@ -341,8 +296,9 @@ def syntax_diagnostic(err: UnexpectedInput, text: str, file: str, last: bool = T
         return Diagnostic("E0109", f"`{value}` is a reserved word and cannot be used as a name", span,
                           f"choose another name, such as `{value}_value`")
     shown = value if len(value) <= 30 else value[:27] + "..."
+    keywords = hints.expected_keywords(err.expected, _KEYWORD_SPELLINGS)
     message, help, start = hints.syntax_help(value, tok.type, set(err.expected), text, tok.start_pos, tok.column,
-                                             DECLARATION_KEYWORDS, _expected_keywords(err.expected))
+                                             DECLARATION_KEYWORDS, keywords)
     if start is not None:  # the misspelt word is the one before the token: underline it
         before = text[:start]
         line = before.count("\n") + 1
