@@ -121,3 +121,26 @@ def test_suggestions_are_case_insensitive():
     assert D.suggest("eGFR", ["egfr", "hba1c"]) == "did you mean `egfr`?"
     assert D.suggest("HBA1C", ["egfr", "hba1c"]) == "did you mean `hba1c`?"
     assert D.suggest("egfr", ["egfr"]) is None
+
+
+def test_elig_check_warns_about_unused_declarations_and_still_succeeds(capsys):
+    from pathlib import Path
+
+    from eligibility_dsl.cli import main
+
+    path = Path(__file__).parent / "fixtures" / "diagnostics" / "unused.elig"
+    assert main(["check", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("warning[W0102]") == 4 and "error[" not in out
+
+
+def test_unused_declarations_are_not_reported_by_check_source():
+    """Snippets and generated programs declare more than they use: only `elig check` asks for W0102."""
+    _, diags = check_source('trial NCT1 "t"\nfact a: boolean\nfact b: boolean\ninclude I1 "x": a\n', "t.elig")
+    assert diags == []
+
+
+def test_the_anchor_position_covers_the_name_alone_not_the_definition_it_names():
+    text = 'trial NCT1 "t"\nanchor screening\ndefine d: foo\ninclude I1 "x": age at d >= 18 years\n'
+    (d,) = [d for d in check_source(text, "t.elig")[1] if d.code == "E0101"]
+    assert d.message == "unknown name `foo`" and "anchor" not in (d.help or "")

@@ -21,7 +21,6 @@ from . import ir
 from .arith import _ARITH_RULES, _static
 from .history import _KIND_WORDS, HISTORY_EXPR, HistoryChecks
 from .names import NameHelp
-from .unused import unused_warnings
 
 # Reads an imported file: (the path written, the importing file) -> (file name, text); raises OSError,
 # or UnicodeDecodeError for a file that is not UTF-8 text.
@@ -301,12 +300,13 @@ class Checker(HistoryChecks, NameHelp):
         return ir.Const(T.BOOLEAN, n.value, span=n.span)
 
     def _name(self, n: A.Name):
+        anchor_position = self.__dict__.pop("_anchor_position", False)  # for this name only, not what it uses
         if self.scope and n.id in self.scope[-1].fields:
             return ir.FieldRef(self.scope[-1].fields[n.id].type, n.id, span=n.span)
         sym = self.symbols.get(n.id)
         if sym is None:
             if n.id not in self.broken:
-                if self.__dict__.get("_anchor_position"):
+                if anchor_position:
                     self.error("E0101", f"unknown name `{n.id}`", n.span, self.unknown_anchor_help(n.id))
                     return ir.Const(T.ERROR, None, span=n.span)
                 help = self.suggest_in("value", n.id)
@@ -523,8 +523,6 @@ def _nesting(node: ir.Node, definitions: dict[str, int]) -> int:
 def check(parsed: ParseResult, source: str, loader: Loader | None = None) -> tuple[ir.CheckedTrial, list[Diagnostic]]:
     checker = Checker(parsed, source, loader)
     trial = checker.run()
-    if not any(d.severity == "error" for d in checker.diagnostics):
-        checker.diagnostics.extend(unused_warnings(checker.module, trial))
     return trial, sorted(checker.diagnostics, key=sort_key)
 
 

@@ -47,7 +47,8 @@ class NameHelp:
         return f'declare it first: `anchor {name} "what this date is"`{known}'
 
     def in_anchor_position(self, node: A.Expr | None):
-        """A context manager-free flag: the name ``node`` stands where an anchor is expected."""
+        """A context manager: while it is open, the name ``node`` stands where an anchor is expected (the
+        flag is read and cleared by that name alone, so a definition it names is checked as usual)."""
         return _AnchorPosition(self, node)
 
     def name_span(self, span: Span | None, name: str, after: int | None = None) -> Span | None:
@@ -76,4 +77,4 @@ class _AnchorPosition:
 
     def __exit__(self, *exc):
         if self.active:
-            self.checker.__dict__["_anchor_position"] = False
+            self.checker.__dict__.pop("_anchor_position", None)

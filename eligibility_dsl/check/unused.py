@@ -5,12 +5,16 @@ queries and `in` tests name, the tables it looks up (and their code sets), and t
 include.  A definition used only by an unused definition is unused too.  Only the trial's own
 declarations are reported (an imported library is shared: most of its code sets serve other trials), and
 libraries get no such warnings.  Run only on a trial with no errors, so a mistake is not also "unused".
+
+The warnings are asked for, not part of every check (``check_source`` stays quiet about them, so a snippet
+in a test or a generated program is not "unused"): `elig check` adds them with :func:`with_unused`.
 """
 
 from __future__ import annotations
 
-from ..diagnostics import Diagnostic
+from ..diagnostics import Diagnostic, sort_key
 from ..language import ast as A
+from ..language.syntax import parse
 from . import ir
 
 _WHAT = {A.FactDecl: "fact", A.CodesetDecl: "code set", A.TableDecl: "table", A.ScoreDecl: "score",
@@ -68,3 +72,12 @@ def unused_warnings(module: A.Module, trial: ir.CheckedTrial) -> list[Diagnostic
         out.append(Diagnostic("W0102", f"{what} `{decl.name}` is declared but never used", decl.name_span, _HELP,
                               severity="warning"))
     return out
+
+
+def with_unused(trial: ir.CheckedTrial, diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """``diagnostics`` and, when none is an error, the W0102 warnings of the trial (its file parsed again for
+    the declarations' spans)."""
+    if any(d.severity == "error" for d in diagnostics) or trial.is_library:
+        return list(diagnostics)
+    module = parse(trial.source, trial.file).module
+    return sorted([*diagnostics, *unused_warnings(module, trial)], key=sort_key)

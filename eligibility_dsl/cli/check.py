@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from ..api import check_source
+from ..check.unused import with_unused
 from ..language.loader import file_loader
 from ..report import render_json, render_text
 from .common import read_text
@@ -23,6 +24,7 @@ def run(args: argparse.Namespace) -> int:
     for path in args.files:
         text = sources[path] = read_text(path)
         trial, diagnostics = check_source(text, path, file_loader)
+        diagnostics = with_unused(trial, diagnostics)
         sources.update(trial.sources)
         all_diagnostics.extend(diagnostics)
         if not diagnostics:

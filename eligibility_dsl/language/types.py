@@ -38,10 +38,6 @@ class Type:
         return self.kind == "error"
 
 
-def _article(word: str) -> str:
-    return "an" if word[:1] in "aeiou" else "a"
-
-
 BOOLEAN = Type("boolean")
 NUMBER = Type("number")
 DATE = Type("date")
