@@ -144,3 +144,10 @@ def test_the_anchor_position_covers_the_name_alone_not_the_definition_it_names()
     text = 'trial NCT1 "t"\nanchor screening\ndefine d: foo\ninclude I1 "x": age at d >= 18 years\n'
     (d,) = [d for d in check_source(text, "t.elig")[1] if d.code == "E0101"]
     assert d.message == "unknown name `foo`" and "anchor" not in (d.help or "")
+
+
+@pytest.mark.parametrize("char", ["\u2028", "\u2029", "\x85", "\r"])
+def test_a_line_separator_inside_a_quoted_text_is_kept_as_written(char):
+    text = f'trial NCT1 "t"\nfact c: code of ["a{char}b", "x"]\ninclude I1 "x": c = "a{char}b"\n'
+    trial = compile_source(text, "t.elig")
+    assert trial.facts["c"].type.values == (f"a{char}b", "x")

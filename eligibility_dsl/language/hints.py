@@ -2,10 +2,10 @@
 
 ``prepare(text, file)`` runs at parse entry, in one linear pass:
 
-- line endings: ``\\r\\n`` becomes `` \\n`` (a space, then the line feed), and a lone ``\\r``, U+0085, U+2028
-  and U+2029 become ``\\n``, so a file saved with old Mac (CR-only) or Windows line endings reads line by
-  line like any other (a ``#`` comment ends at its line), and every character keeps its offset (spans
-  into the text stay true);
+- line endings outside quoted texts: ``\\r\\n`` becomes `` \\n`` (a space, then the line feed), and a lone
+  ``\\r``, U+0085, U+2028 and U+2029 become ``\\n`` (inside a quoted text they are kept as written), so a
+  file saved with old Mac (CR-only) or Windows line endings reads line by line like any other (a ``#``
+  comment ends at its line), and every character keeps its offset (spans into the text stay true);
 - invisible characters outside quoted texts (format characters such as right-to-left marks, zero-width
   spaces and joiners, bidirectional embeddings; unusual spaces such as the no-break space) are E0006,
   each with its location, and replaced by a space so the rest still parses.  They are allowed inside
@@ -26,19 +26,13 @@ from lark import Token, Tree
 
 from ..diagnostics import Diagnostic, Span, suggest
 
-_LINE_BREAKS = re.compile("\r\n?|[\x85\u2028\u2029]")
-# Outside a comment or a quoted text, every character that is not ASCII is looked at.
-_SCAN = re.compile(r'(?P<comment>#[^\n]*)|(?P<text>"(?:[^"\\\n]|\\.)*")|(?P<char>[^\x00-\x7f])')
+_BREAKS = "\r\x85\u2028\u2029"
+# Outside a quoted text (which keeps whatever it holds, line separators included) and a comment (which ends
+# at any line break), every line break other than `\n` and every non-ASCII character is looked at.
+_SCAN = re.compile(r'(?P<text>"(?:[^"\\\n]|\\.)*")|(?P<comment>#[^\n' + _BREAKS + r']*)|(?P<char>[^\x00-\x7f]|\r)')
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _WORD_BEFORE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)[ \t]*$")
 _WORD_AT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def normalise_line_endings(text: str) -> str:
-    """Every line break as ``\\n``, offsets unchanged (``\\r\\n`` -> `` \\n``)."""
-    if "\r" not in text and "\x85" not in text and "\u2028" not in text and "\u2029" not in text:
-        return text
-    return _LINE_BREAKS.sub(lambda m: " \n" if m.group() == "\r\n" else "\n", text)
 
 
 def _invisible(char: str) -> bool:
@@ -51,42 +45,47 @@ def _char_name(char: str) -> str:
 
 
 def prepare(text: str, file: str) -> tuple[str, list[Diagnostic]]:
-    """The text to parse (same length as ``text``) and a diagnostic for each invisible character."""
-    text = normalise_line_endings(text)
-    if text.isascii():
+    """The text to parse (same length as ``text``, line breaks as ``\n``) and a diagnostic for each invisible
+    character outside quoted texts."""
+    if text.isascii() and "\r" not in text:
         return text, []
+    chars: list[str] | None = None
     found: list[int] = []
     for m in _SCAN.finditer(text):
         if m.group("text") is not None:
             continue
         if m.group("comment") is not None:
             found.extend(m.start() + c.start() for c in _NON_ASCII.finditer(m.group()) if _invisible(c.group()))
-        elif _invisible(m.group()):
-            found.append(m.start())
-    if found and found[0] == 0 and text[0] == "\ufeff":
-        found.pop(0)
-        text = " " + text[1:]
-    if not found:
+            continue
+        pos, char = m.start(), m.group()
+        if char in _BREAKS:
+            chars = chars if chars is not None else list(text)
+            chars[pos] = " " if char == "\r" and text.startswith("\n", pos + 1) else "\n"
+        elif _invisible(char) and not (pos == 0 and char == "\ufeff"):
+            found.append(pos)
+        elif pos == 0 and char == "\ufeff":  # a byte order mark: accepted
+            chars = chars if chars is not None else list(text)
+            chars[0] = " "
+    if chars is None and not found:
         return text, []
-    diagnostics = []
-    line, line_start, last = 1, 0, 0
-    chars = list(text)
+    chars = chars if chars is not None else list(text)
     for pos in found:
-        line += text.count("\n", last, pos)
-        if line > 1 or last:
-            nl = text.rfind("\n", 0, pos)
-            line_start = nl + 1
+        chars[pos] = " "
+    prepared = "".join(chars)
+    diagnostics = []
+    line, last = 1, 0
+    for pos in sorted(found):  # lines counted incrementally: linear in the text
+        line += prepared.count("\n", last, pos)
         last = pos
+        column = pos - prepared.rfind("\n", 0, pos)
         char = text[pos]
-        column = pos - line_start + 1
         span = Span(file, line, column, line, column + 1, pos, pos + 1)
         what = "unusual space" if unicodedata.category(char) == "Zs" else "invisible character"
         diagnostics.append(Diagnostic(
             "E0006", f"{what} U+{ord(char):04X} ({_char_name(char)}) outside a quoted text", span,
             "delete it (or retype the space): outside quoted texts it can make the criteria read differently "
             "from what runs"))
-        chars[pos] = " "
-    return "".join(chars), diagnostics
+    return prepared, diagnostics
 
 
 # ---------------------------------------------------------------- help for syntax errors
@@ -133,7 +132,7 @@ def syntax_help(value: str, tok_type: str, expected: set[str], text: str, pos: i
     word = _WORD_AT.match(value)
     is_word = word is not None and word.end() == len(value)
     if is_word and column == 1 and value not in declaration_keywords:
-        typo = suggest(value.lower(), declaration_keywords, cutoff=0.6)
+        typo = suggest(value, declaration_keywords, cutoff=0.6)
         if typo:
             return f"`{value}` is not a declaration keyword", typo, None
     if is_word and expected_words:
