@@ -151,8 +151,9 @@ def syntax_help(value: str, tok_type: str, expected: set[str], text: str, pos: i
         return None, f'quote the version: `version "{value}"`', None
     if tok_type in ("NAME", "UNIT", "NUMBER", "STRING"):
         prior = word_before(text, pos)
-        if prior is not None and prior[0] not in EXPRESSION_KEYWORDS + QUERY_KEYWORDS:
-            typo = suggest(prior[0].lower(), EXPRESSION_KEYWORDS + QUERY_KEYWORDS, cutoff=0.75)
+        # Only a plain word (`exist`, `lates`): `latest_fvc 50` is a missing operator, not a typo of `latest`.
+        if prior is not None and prior[0].isalpha() and prior[0] not in EXPRESSION_KEYWORDS + QUERY_KEYWORDS:
+            typo = suggest(prior[0].lower(), EXPRESSION_KEYWORDS + QUERY_KEYWORDS, cutoff=0.8)
             if typo:
                 return None, typo, prior[1]
     if expected >= {"BEFORE", "AFTER"} and expected <= _AFTER_A_LENGTH:
