@@ -86,6 +86,8 @@ CODES: dict[str, str] = {
     "E0154": "not-utf8-text",
     "W0101": "absence-never-counts",
     "E0401": "not-compiled-to-sql",  # a construct the SQL backend (--engine duckdb|spark) does not compile yet
+    "E0006": "invisible-character",
+    "W0102": "unused-declaration",
 }
 
 
@@ -132,7 +134,52 @@ class CompileError(Exception):
         super().__init__(summary + (f" (and {more} more)" if more > 0 else ""))
 
 
-def suggest(word: str, candidates: Iterable[str]) -> str | None:
-    """A help text naming the closest candidate, or None when nothing is close."""
-    close = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
-    return f"did you mean `{close[0]}`?" if close else None
+# Suggestions look at a bounded number of candidates, nearest in length first: N unknown names against N
+# declarations costs N x SUGGEST_CAP comparisons, not N x N.
+SUGGEST_CAP = 24
+
+
+class Suggester:
+    """Close matches for misspelt names among fixed ``candidates``, case-insensitive, indexed by length once."""
+
+    def __init__(self, candidates: Iterable[str]):
+        self.by_fold: dict[str, str] = {}
+        for c in sorted(set(candidates)):
+            self.by_fold.setdefault(c.casefold(), c)
+        self.by_length: dict[int, list[str]] = {}
+        for fold in self.by_fold:
+            self.by_length.setdefault(len(fold), []).append(fold)
+
+    def candidates(self, word: str) -> list[str]:
+        """At most SUGGEST_CAP case-folded candidates, those of ``word``'s length first, then one longer or
+        shorter, and so on (only lengths that can reach a similarity of 0.6: between 3/7 and 7/3 of its own);
+        those sharing its first letter first."""
+        fold, n = word.casefold(), len(word)
+        reach = max(n - (3 * n + 6) // 7, (7 * n) // 3 - n)
+        near: list[str] = []
+        others: list[str] = []
+        for diff in range(reach + 1):
+            for length in {n - diff, n + diff}:
+                for c in self.by_length.get(length, ()):
+                    (near if c[:1] == fold[:1] else others).append(c)
+                    if len(near) >= SUGGEST_CAP:
+                        return near
+        return (near + others)[:SUGGEST_CAP]
+
+    def closest(self, word: str, cutoff: float = 0.6) -> str | None:
+        fold = word.casefold()
+        exact = self.by_fold.get(fold)
+        if exact is not None:
+            return exact if exact != word else None
+        close = difflib.get_close_matches(fold, self.candidates(word), n=1, cutoff=cutoff)
+        return self.by_fold[close[0]] if close else None
+
+    def help(self, word: str, cutoff: float = 0.6) -> str | None:
+        found = self.closest(word, cutoff)
+        return f"did you mean `{found}`?" if found else None
+
+
+def suggest(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """A help text naming the closest candidate (case-insensitive, among a bounded number of candidates),
+    or None when nothing is close."""
+    return Suggester(candidates).help(word, cutoff)

@@ -212,7 +212,7 @@ DEVIATIONS: dict[str, Deviation] = {
         "CQL says `1 year ~ 1 'a'` is true (equivalence treats a calendar year as its UCUM "
         "counterpart). There is no `~` operator here, and the UCUM unit 'a' (365.25 days) is rejected."),
     "Unit Comparison/TestMonthEquivalentDays": Deviation(
-        "1 month = 30 days", "E0202", "cannot compare `1 month` (calendar duration) with `30 days`",
+        "1 month = 30 days", "E0202", "cannot compare `1 month` (a duration such as months) with `30 days`",
         "no fixed length",
         "CQL says `1 month ~ 30 days` is true. Here months and years have no fixed length in days, so "
         "comparing them with days or weeks is a compile error (compare dates instead)."),

@@ -13,14 +13,16 @@ from collections.abc import Callable
 from ..diagnostics import Diagnostic, Span, sort_key, suggest
 from ..language import ast as A
 from ..language import types as T
-from ..language.syntax import EXPRESSION_NAME, MAX_NESTING, RESERVED_WORDS, ParseResult, too_deep_diagnostic
+from ..language.syntax import MAX_NESTING, RESERVED_WORDS, ParseResult, too_deep_diagnostic
 from ..runtime.calendar import parse_date
 from ..runtime.quantity import MagnitudeError, Quantity, check_magnitude
 from ..runtime.units import UnitError, dimension_name, parse_unit
 from ..terminology import resolve as resolve_terminology
 from . import ir
+from .arith import _ARITH_RULES, _static
 from .history import _KIND_WORDS, HISTORY_EXPR, HistoryChecks
 from .labs import LAB_EXPR, LabChecks
+from .names import NameHelp
 
 # Reads an imported file: (the path written, the importing file) -> (file name, text); raises OSError,
 # or UnicodeDecodeError for a file that is not UTF-8 text.
@@ -41,10 +43,12 @@ class _Symbol:
         self.kind, self.type, self.span, self.decl = kind, type_, span, decl
 
 
-class Checker(HistoryChecks, LabChecks):
+class Checker(HistoryChecks, LabChecks, NameHelp):
     def __init__(self, parsed: ParseResult, source: str, loader: Loader | None = None, terminology=None):
         self.module = parsed.module
         self.terminology = resolve_terminology(terminology)  # None: the shipped table
+        # The text as parsed (line endings normalised, offsets kept), so spans and snippets agree.
+        source = parsed.text if parsed.text is not None and len(parsed.text) == len(source) else source
         self.source = source
         self.sources = {parsed.module.file: source}
         self.loader = loader
@@ -314,13 +318,16 @@ class Checker(HistoryChecks, LabChecks):
         return ir.Const(T.BOOLEAN, n.value, span=n.span)
 
     def _name(self, n: A.Name):
+        anchor_position = self.__dict__.pop("_anchor_position", False)  # for this name only, not what it uses
         if self.scope and n.id in self.scope[-1].fields:
             return ir.FieldRef(self.scope[-1].fields[n.id].type, n.id, span=n.span)
         sym = self.symbols.get(n.id)
         if sym is None:
             if n.id not in self.broken:
-                candidates = [k for k in self.symbols if k != EXPRESSION_NAME]
-                help = suggest(n.id, candidates)
+                if anchor_position:
+                    self.error("E0101", f"unknown name `{n.id}`", n.span, self.unknown_anchor_help(n.id))
+                    return ir.Const(T.ERROR, None, span=n.span)
+                help = self.suggest_in("value", n.id)
                 if self.scope:  # inside a query, the likelier slip is a field name
                     fields = self.scope[-1].fields
                     help = suggest(n.id, fields) or help or f"{self.scope[-1].name} have: {', '.join(fields)}"
@@ -361,7 +368,8 @@ class Checker(HistoryChecks, LabChecks):
         return ir.Extremum(typ, n.func, args, span=n.span)
 
     def _age(self, n: A.Age):
-        at = self.expr(n.at)
+        with self.in_anchor_position(n.at):
+            at = self.expr(n.at)
         if at.type.kind not in ("date", "error"):
             self.error("E0201", f"`age at` needs a date, found `{self.text_of(n.at)}` ({at.type.describe()})",
                        n.at.span, "name an anchor, e.g. `age at screening`")
@@ -416,8 +424,8 @@ class Checker(HistoryChecks, LabChecks):
         elif lt.kind == "date" or rt.kind == "date":
             help = "a date moves by a duration: `screening - 6 months`"
         units = lt.kind == rt.kind == "quantity"
-        a += f" ({dimension_name(lt.dims) if units else lt.describe()})"
-        b += f" ({dimension_name(rt.dims) if units else rt.describe()})"
+        a += f" ({lt.describe()})"
+        b += f" ({rt.describe()})"
         phrase = {"+": f"add {a} and {b}", "-": f"subtract {b} from {a}", "*": f"multiply {a} by {b}",
                   "/": f"divide {a} by {b}"}[n.op]
         self.error("E0202" if units else "E0201", f"cannot {phrase}", n.span, help)
@@ -428,10 +436,14 @@ class Checker(HistoryChecks, LabChecks):
             help = None
             if {dimension_name(at.dims), dimension_name(bt.dims)} == {"time", "calendar duration"}:
                 help = "months and years have no fixed length in days; compare dates instead"
-            self.error("E0202", f"{lead} `{self.text_of(a)}` ({dimension_name(at.dims)}) {joiner} "
-                       f"`{self.text_of(b)}` ({dimension_name(bt.dims)})", span, help)
+            self.error("E0202", f"{lead} `{self.text_of(a)}` ({at.describe()}) {joiner} "
+                       f"`{self.text_of(b)}` ({bt.describe()})", span, help)
             return
         help = "write the number with its unit" if {at.kind, bt.kind} == {"number", "quantity"} else None
+        if {at.kind, bt.kind} in ({"date", "number"}, {"date", "quantity"}):
+            date = a if at.kind == "date" else b
+            help = (f"for the time since a date, use `days between {self.text_of(date)} and screening` "
+                    "(or `months`, `years`) and compare it with a duration, e.g. `>= 6 months`")
         self.error("E0201", f"{lead} `{self.text_of(a)}` ({at.describe()}) {joiner} `{self.text_of(b)}` "
                    f"({bt.describe()})", span, help)
 
@@ -527,64 +539,8 @@ def _nesting(node: ir.Node, definitions: dict[str, int]) -> int:
     return deepest
 
 
-_ANY_QUANTITY = T.Type("quantity")
-
-
-def _static(t: T.Type) -> T.Type:
-    """For arithmetic, an observation's value is taken to be a quantity (checked when evaluating)."""
-    return _ANY_QUANTITY if t.kind == "any" else t
-
-
-def _same_dims(lt: T.Type, rt: T.Type):
-    if lt.dims is None or rt.dims is None:
-        return _ANY_QUANTITY, "quantity"
-    if lt.dims != rt.dims:
-        return None, None
-    finer = lt.unit if lt.unit.factor <= rt.unit.factor else rt.unit
-    return T.quantity(finer), "quantity"
-
-
-def _duration(dt: T.Type) -> bool:
-    return dt.dims is not None and dimension_name(dt.dims) in ("time", "calendar duration")
-
-
-def _product(lt: T.Type, rt: T.Type):
-    if lt.dims is None or rt.dims is None:
-        return _ANY_QUANTITY, "quantity"
-    unit = lt.unit.mul(rt.unit)
-    return (T.NUMBER if unit.is_dimensionless and unit.factor == 1 else T.quantity(unit)), "quantity"
-
-
-def _quotient(lt: T.Type, rt: T.Type):
-    if lt.dims is None or rt.dims is None:
-        return _ANY_QUANTITY, "quantity"
-    if lt.dims == rt.dims:
-        return T.NUMBER, "quantity"
-    return T.quantity(lt.unit.div(rt.unit)), "quantity"
-
-
-# (operator, left kind, right kind) -> rule giving (result type, arithmetic kind) or (None, None).
-_ARITH_RULES: dict[tuple[str, str, str], Callable] = {
-    ("+", "number", "number"): lambda lt, rt: (T.NUMBER, "number"),
-    ("-", "number", "number"): lambda lt, rt: (T.NUMBER, "number"),
-    ("*", "number", "number"): lambda lt, rt: (T.NUMBER, "number"),
-    ("/", "number", "number"): lambda lt, rt: (T.NUMBER, "number"),
-    ("+", "quantity", "quantity"): _same_dims,
-    ("-", "quantity", "quantity"): _same_dims,
-    ("*", "quantity", "quantity"): _product,
-    ("/", "quantity", "quantity"): _quotient,
-    ("*", "number", "quantity"): lambda lt, rt: (rt, "scale"),
-    ("*", "quantity", "number"): lambda lt, rt: (lt, "scale"),
-    ("/", "quantity", "number"): lambda lt, rt: (lt, "scale"),
-    ("+", "date", "quantity"): lambda lt, rt: (T.DATE, "date_shift") if _duration(rt) else (None, None),
-    ("-", "date", "quantity"): lambda lt, rt: (T.DATE, "date_shift") if _duration(rt) else (None, None),
-    ("+", "quantity", "date"): lambda lt, rt: (T.DATE, "date_shift") if _duration(lt) else (None, None),
-}
-
-
-def check(parsed: ParseResult, source: str, loader: Loader | None = None,
-          terminology=None) -> tuple[ir.CheckedTrial, list[Diagnostic]]:
-    checker = Checker(parsed, source, loader, terminology)
+def check(parsed: ParseResult, source: str, loader: Loader | None = None) -> tuple[ir.CheckedTrial, list[Diagnostic]]:
+    checker = Checker(parsed, source, loader)
     trial = checker.run()
     return trial, sorted(checker.diagnostics, key=sort_key)
 

@@ -210,8 +210,8 @@ class HistoryChecks:
         if not file.endswith(".elig"):  # a custom loader's odd file: never quote what is not criteria
             self.error("E0117", f"`{_shown(decl.path)}` is not a library", decl.name_span)
             return
-        self.sources[file] = text
         parsed = parse(text, file)
+        self.sources[file] = parsed.text if parsed.text is not None else text
         self.diagnostics.extend(parsed.diagnostics)
         self.broken |= parsed.broken_names
         if not any(isinstance(d, A.LibraryDecl) for d in parsed.module.decls):
@@ -253,10 +253,10 @@ class HistoryChecks:
             categories.append((cat.title, items))
         return ir.ScoreSpec(decl.name, decl.description, tuple(categories), span=decl.span)
 
-    def _not_a_codeset(self, name: str, sym, span: Span | None) -> None:
+    def _not_a_codeset(self, name: str, sym, span: Span | None, after: int | None = None) -> None:
+        span = self.name_span(span, name, after)
         if sym is None:
-            names = [k for k, s in self.symbols.items() if s.kind == "codeset"]
-            self.error("E0101", f"unknown code set `{name}`", span, suggest(name, names))
+            self.error("E0101", f"unknown code set `{name}`", span, self.suggest_in("codeset", name))
         else:
             self.error("E0201", f"`{name}` is a {_KIND_WORDS.get(sym.kind, sym.kind)}, not a code set", span)
 
@@ -266,7 +266,7 @@ class HistoryChecks:
         operand = self.expr(n.operand)
         sym = self.symbols.get(n.codeset)
         if sym is None or sym.kind != "codeset":
-            self._not_a_codeset(n.codeset, sym, n.span)
+            self._not_a_codeset(n.codeset, sym, n.span, n.operand.span.end if n.operand.span else None)
             return ir.Const(T.ERROR, None, span=n.span)
         if operand.type.kind not in ("coding", "any", "error"):
             self.error("E0201", f"`{self.text_of(n.operand)}` is {operand.type.describe()}, not a coding",
@@ -278,8 +278,8 @@ class HistoryChecks:
         key = self.expr(n.key)
         sym = self.symbols.get(n.table)
         if sym is None or sym.kind != "table":
-            tables = [k for k, s in self.symbols.items() if s.kind == "table"]
-            self.error("E0101", f"unknown table `{n.table}`", n.span, suggest(n.table, tables))
+            self.error("E0101", f"unknown table `{n.table}`", self.name_span(n.span, n.table),
+                       self.suggest_in("table", n.table))
             return ir.Const(T.ERROR, None, span=n.span)
         if key.type.kind not in ("coding", "error"):
             self.error("E0201", f"a table is looked up by a coding, found `{self.text_of(n.key)}` "
@@ -300,7 +300,8 @@ class HistoryChecks:
         if q.codeset is not None:
             sym = self.symbols.get(q.codeset)
             if sym is None or sym.kind != "codeset":
-                self._not_a_codeset(q.codeset, sym, q.span)
+                after = q.collection_span.end if q.collection_span else None
+                self._not_a_codeset(q.codeset, sym, q.span, after)
             else:
                 codeset = q.codeset
         window = self.window(q.window) if q.window is not None else None
@@ -317,7 +318,8 @@ class HistoryChecks:
         def date(node: A.Expr | None, role: str):
             if node is None:
                 return None
-            out = self.expr(node)
+            with self.in_anchor_position(node):
+                out = self.expr(node)
             if out.type.kind not in ("date", "error"):
                 self.error("E0201", f"{role} must be a date, found `{self.text_of(node)}` ({out.type.describe()})",
                            node.span, "name an anchor or a date, e.g. `screening`")
@@ -385,7 +387,7 @@ class HistoryChecks:
     def _field(self, collection: Collection, name: str, span: Span | None, numeric: bool = False):
         field = collection.fields.get(name)
         if field is None:
-            self.error("E0112", f"{collection.name} have no field `{name}`", span,
+            self.error("E0112", f"{collection.name} have no field `{name}`", self.name_span(span, name),
                        suggest(name, collection.fields) or f"fields: {', '.join(collection.fields)}")
             return None
         if numeric and field.type.kind not in _NUMERIC:

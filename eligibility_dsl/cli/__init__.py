@@ -11,6 +11,7 @@
     elig screen FILE INPUT... --anchor ... --out results.parquet   one result row per record, resumable
     elig lsp                                the language server for editors (stdio)
     elig diff OLD NEW [--patients DIR]      what a protocol amendment changes, criterion by criterion
+    elig doc FILE [--format markdown|html] [-o OUT]   the trial in plain language
 
 Every command that compiles a criteria file takes ``--lib-path DIR`` (repeatable): a library folder that
 ``import`` may read besides the trial's own folder tree (README, "Security and limits").
@@ -29,10 +30,10 @@ from ..diagnostics import CompileError
 from ..records.binder import InputError
 from ..report import render_json, render_text
 from ..version import __version__
-from . import check, compile, diff, eval, lsp, schema, screen, verify
+from . import check, compile, diff, doc, eval, lsp, schema, screen, verify
 from .common import InputProblem
 
-COMMANDS = (check, eval, verify, compile, schema, screen, lsp, diff)
+COMMANDS = (check, eval, verify, compile, schema, screen, doc, lsp, diff)
 
 
 def build_parser() -> argparse.ArgumentParser:

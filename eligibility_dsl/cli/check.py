@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..check.unused import with_unused
 from ..diagnostics import CompileError
 from ..report import render_json, render_text
 from .trialfile import add_lib_path, check_trial
@@ -27,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
             sources.update(err.sources)
             all_diagnostics.extend(err.diagnostics)
             continue
+        diagnostics = with_unused(trial, diagnostics)
         sources.update(trial.sources)
         all_diagnostics.extend(diagnostics)
         if not diagnostics:

@@ -6,8 +6,13 @@ input: a user's mistake is data.
 
 Recovery: every declaration starts with a reserved word at the start of a line.
 When the whole file does not parse, each declaration is parsed on its own (the
-rest of the file blanked out so positions stay true), so one mistake does not
-hide the next, and the checker still sees every declaration that is sound.
+positions then shifted to where it stands in the file), so one mistake does not
+hide the next, and the checker still sees every declaration that is sound.  Each
+character is parsed at most twice (once whole, once in its declaration): one
+error among N declarations costs linear time.
+
+Before parsing, :func:`hints.prepare` normalises line endings (keeping offsets)
+and reports invisible characters outside quoted texts.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from ..diagnostics import Diagnostic, Span
 from . import ast as A
+from . import hints
 
 GRAMMAR_FILE = "elig.lark"
 DECLARATION_KEYWORDS = ("trial", "library", "import", "version", "anchor", "fact", "codeset", "table", "score",
@@ -41,7 +47,8 @@ RESERVED_WORDS = frozenset((
 # Recovery splits a broken file at declarations that start in column 1 (the layout the
 # formatter writes): indented continuation lines never start a declaration.
 _DECL_START = re.compile(r"^(" + "|".join(DECLARATION_KEYWORDS) + r")\b", re.MULTILINE)
-_DECLARED_NAME = re.compile(r"^(?:fact|define|anchor|codeset|table|score)[ \t]+([A-Za-z_][A-Za-z0-9_]*)")
+_DECLARED_NAME = re.compile(r"^(?:fact|define|anchor|codeset|table|score)[ \t]+([A-Za-z_][A-Za-z0-9_-]*)")
+_LINE_WORD = re.compile(r"^([A-Za-z]{4,9})[ \t]", re.MULTILINE)
 # How deeply one expression may nest (`1 + 1 + ...` nests one level per `+`), here and, through the
 # definitions it uses, in the checker: every later stage (check, compile, evaluate, explain) walks
 # expressions recursively, and this bound keeps them far from Python's recursion limit.
@@ -81,18 +88,25 @@ class ParseResult:
     # Names declared by declarations that failed to parse: the checker treats
     # them as known (of unknown type) so one syntax error does not cascade.
     broken_names: frozenset[str] = frozenset()
+    # The text as parsed (line endings normalised, same length as the original): what spans point into.
+    text: str | None = None
+
+
+def _parse(text: str) -> Tree:
+    """The one place text reaches the parser (the scaling test counts the characters passed here)."""
+    return parser().parse(text)
 
 
 def parse(text: str, file: str = "<input>") -> ParseResult:
+    text, diagnostics = hints.prepare(text, file)
     try:
-        tree = parser().parse(text)
+        tree = _parse(text)
     except UnexpectedInput:
-        return _parse_with_recovery(text, file)
-    diagnostics: list[Diagnostic] = []
+        return _parse_with_recovery(text, file, diagnostics)
     broken: set[str] = set()
     decls = _to_ast(tree, file, diagnostics, broken)
     return ParseResult(A.Module(file, tuple(decls), span=_file_span(file, text)), tuple(diagnostics),
-                       frozenset(broken))
+                       frozenset(broken), text)
 
 
 def parse_expression(text: str, file: str = "<expression>") -> A.Expr | Diagnostic:
@@ -110,32 +124,42 @@ def _file_span(file: str, text: str) -> Span:
     return Span(file, 1, 1, len(lines), len(lines[-1]) + 1, 0, len(text))
 
 
-def _parse_with_recovery(text: str, file: str) -> ParseResult:
-    starts = [m.start() for m in _DECL_START.finditer(text)]
+def _parse_with_recovery(text: str, file: str, diagnostics: list[Diagnostic]) -> ParseResult:
+    # A line that starts with a misspelt declaration keyword (`inlcude`) starts a declaration too, so
+    # that its error does not hide behind the previous declaration's.
+    starts = sorted({m.start() for m in _DECL_START.finditer(text)}
+                    | {m.start() for m in _LINE_WORD.finditer(text)
+                       if hints.keyword_typo(m.group(1), DECLARATION_KEYWORDS)})
     if not starts or starts[0] != 0:
         starts.insert(0, 0)
+    invisible = {d.span.start for d in diagnostics if d.code == "E0006"}
     bounds = list(zip(starts, starts[1:] + [len(text)], strict=False))
     decls: list[A.Decl] = []
-    diagnostics: list[Diagnostic] = []
     broken: set[str] = set()
-    blank = re.compile(r"[^\n]")
+    line0, counted = 0, 0  # line0: the newlines before ``lo`` (counted up to offset ``counted``)
     for lo, hi in bounds:
         last = hi == len(text)
         chunk = text[lo:hi]
+        line0 += text.count("\n", counted, lo)
+        counted = lo
         if not chunk.strip() or all(line.strip().startswith("#") or not line.strip() for line in chunk.split("\n")):
             continue
-        masked = blank.sub(" ", text[:lo]) + chunk
         try:
-            tree = parser().parse(masked)
+            tree = _parse(chunk)
         except UnexpectedInput as err:
-            diagnostics.append(syntax_diagnostic(err, masked, file, last))
+            d = syntax_diagnostic(err, chunk, file, last)
+            d = attrs.evolve(d, span=hints.shifted(d.span, lo, line0)) if d.span else d
+            if d.span is None or not {d.span.start, d.span.start - 1} & invisible:  # not a cascade of E0006
+                diagnostics.append(d)
             m = _DECLARED_NAME.match(chunk)
             if m:
-                broken.add(m.group(1))
+                broken.update((m.group(1), m.group(1).replace("-", "_")))
             continue
+        if lo:
+            hints.shift_tree(tree, lo, line0)
         decls.extend(_to_ast(tree, file, diagnostics, broken))
     return ParseResult(A.Module(file, tuple(decls), span=_file_span(file, text)), tuple(diagnostics),
-                       frozenset(broken))
+                       frozenset(broken), text)
 
 
 def _to_ast(tree: Tree, file: str, diagnostics: list[Diagnostic], broken: set[str]) -> list[A.Decl]:
@@ -199,12 +223,6 @@ _TERMINAL_WORDS = {
 }
 _OPERATOR_TERMINALS = {"COMP_OP", "AND", "OR", "PLUS", "MINUS", "STAR", "SLASH", "IMPLIES", "BETWEEN", "IN"}
 _DECLARATION_TERMINALS = {k.upper() for k in DECLARATION_KEYWORDS}
-_CHARACTER_HELP = {
-    "&": "write `and` to combine conditions",
-    "|": "write `or` for alternatives",
-    "!": "write `not` to negate, or `!=` for 'is not equal to'",
-    "'": "units with symbols are quoted like `'10*9/L'`; texts use double quotes",
-}
 
 
 def _describe_terminal(name: str) -> str:
@@ -250,6 +268,9 @@ def _token_span(file: str, text: str, line: int, column: int, pos: int, length: 
     return Span(file, line, column, line, column + length, pos, pos + length)
 
 
+_KEYWORD_SPELLINGS = frozenset(RESERVED_WORDS | set(DECLARATION_KEYWORDS) | {"category", "source", "code", "text"})
+
+
 def syntax_diagnostic(err: UnexpectedInput, text: str, file: str, last: bool = True) -> Diagnostic:
     """One syntax error as a diagnostic; ``last`` is False when another declaration follows."""
     if (isinstance(err, UnexpectedToken) and err.token.type == "$END") or isinstance(err, UnexpectedEOF):
@@ -258,14 +279,16 @@ def syntax_diagnostic(err: UnexpectedInput, text: str, file: str, last: bool = T
         line, col = len(lines), len(lines[-1]) + 1
         expected = _describe_expected(set(err.expected))
         where = "the end of the file" if last else "the end of the declaration"
+        _, help, _ = hints.syntax_help("", "$END", set(err.expected), body, len(body), col, DECLARATION_KEYWORDS,
+                                       ())
         return Diagnostic("E0002", f"expected {expected}, found {where}",
-                          _token_span(file, text, line, col, len(body), 1))
+                          _token_span(file, text, line, col, len(body), 1), help)
     if isinstance(err, UnexpectedCharacters):
         char = text[err.pos_in_stream]
         span = _token_span(file, text, err.line, err.column, err.pos_in_stream, 1)
         if char == '"':
             return Diagnostic("E0004", "unterminated text", span, 'close the text with `"` on the same line')
-        return Diagnostic("E0003", f"unexpected character `{char}`", span, _CHARACTER_HELP.get(char))
+        return Diagnostic("E0003", f"unexpected character `{char}`", span, hints.CHARACTER_HELP.get(char))
     assert isinstance(err, UnexpectedToken)
     tok: Token = err.token
     span = _token_span(file, text, tok.line, tok.column, tok.start_pos, len(str(tok)))
@@ -274,14 +297,26 @@ def syntax_diagnostic(err: UnexpectedInput, text: str, file: str, last: bool = T
         return Diagnostic("E0109", f"`{value}` is a reserved word and cannot be used as a name", span,
                           f"choose another name, such as `{value}_value`")
     shown = value if len(value) <= 30 else value[:27] + "..."
-    help = None
-    if value == "=" and tok.start_pos > 0 and text[tok.start_pos - 1] in "=!<>":
+    keywords = hints.expected_keywords(err.expected, _KEYWORD_SPELLINGS)
+    message, help, start = hints.syntax_help(value, tok.type, set(err.expected), text, tok.start_pos, tok.column,
+                                             DECLARATION_KEYWORDS, keywords)
+    if start is not None:  # the misspelt word is the one before the token: underline it
+        before = text[:start]
+        line = before.count("\n") + 1
+        column = start - before.rfind("\n")
+        word = hints.word_before(text, tok.start_pos)[0]
+        span = _token_span(file, text, line, column, start, len(word))
+        message = message or f"unexpected `{word}`"
+    if help is not None:
+        pass
+    elif value == "=" and tok.start_pos > 0 and text[tok.start_pos - 1] in "=!<>":
         help = "compare with a single `=`"
     elif value == ":" and "NAME" not in err.expected and "STRING" in err.expected:
         help = 'a criterion needs its protocol text: `include I1 "verbatim text": ...`'
     elif tok.type in ("NAME", "NUMBER", "STRING", "UNIT") and len(err.expected & _OPERATOR_TERMINALS) > 2:
         help = "join conditions with `and` or `or`"
-    return Diagnostic("E0001", f"expected {_describe_expected(set(err.expected))}, found `{shown}`", span, help)
+    message = message or f"expected {_describe_expected(set(err.expected))}, found `{shown}`"
+    return Diagnostic("E0001", message, span, help)
 
 
 # ------------------------------------------------------------ tree to AST

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import attrs
 
-from ..runtime.units import Unit, dimension_name, parse_unit
+from ..runtime.dimension_words import dimension_words
+from ..runtime.units import Unit, parse_unit
 
 
 @attrs.frozen
@@ -26,7 +27,7 @@ class Type:
         if self.kind == "quantity" and self.dims is None:
             return "a quantity"
         if self.kind == "quantity":
-            return f"{_article(dimension_name(self.dims))} {dimension_name(self.dims)} quantity"
+            return dimension_words(self.dims, self.unit.symbol if self.unit is not None else None)
         if self.kind == "boolean":
             return "a condition"
         return {"number": "a number", "date": "a date", "text": "a text", "code": "a code",
@@ -35,10 +36,6 @@ class Type:
     @property
     def is_error(self) -> bool:
         return self.kind == "error"
-
-
-def _article(word: str) -> str:
-    return "an" if word[:1] in "aeiou" else "a"
 
 
 BOOLEAN = Type("boolean")
