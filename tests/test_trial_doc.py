@@ -28,7 +28,7 @@ INTERNAL = re.compile(r"\b(" + "|".join(c.__name__ for c in NODE_KINDS) + r"|Non
 
 
 def _doc(path: Path) -> dict:
-    trial, diagnostics = check_file(path)
+    trial, diagnostics = check_file(path, lib_path=[ROOT / "trials" / "lib"])
     assert not [d for d in diagnostics if d.severity == "error"]
     return trial_document(trial)
 

@@ -539,8 +539,9 @@ def _nesting(node: ir.Node, definitions: dict[str, int]) -> int:
     return deepest
 
 
-def check(parsed: ParseResult, source: str, loader: Loader | None = None) -> tuple[ir.CheckedTrial, list[Diagnostic]]:
-    checker = Checker(parsed, source, loader)
+def check(parsed: ParseResult, source: str, loader: Loader | None = None,
+          terminology=None) -> tuple[ir.CheckedTrial, list[Diagnostic]]:
+    checker = Checker(parsed, source, loader, terminology)
     trial = checker.run()
     return trial, sorted(checker.diagnostics, key=sort_key)
 

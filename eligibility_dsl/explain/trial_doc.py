@@ -190,6 +190,10 @@ _READINGS: dict[type, Callable[[_Reader, ir.Node], str]] = {
     ir.Pick: _pick,
     ir.Stable: _stable,
     ir.Change: lambda r, n: f"the change in {_words(n.field)} (latest minus earliest) of the {r.query(n.query)},",
+    # Laboratory result words (docs/patient_model.md, "Laboratory results") and concurrent totals.
+    ir.ResultIs: lambda r, n: f"its result is {n.word}",
+    ir.DailyTotal: lambda r, n: f"the highest total over one day of {r(n.amount)}, adding up the "
+                                f"{r.query(n.query)} active that day,",
 }
 
 
