@@ -16,6 +16,7 @@ from decimal import Decimal
 from . import calendar
 from . import quantity as Q
 from .bounded import Bounded, compare_bounded
+from .numtext import number_text
 from .units import parse_unit
 
 CMP = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
@@ -133,7 +134,7 @@ def none_if_missing(fn):
 
 
 def show(v) -> str:
-    return format(v, "f") if isinstance(v, Decimal) else str(v)
+    return number_text(v) if isinstance(v, Decimal) else str(v)
 
 
 def neg_value(v):
