@@ -27,6 +27,7 @@ import sys
 from typing import Any
 
 from ..api import compile_source
+from ..explain.canonical import CanonicalError
 from ..explain.html import record_html
 from ..explain.log import DecisionLog, LogError
 from ..explain.markdown import record_markdown
@@ -156,9 +157,12 @@ def run(args: argparse.Namespace) -> int:
             outcomes.append(str(decision.outcome))
             record = None
             if builder is not None:
-                record = builder.build(decision, raw, view=args.explain, input_file=path, position=position,
-                                       metadata={"evaluated_at": evaluated_at, "criteria_path": args.file,
-                                                 "record_path": path})
+                try:
+                    record = builder.build(decision, raw, view=args.explain, input_file=path, position=position,
+                                           metadata={"evaluated_at": evaluated_at, "criteria_path": args.file,
+                                                     "record_path": path})
+                except CanonicalError as err:  # e.g. a lone surrogate: the record has no canonical hash
+                    raise InputProblem(f"{path}: cannot hash the record for its decision record: {err}") from None
             if log is not None:
                 try:
                     log.append(record)
