@@ -43,10 +43,12 @@ def magnitude_problem(value: Decimal) -> str | None:
 
 
 def _non_negative(value: Decimal) -> str | None:
+    """never negative (a record error)"""
     return None if value >= 0 else "cannot be negative"
 
 
 def _positive(value: Decimal) -> str | None:
+    """positive (zero or negative: a record error)"""
     return None if value > 0 else "must be positive"
 
 
