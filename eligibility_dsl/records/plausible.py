@@ -5,7 +5,7 @@ A record is refused (not evaluated) when it holds:
 - a number too large or too precise to be a measurement (more than ``MAX_DIGITS`` significant digits,
   or a magnitude of ``10^MAX_EXPONENT`` or more, or below ``10^-MAX_EXPONENT`` other than zero): such a
   value is a data error, and refusing it keeps every later multiplication far from ``decimal.Overflow``;
-- a negative dose, frequency or daily dose; a non-positive half-life or upper reference limit, a
+- a negative dose, frequency or daily dose; a negative half-life, a non-positive upper reference limit, a
   negative lower reference limit (docs/patient_model.md, "Plausible ranges");
 - a quantity in `%` below 0 or above 1000, and a percent-of-predicted lung function (FVC, DLCO)
   above 250 %;
@@ -57,7 +57,7 @@ FIELD_CHECKS: dict[tuple[str, str], Callable[[Decimal], str | None]] = {
     ("medications", "dose"): _non_negative,
     ("medications", "frequency"): _non_negative,
     ("medications", "daily_dose"): _non_negative,
-    ("trial_participations", "half_life"): _positive,
+    ("trial_participations", "half_life"): _non_negative,
     ("observations", "reference_low"): _non_negative,
     ("observations", "reference_high"): _positive,
 }
