@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from ..records import jsonread
 
 
 class InputProblem(Exception):
@@ -22,11 +22,12 @@ def read_text(path: str) -> str:
 
 
 def read_json(path: str) -> Any:
-    text = read_text(path)
+    """A record file through the strict reader (records/jsonread.py): a regular file only, duplicate
+    keys, NaN/Infinity and unreadably deep nesting refused."""
     try:
-        return json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as err:
-        raise InputProblem(f"{path}:{err.lineno}:{err.colno}: invalid JSON: {err.msg.lower()}") from None
+        return jsonread.load_file(path)
+    except jsonread.JSONProblem as err:
+        raise InputProblem(str(err)) from None
 
 
 def parse_anchors(items: list[str]) -> dict[str, str]:

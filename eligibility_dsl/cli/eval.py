@@ -26,6 +26,7 @@ import re
 import sys
 from typing import Any
 
+from ..explain.canonical import CanonicalError
 from ..explain.html import record_html
 from ..explain.log import DecisionLog, LogError
 from ..explain.markdown import record_markdown
@@ -134,6 +135,7 @@ def run(args: argparse.Namespace) -> int:
     builder = RecordBuilder(trial.checked) if needs_record else None
     log = DecisionLog(args.log) if args.log else None
     evaluated_at = args.evaluated_at or datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    _escape_unencodable(sys.stdout)
     con = present.console()
     if args.output_dir:
         os.makedirs(args.output_dir, exist_ok=True)
@@ -155,9 +157,12 @@ def run(args: argparse.Namespace) -> int:
             outcomes.append(str(decision.outcome))
             record = None
             if builder is not None:
-                record = builder.build(decision, raw, view=args.explain, input_file=path, position=position,
-                                       metadata={"evaluated_at": evaluated_at, "criteria_path": args.file,
-                                                 "record_path": path})
+                try:
+                    record = builder.build(decision, raw, view=args.explain, input_file=path, position=position,
+                                           metadata={"evaluated_at": evaluated_at, "criteria_path": args.file,
+                                                     "record_path": path})
+                except CanonicalError as err:  # e.g. a lone surrogate: the record has no canonical hash
+                    raise InputProblem(f"{path}: cannot hash the record for its decision record: {err}") from None
             if log is not None:
                 try:
                     log.append(record)
@@ -167,7 +172,7 @@ def run(args: argparse.Namespace) -> int:
             if args.output_dir:
                 name = _file_name(record or {"content": {"record": {"id": decision.record_id}}}, path, position,
                                   _SUFFIX[args.format], taken)
-                with open(os.path.join(args.output_dir, name), "w", encoding="utf-8") as f:
+                with open(os.path.join(args.output_dir, name), "w", encoding="utf-8", errors="backslashreplace") as f:
                     f.write(text)
                 continue
             if args.format == "text":
@@ -178,6 +183,13 @@ def run(args: argparse.Namespace) -> int:
     if args.exit_code:
         return max((EXIT_CODES[o] for o in outcomes), default=0)
     return 0
+
+
+def _escape_unencodable(stream) -> None:
+    """A lone surrogate in a record (an id, a text) is printed escaped (``\\udc80``, which JSON reads back as the
+    same text), never a UnicodeEncodeError half-way through a batch."""
+    if hasattr(stream, "reconfigure"):
+        stream.reconfigure(errors="backslashreplace")
 
 
 def _render(args, decision, record, trial, width: int) -> str:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..runtime.bounded import Bounded
+from ..runtime.numtext import number_text
 from ..runtime.quantity import Quantity
 
 
@@ -15,9 +16,9 @@ def json_value(value: Any) -> Any:
     if value is None or isinstance(value, bool | str):
         return value
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return number_text(value)
     if isinstance(value, Quantity):
-        return {"value": format(value.value, "f"), "unit": value.unit.symbol}
+        return {"value": number_text(value.value), "unit": value.unit.symbol}
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, tuple):
@@ -38,7 +39,7 @@ def text_value(value: Any) -> str:
     if value is False:
         return "false"
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return number_text(value)
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, str):

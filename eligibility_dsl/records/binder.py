@@ -24,6 +24,7 @@ guessed: a wrong type, an unknown unit or field, or a malformed date is a
 from __future__ import annotations
 
 import datetime
+import decimal
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -36,9 +37,11 @@ from ..language import types as T
 from ..runtime.calendar import parse_date
 from ..runtime.codes import Coding
 from ..runtime.events import Coverage, Event
+from ..runtime.numtext import number_text
 from ..runtime.quantity import Quantity
 from ..runtime.units import BASE_DIMENSIONS, UnitError, dimension_name, parse_unit
 from .model import COLLECTIONS, MODEL_VERSION, MRSS_SITES, Collection
+from .plausible import MAX_DIGITS, MAX_EXPONENT, PERCENT, event_problems, magnitude_problem
 
 RECORD_FIELDS = ("record_version", "id", "birth_date", "sex", "facts", "coverage", "coverage_policy", "problems",
                  *COLLECTIONS)
@@ -81,12 +84,15 @@ _DECIMAL_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 def _decimal(raw: Any) -> Decimal:
     if isinstance(raw, str) and _DECIMAL_TEXT.fullmatch(raw):
-        return Decimal(raw)  # decimal text: exact whatever the JSON reader does with numbers
+        raw = Decimal(raw)  # decimal text: exact whatever the JSON reader does with numbers
     if isinstance(raw, bool) or not isinstance(raw, int | float | Decimal):
         raise _Invalid(f"expected a number, found {_json_kind(raw)}")
     value = raw if isinstance(raw, Decimal) else Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
     if not value.is_finite():
         raise _Invalid("expected a finite number")
+    problem = magnitude_problem(value)
+    if problem:
+        raise _Invalid(problem)
     return value
 
 
@@ -96,12 +102,33 @@ def _json_kind(raw: Any) -> str:
     if isinstance(raw, bool):
         return f"`{str(raw).lower()}`"
     if isinstance(raw, str):
-        return f'text `"{raw}"`'
+        return f'text `"{_shown(raw)}"`'
     if isinstance(raw, dict):
         return "an object"
     if isinstance(raw, list):
         return "a list"
-    return f"`{raw}`"
+    if isinstance(raw, Decimal):
+        return f"`{number_text(raw)}`"
+    return f"`{_shown(str(raw))}`"
+
+
+def _shown(text: str) -> str:
+    """User text in a message: bounded, with lone surrogates and line breaks escaped."""
+    text = text if len(text) <= 80 else text[:77] + "..."
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\n", "\\n")
+
+
+def _suggest(key: Any, candidates) -> str | None:
+    return suggest(key, candidates) if isinstance(key, str) and len(key) <= 200 else None
+
+
+def _key(key: Any) -> str:
+    return _shown(key) if isinstance(key, str) else f"[{_shown(repr(key))}]"
+
+
+def _unknown(what: str, key: Any) -> str:
+    """``unknown field `x```, or for a key that is not a text (a record built in Python), say so."""
+    return f"{what} `{_shown(key)}`" if isinstance(key, str) else f"a key must be a text, found {_json_kind(key)}"
 
 
 def _boolean(raw: Any, spec: T.Type) -> bool:
@@ -134,6 +161,8 @@ def _quantity(raw: Any, spec: T.Type) -> Quantity:
     if spec.dims is not None and unit.dims != spec.dims:
         raise _Invalid(f"`{raw['unit']}` is a unit of {dimension_name(unit.dims)}, expected "
                        f"{dimension_name(spec.dims)} (such as `{spec.unit.symbol}`)")
+    if unit.symbol == "%" and not PERCENT[0] <= value <= PERCENT[1]:
+        raise _Invalid(f"`{number_text(value)} %` is outside the plausible range {PERCENT[0]}-{PERCENT[1]} %")
     return quantity
 
 
@@ -169,6 +198,9 @@ def _one_coding(raw: Any) -> Coding:
         raise _Invalid("a coding's system and code must be texts")
     if raw.get("display") is not None and not isinstance(raw["display"], str):
         raise _Invalid("a coding's display must be a text")
+    if "*" in raw["code"]:
+        raise _Invalid(f"`{_shown(raw['code'])}` is a code pattern: a record gives the code itself "
+                       "(patterns are for criteria)")
     try:
         return Coding(raw["system"], raw["code"], raw.get("display"))
     except ValueError as err:
@@ -198,7 +230,7 @@ def _any(raw: Any, spec: T.Type) -> Any:
     if isinstance(raw, str):
         text = raw.strip()
         if _DECIMAL_TEXT.fullmatch(text):
-            return Decimal(text)
+            return _decimal(text)
         head, _, unit = text.partition(" ")
         if _DECIMAL_TEXT.fullmatch(head) and unit:
             # A number and a word reads as a quantity: an unknown unit is an error, not a text,
@@ -259,7 +291,7 @@ class RecordBinder:
             record_id = None
         for key in record:
             if key not in RECORD_FIELDS:
-                issues.append(RecordIssue(key, f"unknown field `{key}`", suggest(key, RECORD_FIELDS)))
+                issues.append(RecordIssue(_key(key), _unknown("unknown field", key), _suggest(key, RECORD_FIELDS)))
         values: dict[str, Any] = {}
         readers = self._readers
         for name in self.builtin:
@@ -271,8 +303,8 @@ class RecordBinder:
         for key in facts:
             if key not in self.declared:
                 help = ("it is a built-in field: put it at the top level of the record" if key in self.builtin
-                        else suggest(key, self.declared))
-                issues.append(RecordIssue(f"facts.{key}", f"unknown fact `{key}`", help))
+                        else _suggest(key, self.declared))
+                issues.append(RecordIssue(f"facts.{_key(key)}", _unknown("unknown fact", key), help))
         for name in self.declared:  # the hot loop of binding: inlined _read
             raw = facts.get(name)
             if raw is None:
@@ -333,8 +365,8 @@ class RecordBinder:
         allowed = set(collection.fields) | {"id"} | ({"components"} if collection.name == "assessments" else set())
         for key in item:
             if key not in allowed:
-                issues.append(RecordIssue(f"{path}.{key}", f"{collection.name} have no field `{key}`",
-                                          suggest(key, allowed)))
+                issues.append(RecordIssue(f"{path}.{_key(key)}", _unknown(f"{collection.name} have no field", key),
+                                          _suggest(key, allowed)))
         fields: dict[str, Any] = {}
         for name, field in collection.fields.items():
             raw = item.get(name)
@@ -348,6 +380,10 @@ class RecordBinder:
             except _Invalid as err:
                 issues.append(RecordIssue(f"{path}.{name}", err.message, err.help))
                 fields[name] = None
+        for name, message in event_problems(collection.name, fields):
+            issues.append(RecordIssue(f"{path}.{name}", message))
+        if len(issues) > before:
+            return None
         if collection.name == "medications":
             _check_doses(fields, path, issues)
         if collection.name == "assessments":
@@ -377,8 +413,8 @@ class RecordBinder:
         total, complete = Decimal(0), True
         for site in raw:
             if site not in MRSS_SITES:
-                issues.append(RecordIssue(f"{path}.components.{site}", f"unknown mRSS site `{site}`",
-                                          suggest(site, MRSS_SITES)))
+                issues.append(RecordIssue(f"{path}.components.{_key(site)}", _unknown("unknown mRSS site", site),
+                                          _suggest(site, MRSS_SITES)))
         for site in MRSS_SITES:
             value = raw.get(site)
             if value is None:
@@ -386,8 +422,10 @@ class RecordBinder:
                 continue
             if isinstance(value, str) and _DECIMAL_TEXT.fullmatch(value):
                 value = Decimal(value)
-            if isinstance(value, bool) or not isinstance(value, int | Decimal) or value not in (0, 1, 2, 3):
-                issues.append(RecordIssue(f"{path}.components.{site}", f"expected 0, 1, 2 or 3, found `{value}`"))
+            if (isinstance(value, bool) or not isinstance(value, int | Decimal)
+                    or (isinstance(value, Decimal) and not value.is_finite()) or value not in (0, 1, 2, 3)):
+                issues.append(RecordIssue(f"{path}.components.{site}",
+                                          f"expected 0, 1, 2 or 3, found {_json_kind(value)}"))
                 complete = False
                 continue
             total += Decimal(value)
@@ -413,7 +451,8 @@ class RecordBinder:
         for name, period in raw.items():
             path = f"coverage.{name}"
             if name not in COLLECTIONS:
-                issues.append(RecordIssue(path, f"unknown collection `{name}`", suggest(name, COLLECTIONS)))
+                path = f"coverage.{_key(name)}"
+                issues.append(RecordIssue(path, _unknown("unknown collection", name), _suggest(name, COLLECTIONS)))
                 continue
             if not isinstance(period, Mapping) or "to" not in period or not set(period) <= {"from", "to"}:
                 issues.append(RecordIssue(path, 'expected `{"from": "YYYY-MM-DD" or null, "to": "YYYY-MM-DD"}`'))
@@ -465,6 +504,10 @@ def _source_problems(raw: Any, issues: list[RecordIssue]) -> tuple[RecordIssue, 
     return tuple(kept)
 
 
+_PRODUCT = decimal.Context(prec=2 * MAX_DIGITS + 2, Emax=4 * MAX_EXPONENT, Emin=-4 * MAX_EXPONENT,
+                           traps=[decimal.Overflow, decimal.Underflow, decimal.InvalidOperation, decimal.Inexact])
+
+
 def _is_rate(q: Quantity) -> bool:
     return q.unit.dims[_TIME] == -1
 
@@ -483,7 +526,16 @@ def _check_doses(fields: dict, path: str, issues: list) -> None:
         return
     if dose is None or frequency is None:
         return
-    derived = Quantity(dose.value * frequency, dose.unit.div(_DAY))
+    try:  # exact: the product of two bounded numbers fits this context (no rounding, no overflow)
+        product = _PRODUCT.multiply(dose.value, frequency)
+    except ArithmeticError:
+        issues.append(RecordIssue(f"{path}.daily_dose", "dose × frequency is out of the range of recorded values"))
+        return
+    problem = magnitude_problem(product)
+    if problem:
+        issues.append(RecordIssue(f"{path}.daily_dose", f"dose × frequency: {problem}"))
+        return
+    derived = Quantity(product, dose.unit.div(_DAY))
     if daily is None:
         fields["daily_dose"] = derived
     elif daily.unit.dims != derived.unit.dims or daily != derived:

@@ -27,6 +27,7 @@ from ..language import types as T
 from ..runtime import codes
 from ..runtime.units import dimension_name
 from .model import COLLECTIONS, MODEL_VERSION, MRSS_SITES, Collection, Field
+from .plausible import FIELD_CHECKS
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_ID = f"urn:eligibility-dsl:patient-record:v{MODEL_VERSION}"
@@ -97,7 +98,9 @@ def _event(c: Collection) -> dict:
     props: dict[str, Any] = {"id": {"type": "string", "minLength": 1, "description": "the event's identifier, "
                                     "unique in the record (across all collections): decisions cite it"}}
     for f in c.fields.values():
-        props[f.name] = _value(f.type, f.description, nullable=not f.required)
+        check = FIELD_CHECKS.get((c.name, f.name))
+        note = f"; {check.__doc__}" if check is not None else ""  # plausible range: the binder refuses the rest
+        props[f.name] = _value(f.type, f.description + note, nullable=not f.required)
     period = (f"a point event, dated by `{c.start}`" if c.point else
               f"an interval event from `{c.start}` to `{c.end}`, both days included (no `{c.end}`: ongoing)")
     out: dict[str, Any] = {"type": "object", "description": f"one of the {c.name}: {period}", "properties": props,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from .numtext import number_text
 from .quantity import Quantity, compare
 
 __all__ = ["Bounded", "bounded_or_exact", "compare_bounded"]
@@ -49,7 +50,7 @@ def _cmp(a: Value, b: Value) -> int:
 
 
 def _show(value: Value) -> str:
-    return format(value, "f") if isinstance(value, Decimal) else str(value)
+    return number_text(value) if isinstance(value, Decimal) else str(value)
 
 
 class Bounded:

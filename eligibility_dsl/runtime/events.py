@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from .codes import Coding
+from .numtext import number_text
 
 __all__ = ["Coverage", "Event", "Window", "covered_continuously", "days_inclusive", "exposure_days"]
 
@@ -49,7 +50,7 @@ def _show(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return number_text(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, (list, tuple)):

@@ -17,6 +17,7 @@ from . import calendar
 from . import quantity as Q
 from .bounded import Bounded, compare_bounded
 from .censored import Censored, compare_censored, parse_censored
+from .numtext import number_text
 from .totals import Zero
 from .units import parse_unit
 
@@ -152,7 +153,7 @@ def none_if_missing(fn):
 
 
 def show(v) -> str:
-    return format(v, "f") if isinstance(v, Decimal) else str(v)
+    return number_text(v) if isinstance(v, Decimal) else str(v)
 
 
 def neg_value(v):

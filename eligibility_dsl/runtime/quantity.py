@@ -31,6 +31,7 @@ from decimal import (
 )
 from fractions import Fraction
 
+from .numtext import number_text
 from .units import Unit, UnitError, UnitMismatch, dimension_name, parse_unit
 
 __all__ = [
@@ -219,7 +220,7 @@ class Quantity:
         return Quantity(self.value.copy_negate(), self.unit)
 
     def __str__(self) -> str:
-        number = format(self.value, "f")
+        number = number_text(self.value)
         return number if self.unit.symbol == "1" else f"{number} {self.unit.symbol}"
 
     def __repr__(self) -> str:

@@ -20,11 +20,12 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import attrs
+
+from ..records import jsonread
 
 STDIN = "-"
 RECORD_SUFFIXES = (".json",)
@@ -72,7 +73,7 @@ class InputKind:
 
 
 def _loads(text: str) -> Any:
-    return json.loads(text, parse_float=Decimal)
+    return jsonread.decode(text)  # strict: duplicate keys, NaN and Infinity are refused
 
 
 def _json_error(err: json.JSONDecodeError, line: int | None = None) -> str:
@@ -88,6 +89,8 @@ def _decode_line(payload: tuple[int, bytes]) -> list[Any]:
         return [ReadProblem(f"line {line_no} is not UTF-8 text")]
     except json.JSONDecodeError as err:
         return [ReadProblem(_json_error(err, line_no))]
+    except jsonread.JSONProblem as err:
+        return [ReadProblem(f"line {line_no}: invalid JSON: {err}")]
     except RecursionError:
         return [ReadProblem(f"line {line_no}: JSON nested too deeply to read")]
 
@@ -99,6 +102,8 @@ def _parse_document(payload: bytes) -> Any:
         return ReadProblem("not UTF-8 text")
     except json.JSONDecodeError as err:
         return ReadProblem(_json_error(err))
+    except jsonread.JSONProblem as err:
+        return ReadProblem(f"invalid JSON: {err}")
     except RecursionError:
         return ReadProblem("JSON nested too deeply to read")
 
