@@ -15,7 +15,7 @@ from eligibility_dsl.explain.values import json_value, text_value
 from eligibility_dsl.language.loader import file_loader
 from eligibility_dsl.records import jsonread
 from eligibility_dsl.records.binder import RecordError
-from eligibility_dsl.runtime.quantity import Quantity
+from eligibility_dsl.runtime.quantity import MagnitudeError, Quantity
 
 ROOT = Path(__file__).parent.parent
 TRIAL_PATH = ROOT / "trials" / "ssc_telitacicept.elig"
@@ -106,8 +106,14 @@ def test_an_mrss_outside_its_scale_is_a_record_error():
 def test_huge_numbers_are_printed_in_scientific_notation(value):
     number = Decimal(value)
     assert text_value(number) == str(number) and json_value(number) == str(number)
-    assert json_value(Quantity(number, "mg")) == {"value": str(number), "unit": "mg"}
-    assert str(Quantity(number, "mg")) == f"{number} mg"
+    # A quantity this large is refused when made (README, "Security and limits"), and says so briefly.
+    with pytest.raises(MagnitudeError) as refused:
+        Quantity(number, "mg")
+    assert len(str(refused.value)) < 200
+    # The largest quantity allowed prints in scientific notation, never expanded.
+    largest = Decimal("1E+999")
+    assert json_value(Quantity(largest, "mg")) == {"value": str(largest), "unit": "mg"}
+    assert str(Quantity(largest, "mg")) == f"{largest} mg"
 
 
 def test_duplicate_keys_are_refused():
