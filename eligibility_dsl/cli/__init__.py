@@ -9,6 +9,7 @@
     elig schema [FILE]                      the JSON Schema of patient records (for FILE's facts)
     elig schema decision                    the JSON Schema of decision records
     elig screen FILE INPUT... --anchor ... --out results.parquet   one result row per record, resumable
+    elig fmt [FILE...] [--check] [--diff]   rewrite criteria files in the canonical layout
 
 One module per command (``cli/check.py``, ``cli/eval.py``, ...), each with ``add_parser`` and ``run``.
 Exit codes: 0 success, 1 the criteria file has errors, 2 the input (record, anchor, file) does not fit;
@@ -25,10 +26,11 @@ from ..diagnostics import CompileError
 from ..records.binder import InputError
 from ..report import render_json, render_text
 from ..version import __version__
-from . import check, compile, eval, schema, screen, verify
+from . import check, compile, eval, fmt, schema, screen, verify
 from .common import InputProblem
 
 COMMANDS = (check, eval, verify, compile, schema, screen)
+COMMANDS += (fmt,)
 
 
 def build_parser() -> argparse.ArgumentParser:
