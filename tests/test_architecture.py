@@ -32,6 +32,7 @@ LAYERS = {
     "backends": 5,
     "api": 6, "screening": 6,
     "cli": 7, "__init__": 7,
+    "authoring": 7,
 }
 
 MODULES = sorted(PACKAGE.rglob("*.py"))

@@ -10,6 +10,7 @@
     elig schema decision                    the JSON Schema of decision records
     elig screen FILE INPUT... --anchor ... --out results.parquet   one result row per record, resumable
     elig fmt [FILE...] [--check] [--diff]   rewrite criteria files in the canonical layout
+    elig test [PATH...] [--format json] [--coverage] [--threshold N]   run a trial's test files
 
 One module per command (``cli/check.py``, ``cli/eval.py``, ...), each with ``add_parser`` and ``run``.
 Exit codes: 0 success, 1 the criteria file has errors, 2 the input (record, anchor, file) does not fit;
@@ -26,11 +27,11 @@ from ..diagnostics import CompileError
 from ..records.binder import InputError
 from ..report import render_json, render_text
 from ..version import __version__
-from . import check, compile, eval, fmt, schema, screen, verify
+from . import check, compile, eval, fmt, schema, screen, test, verify
 from .common import InputProblem
 
 COMMANDS = (check, eval, verify, compile, schema, screen)
-COMMANDS += (fmt,)
+COMMANDS += (fmt, test)
 
 
 def build_parser() -> argparse.ArgumentParser:
