@@ -12,6 +12,7 @@ lower ones):
     6  api, screening                           the public API; population screening over it (engines,
                                                 inputs, resumable output, attrition), beside the API
     7  cli, __init__                            the `elig` command; the package's re-exports
+    7  authoring                                test files next to a trial, their runner, outcome coverage
 
 Within the package, no two modules import each other, directly or through others (no cycles at all).
 """

@@ -182,3 +182,12 @@ def test_threshold(capsys):
     capsys.readouterr()
     code, out = run(capsys, "test", str(SMALL / "small.elig"), "--threshold", "60")
     assert code == 1 and "coverage 53.3 % is below the threshold of 60 %" in out
+
+
+def test_the_readme_example_test_file_passes(workspace, capsys):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Writing criteria"):]
+    example = section[section.index("```json\n") + 8:section.index("```", section.index("```json\n") + 8)]
+    (workspace / "readme.test.json").write_text(example, encoding="utf-8")
+    code, out = run(capsys, "test", str(workspace))
+    assert code == 0 and "1 case: 1 passed, 0 failed" in out, out
