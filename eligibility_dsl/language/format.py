@@ -7,12 +7,14 @@ twice gives what formatting once gave), apart from one thing: a blank line betwe
 before a comment between them, is kept (several become one).
 
 - Declarations start in column 1, with their bodies indented by 4: a criterion's logic always on the
-  lines below its header, a definition, code set or table on the header's line when it all fits in
-  100 columns. A description that does not fit goes on the next line.
+  lines below its header, a definition on the header's line when it all fits in 100 columns, a code
+  set's or table's entries below the header (on one line when they fit, else one per line). A
+  description, or a table's `source`, that does not fit goes on the next line.
 - A long `and` / `or` chain puts each operand on a line of its own, the operators leading, aligned
-  with the first operand (inside parentheses: after the parenthesis). A query that does not fit breaks
-  before `during` (and `allowing gaps`, `have`), then before `where`, indented 4 from the query's word.
-  Lists and function arguments break after their commas, aligned after the bracket.
+  with the first operand (inside parentheses: after the parenthesis); `implies` never breaks. A query
+  that does not fit puts each clause that does not fit (`where`, `during`, `allowing gaps of`, `have`)
+  on a line of its own, indented 4 from the line the query starts on. Lists and function arguments
+  break after their commas, aligned after the bracket; an `if` chain breaks before each `else`.
 - Comments are attached to tokens by position, as Cedar's formatter does: a comment on the line of a
   token trails it (two spaces, then the comment, and the line ends there); a comment on a line of its
   own leads the next token and is printed on its own line, at the indentation where that token goes.
