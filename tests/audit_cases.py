@@ -1,6 +1,6 @@
 """Every example patient the suite knows, as (name, criteria file, record, anchors): the SSc example patients
 (trials/patients/), the example trials' patients (trials/examples/patients/), the SSc fixture records
-(tests/fixtures/patients/ssc/: base.json and each criterion's MET, NOT_MET and UNKNOWN merge patches) and the
+(trials/tests/ssc_telitacicept/: base.json and each criterion's MET, NOT_MET and UNKNOWN merge patches) and the
 evaluation fixtures (tests/fixtures/evaluation/*/cases.json). Used to check that the decision record schema
 validates every decision they produce and that `elig verify` confirms each of them."""
 
@@ -10,7 +10,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from boundaries import BASE, merge_patch
+from boundaries import BASE, merge_patch, ssc_criterion_cases
 
 ROOT = Path(__file__).parent.parent
 SSC = ROOT / "trials" / "ssc_telitacicept.elig"
@@ -30,10 +30,9 @@ def cases() -> list[tuple[str, Path, object, dict]]:
         out.append((f"trials/examples/patients/{path.name}", ROOT / "trials" / "examples" / spec["trial"],
                     spec["record"], spec["anchors"]))
     out.append(("ssc/base.json", SSC, BASE, SSC_ANCHORS))
-    for path in sorted((ROOT / "tests" / "fixtures" / "patients" / "ssc" / "criteria").glob("*.json")):
-        for case in _load(path):
-            out.append((f"ssc/criteria/{path.stem}-{case['expected']}", SSC, merge_patch(BASE, case["patch"]),
-                        case.get("anchors", SSC_ANCHORS)))
+    for cid, case in ssc_criterion_cases(_load):
+        out.append((f"ssc/criteria/{cid}-{case['expected']}", SSC, merge_patch(BASE, case["patch"]),
+                    case.get("anchors", SSC_ANCHORS)))
     for path in sorted((ROOT / "tests" / "fixtures" / "evaluation").glob("*/cases.json")):
         spec = _load(path)
         criteria = ROOT / spec["criteria_file"] if "criteria_file" in spec else path.parent / "criteria.elig"

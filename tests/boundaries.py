@@ -1,7 +1,7 @@
 """Boundary checks for the flagship trial (trials/ssc_telitacicept.elig), usable against ANY compiled trial.
 
 Every numeric threshold and window length of the trial is checked at the boundary and one smallest step
-either side, on records built from ``tests/fixtures/patients/ssc/base.json`` with RFC 7386 merge patches and
+either side, on records built from ``trials/tests/ssc_telitacicept/base.json`` with RFC 7386 merge patches and
 explicit anchors. The records live as data under ``tests/fixtures/boundaries/``:
 
 - ``<topic>_<criterion>.json``: ``{"about", "criterion", "anchors", "cases": [{"name", "expected", "why",
@@ -30,7 +30,10 @@ from typing import Any
 
 ROOT = Path(__file__).parent.parent
 TRIAL_FILE = ROOT / "trials" / "ssc_telitacicept.elig"
-BASE_FILE = ROOT / "tests" / "fixtures" / "patients" / "ssc" / "base.json"
+# The SSc trial's example patients, as `elig test` files (docs/authoring.md): base.json, <ID>.test.json with a
+# MET, NOT_MET and UNKNOWN merge patch per criterion, patients.test.json with whole patients.
+SSC_TESTS = ROOT / "trials" / "tests" / "ssc_telitacicept"
+BASE_FILE = SSC_TESTS / "base.json"
 DATA = ROOT / "tests" / "fixtures" / "boundaries"
 STATUSES = ("MET", "NOT_MET", "UNKNOWN")
 
@@ -56,6 +59,25 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 
 BASE = load_json(BASE_FILE)
+
+
+def ssc_criterion_cases(load=load_json) -> list[tuple[str, dict]]:
+    """(criterion id, {"expected", "why", "patch"}) for each per-criterion example case of the SSc trial
+    (trials/tests/ssc_telitacicept/<ID>.test.json: merge patches on base.json, one status expected each)."""
+    out = []
+    for path in sorted(SSC_TESTS.glob("[IE]*.test.json")):
+        cid = path.name.removesuffix(".test.json")
+        for case in load(path)["cases"]:
+            out.append((cid, {"expected": case["expect"]["criteria"][cid], "why": case["why"],
+                              "patch": case["patch"]}))
+    return out
+
+
+def ssc_whole_patients(load=load_json) -> list[tuple[str, dict]]:
+    """(name, case) for each whole example patient of the SSc trial (trials/tests/ssc_telitacicept/
+    patients.test.json); ``case["record_path"]`` is the record file, ``case["expect"]`` the expectations."""
+    data = load(SSC_TESTS / "patients.test.json")
+    return [(case["name"], {**case, "record_path": (SSC_TESTS / case["record"]).resolve()}) for case in data["cases"]]
 
 
 def criterion_explanation(decision, criterion_id: str) -> str:

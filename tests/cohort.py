@@ -1,8 +1,8 @@
 """A seeded synthetic cohort of SSc history records (for the screening tests and benchmarks/bench_screen.py).
 
-Each record starts from ``tests/fixtures/patients/ssc/base.json`` (an ELIGIBLE patient, anchors screening
+Each record starts from ``trials/tests/ssc_telitacicept/base.json`` (an ELIGIBLE patient, anchors screening
 2025-09-11, first_dose 2025-09-25) and takes 0 to 3 of the per-criterion cases of
-``tests/fixtures/patients/ssc/criteria/*.json`` (each a merge patch that makes one criterion MET, NOT_MET or
+``trials/tests/ssc_telitacicept/<ID>.test.json`` (each a merge patch that makes one criterion MET, NOT_MET or
 UNKNOWN), applied in turn (a later patch replaces an event list an earlier one set).  Then: a birth date
 between 1950 and 2004 (unless a patch set it), each examination fact missing with probability 3%, and about
 1% of records broken the way exports break (a misspelled field, a unit of the wrong dimension), so that ERROR
@@ -18,10 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from boundaries import merge_patch
+from boundaries import BASE_FILE, merge_patch, ssc_criterion_cases
 
 ROOT = Path(__file__).parent.parent
-SSC = ROOT / "tests" / "fixtures" / "patients" / "ssc"
 ANCHORS = {"screening": "2025-09-11", "first_dose": "2025-09-25"}
 
 
@@ -29,8 +28,8 @@ def _load(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-BASE = _load(SSC / "base.json")
-CASES = [(path.stem, case) for path in sorted((SSC / "criteria").glob("*.json")) for case in _load(path)]
+BASE = _load(BASE_FILE)
+CASES = ssc_criterion_cases(_load)
 _BIRTHS = (datetime.date(1950, 1, 1).toordinal(), datetime.date(2004, 12, 31).toordinal())
 _BREAKAGES = (
     lambda r: r.update(smoker=True),  # a field the patient model does not have

@@ -54,7 +54,7 @@ __all__ = [
     "typed_expressions",
 ]
 
-# The anchors of tests/fixtures/patients/ssc/base.json; random trials declare `screening` only.
+# The anchors of trials/tests/ssc_telitacicept/base.json; random trials declare `screening` only.
 DEFAULT_ANCHORS: dict[str, date] = {"screening": date(2025, 9, 11), "first_dose": date(2025, 9, 25)}
 
 # Compatible spellings per dimension.  Every spelling is a bare unit the grammar lexes after a number.

@@ -13,6 +13,7 @@ lower ones):
     6  api, screening                           the public API; population screening over it (engines,
                                                 inputs, resumable output, attrition), beside the API
     7  cli, __init__                            the `elig` command; the package's re-exports
+    7  authoring                                test files next to a trial, their runner, outcome coverage
 
 Within the package, no two modules import each other, directly or through others (no cycles at all).
 """
@@ -35,6 +36,7 @@ LAYERS = {
     "cli": 7, "__init__": 7,
     "lsp": 7,
     "amendments": 6,
+    "authoring": 7,
 }
 
 MODULES = sorted(PACKAGE.rglob("*.py"))

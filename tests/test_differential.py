@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 import reference_interpreter as R
 import strategies as S
-from boundaries import merge_patch
+from boundaries import BASE_FILE, merge_patch, ssc_criterion_cases, ssc_whole_patients
 from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
@@ -38,7 +38,6 @@ from eligibility_dsl.api import compile_source
 from eligibility_dsl.diagnostics import CompileError
 
 ROOT = Path(__file__).parent.parent
-SSC = ROOT / "tests" / "fixtures" / "patients" / "ssc"
 SSC_ANCHORS = {"screening": "2025-09-11", "first_dose": "2025-09-25"}
 
 
@@ -58,17 +57,15 @@ def trial_named(name: str):
 
 def fixture_cases() -> list[tuple[str, str, dict, dict]]:
     """(label, trial file under trials/, record, anchors) for every fixture record."""
-    base = load_json(SSC / "base.json")
+    base = load_json(BASE_FILE)
     cases = [("ssc/base", "ssc_telitacicept.elig", base, SSC_ANCHORS)]
-    for path in sorted((SSC / "criteria").glob("*.json")):
-        for case in load_json(path):
-            cases.append((f"ssc/{path.stem}-{case['expected']}", "ssc_telitacicept.elig",
-                          merge_patch(base, case["patch"]), SSC_ANCHORS))
-    for path in sorted((SSC / "whole").glob("*.expected.json")):
-        expected = load_json(path)
-        cases.append((f"ssc/whole/{path.stem}", "ssc_telitacicept.elig", load_json(ROOT / expected["record"]),
-                      expected["anchors"]))
-    whole_records = {load_json(ROOT / load_json(p)["record"]).get("id") for p in (SSC / "whole").glob("*.json")}
+    for cid, case in ssc_criterion_cases(load_json):
+        cases.append((f"ssc/{cid}-{case['expected']}", "ssc_telitacicept.elig",
+                      merge_patch(base, case["patch"]), SSC_ANCHORS))
+    for name, case in ssc_whole_patients(load_json):
+        cases.append((f"ssc/whole/{name}", "ssc_telitacicept.elig", load_json(case["record_path"]),
+                      case["anchors"]))
+    whole_records = {load_json(case["record_path"]).get("id") for _name, case in ssc_whole_patients(load_json)}
     for path in sorted((ROOT / "trials" / "patients").glob("*.json")):
         record = load_json(path)
         if record.get("id") not in whole_records:  # records without an expectation file: the usual anchors

@@ -1,6 +1,6 @@
 """Laws every evaluation obeys, checked on random trials (``strategies.trials`` with
 ``strategies.records``) and on the real SSc trial (``trials/ssc_telitacicept.elig``) with random
-records and mutations of ``tests/fixtures/patients/ssc/base.json``.
+records and mutations of ``trials/tests/ssc_telitacicept/base.json``.
 
 1. Monotone in information: more information never changes a decided answer.
 2. INDETERMINATE is honest: supplying what the decision says is missing decides it, and an UNKNOWN
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from boundaries import merge_patch
+from boundaries import BASE_FILE, merge_patch, ssc_criterion_cases
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from strategies import (
@@ -56,7 +56,6 @@ from eligibility_dsl.runtime.units import UnitMismatch
 
 ROOT = Path(__file__).parent.parent
 SSC_FILE = ROOT / "trials" / "ssc_telitacicept.elig"
-SSC_FIXTURES = ROOT / "tests" / "fixtures" / "patients" / "ssc"
 SSC = compile_file(SSC_FILE)
 SSC_SOURCE = SSC_FILE.read_text(encoding="utf-8")
 SSC_ANCHORS = {"screening": date(2025, 9, 11), "first_dose": date(2025, 9, 25)}
@@ -66,8 +65,8 @@ def _load(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
 
 
-BASE = _load(SSC_FIXTURES / "base.json")
-PATCHES = [case["patch"] for p in sorted((SSC_FIXTURES / "criteria").glob("*.json")) for case in _load(p)]
+BASE = _load(BASE_FILE)
+PATCHES = [case["patch"] for _cid, case in ssc_criterion_cases(_load)]
 
 # Compiling the SSc trial anew (permuted, restated) costs ~0.15 s: those laws run fewer examples.
 SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -1,15 +1,17 @@
 """Example patients for the flagship trial (trials/ssc_telitacicept.elig), all as data.
 
-Two kinds of fixture, under tests/fixtures/patients/ssc/:
+The trial's test files, under trials/tests/ssc_telitacicept/ (the `elig test` format, docs/authoring.md;
+tests/test_authoring.py runs them through `elig test` too):
 
-- ``base.json`` is a clean ELIGIBLE record; ``criteria/<ID>.json`` holds, for each of the trial's 20
+- ``base.json`` is a clean ELIGIBLE record; ``<ID>.test.json`` holds, for each of the trial's 20
   criteria, exactly three cases (MET, NOT_MET, UNKNOWN), each an RFC 7386 JSON merge patch applied to
   base.json with the expected status of that one criterion and a sentence saying why.
-- ``whole/<name>.expected.json`` describes a whole patient: a plain record under trials/patients/ (usable
-  with the CLI), its anchors, and the expected outcome, status of every criterion, decision.missing,
+- ``patients.test.json`` holds whole patients: a plain record under trials/patients/ (usable with the
+  CLI), its anchors, and the expected outcome, status of every criterion, decision.missing,
   decision.reasons, and substrings that the criterion's full explanation must contain.
 
-No patient is written in Python here: every record comes from the fixture files.
+Here the same files are read independently of the runner, with the laws the runner does not check (an
+UNKNOWN says what would settle it, the evaluation modes agree). No patient is written in Python here.
 """
 
 from __future__ import annotations
@@ -21,13 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from boundaries import merge_patch
+from boundaries import BASE_FILE, SSC_TESTS, merge_patch, ssc_criterion_cases, ssc_whole_patients
 
 from eligibility_dsl import Status, compile_file
 
 ROOT = Path(__file__).parent.parent
 TRIAL_FILE = ROOT / "trials" / "ssc_telitacicept.elig"
-FIXTURES = ROOT / "tests" / "fixtures" / "patients" / "ssc"
 ANCHORS = {"screening": "2025-09-11", "first_dose": "2025-09-25"}  # the anchors of base.json's cases
 STATUSES = ("MET", "NOT_MET", "UNKNOWN")
 
@@ -45,19 +46,19 @@ def trial():
 
 @pytest.fixture(scope="module")
 def base():
-    return load_json(FIXTURES / "base.json")
+    return load_json(BASE_FILE)
 
 
 # ------------------------------------------------------------------ per-criterion cases
 
 def criterion_files() -> dict[str, list[dict]]:
-    return {p.stem: load_json(p) for p in sorted((FIXTURES / "criteria").glob("*.json"))}
+    """Each criterion's cases as they are written in its test file."""
+    return {p.name.removesuffix(".test.json"): load_json(p)["cases"] for p in sorted(SSC_TESTS.glob("[IE]*.test.json"))}
 
 
 def criterion_cases():
-    for cid, cases in criterion_files().items():
-        for case in cases:
-            yield pytest.param(cid, case, id=f"{cid}-{case['expected']}")
+    for cid, case in ssc_criterion_cases():
+        yield pytest.param(cid, case, id=f"{cid}-{case['expected']}")
 
 
 def test_merge_patch_follows_rfc_7386():
@@ -99,17 +100,21 @@ def test_every_criterion_has_one_met_one_not_met_and_one_unknown_case(trial):
     ids = [c.id for c in trial.criteria]
     assert sorted(files) == sorted(ids), "one case file per criterion of the trial, and no other"
     for cid in ids:
-        assert sorted(case["expected"] for case in files[cid]) == sorted(STATUSES), cid
+        assert sorted(case["expect"]["criteria"][cid] for case in files[cid]) == sorted(STATUSES), cid
         for case in files[cid]:
-            assert set(case) == {"expected", "why", "patch"}, cid
+            assert set(case) == {"name", "why", "patch", "expect"}, cid
+            assert set(case["expect"]) == {"criteria"} and set(case["expect"]["criteria"]) == {cid}, cid
             assert case["why"].strip() and isinstance(case["patch"], dict), cid
+        suite = load_json(SSC_TESTS / f"{cid}.test.json")
+        assert suite["base"] == "base.json" and suite["anchors"] == ANCHORS, cid
 
 
 # ------------------------------------------------------------------------ whole patients
 
 def whole_patients():
-    for path in sorted((FIXTURES / "whole").glob("*.expected.json")):
-        yield pytest.param(load_json(path), id=path.name.removesuffix(".expected.json"))
+    """Each whole patient as the old fixtures held it: record, anchors and the expectations."""
+    for name, case in ssc_whole_patients():
+        yield pytest.param({"record_path": case["record_path"], "anchors": case["anchors"], **case["expect"]}, id=name)
 
 
 def explanation_by_criterion(text: str, ids: list[str]) -> dict[str, str]:
@@ -132,7 +137,7 @@ def evidence_cases():
 
 
 def decide(trial, spec: dict):
-    return trial.evaluate(load_json(ROOT / spec["record"]), spec["anchors"])
+    return trial.evaluate(load_json(spec["record_path"]), spec["anchors"])
 
 
 @pytest.mark.parametrize("spec", list(whole_patients()))
@@ -157,7 +162,7 @@ def test_whole_patient_evidence(trial, spec: dict, criterion_id: str, substring:
 
 @pytest.mark.parametrize("spec", list(whole_patients()))
 def test_whole_patient_modes_agree(trial, spec: dict):
-    record = load_json(ROOT / spec["record"])
+    record = load_json(spec["record_path"])
     traced = trial.evaluate(record, spec["anchors"])
     plain = trial.evaluate(record, spec["anchors"], trace=False)
     fast = trial.evaluate(record, spec["anchors"], fast=True)
@@ -185,5 +190,6 @@ def test_whole_patients_cover_every_criterion_and_the_required_records():
             "overlapping_prednisone"} <= names
     for param in whole_patients():
         spec = param.values[0]
-        assert (ROOT / spec["record"]).is_file(), spec["record"]
+        assert spec["record_path"].is_file(), spec["record_path"]
+        assert set(spec) == {"record_path", "anchors", "outcome", "criteria", "missing", "reasons", "evidence"}
         assert set(spec["evidence"]) <= set(spec["criteria"]), param.id

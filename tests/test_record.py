@@ -165,7 +165,8 @@ def test_evidence_lists_event_ids_dates_values_and_the_windows_computed(trial, b
          "value": {"value": 48, "unit": "%"}}]})
     record = builder.build(trial.evaluate(patient, ANCHORS), patient)
     i3 = next(c for c in record["content"]["criteria"] if c["id"] == "I3")
-    assert i3["status"] == "NOT_MET" and i3["source"] == {"file": "ssc_telitacicept.elig", "line": 114}
+    line = TRIAL_FILE.read_text(encoding="utf-8").split("\n").index('include I3 "Lung function FVC% > 50%":') + 1
+    assert i3["status"] == "NOT_MET" and i3["source"] == {"file": "ssc_telitacicept.elig", "line": line}
     (evidence,) = i3["evidence"]
     assert evidence["matched"][0]["id"] == "fvc-1" and evidence["matched"][0]["start"] == "2025-08-28"
     assert evidence["matched"][0]["fields"]["value"] == {"value": "48", "unit": "%"}

@@ -23,6 +23,13 @@ from eligibility_dsl.explain.views import worklist
 
 ROOT = Path(__file__).parent.parent
 TRIAL = str(ROOT / "trials" / "ssc_telitacicept.elig")
+
+
+def trial_line(start: str) -> int:
+    """The number of the trial's first line that starts with ``start`` (after indentation), so that tests
+    follow the file when it is edited or reformatted."""
+    lines = Path(TRIAL).read_text(encoding="utf-8").split("\n")
+    return next(n for n, line in enumerate(lines, 1) if line.strip().startswith(start))
 PATIENTS = ROOT / "trials" / "patients"
 ANCHORS = ("--anchor", "screening=2025-09-11", "--anchor", "first_dose=2025-09-25")
 ANCHOR_MAP = {"screening": "2025-09-11", "first_dose": "2025-09-25"}
@@ -62,7 +69,7 @@ def test_fast_with_full_shows_the_traces_of_the_criteria_evaluated(capsys):
     assert code == 0
     assert "fast mode: stopped at the first decisive criterion" in out
     assert "✗ latest value of observations in fvc_percent_predicted" in out  # I3's trace, the decisive one
-    assert "[ssc_telitacicept.elig:117]" in out
+    assert f"[ssc_telitacicept.elig:{trial_line('latest value of observations in fvc_percent_predicted')}]" in out
     statuses = [line.split()[2] for line in out.splitlines() if line[2:3].isalpha() and len(line.split()) > 2
                 and line.split()[1] in ("include", "exclude")]
     assert statuses[:3] == ["MET", "MET", "NOT_MET"] and statuses[3:] == ["NOT_EVALUATED"] * 17  # after I3
@@ -96,7 +103,8 @@ def test_a_missing_list_whose_items_hold_commas_is_one_item_per_line(trial):
 def test_a_trace_line_names_its_file_and_line(trial):
     d = trial.evaluate(json.loads(Path(patient("example")).read_text()), ANCHOR_MAP)
     text = d.explain("full")
-    assert "[ssc_telitacicept.elig:159]" in text and "[line " not in text
+    line = trial_line('exists conditions in pregnancy where status = "active"')
+    assert f"[ssc_telitacicept.elig:{line}]" in text and "[line " not in text
 
 
 BETWEEN = compile_source('''trial NCT00000077 "Between"

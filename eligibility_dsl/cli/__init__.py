@@ -12,6 +12,8 @@
     elig lsp                                the language server for editors (stdio)
     elig diff OLD NEW [--patients DIR]      what a protocol amendment changes, criterion by criterion
     elig doc FILE [--format markdown|html] [-o OUT]   the trial in plain language
+    elig fmt [FILE...] [--check] [--diff]   rewrite criteria files in the canonical layout
+    elig test [PATH...] [--format json] [--coverage] [--threshold N]   run a trial's test files
 
 Every command that compiles a criteria file takes ``--lib-path DIR`` (repeatable): a library folder that
 ``import`` may read besides the trial's own folder tree (README, "Security and limits").
@@ -30,10 +32,10 @@ from ..diagnostics import CompileError
 from ..records.binder import InputError
 from ..report import render_json, render_text
 from ..version import __version__
-from . import check, compile, diff, doc, eval, lsp, schema, screen, verify
+from . import check, compile, diff, doc, eval, fmt, lsp, schema, screen, test, verify
 from .common import InputProblem
 
-COMMANDS = (check, eval, verify, compile, schema, screen, doc, lsp, diff)
+COMMANDS = (check, eval, verify, compile, schema, screen, doc, fmt, test, lsp, diff)
 
 
 def build_parser() -> argparse.ArgumentParser:
