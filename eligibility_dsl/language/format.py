@@ -119,7 +119,7 @@ class _Comments:
 
 _NO_SPACE_AFTER = {"(", "["}
 _NO_SPACE_BEFORE = {")", "]", ",", ":"}
-_CLAUSES = {"where", "during", "allowing", "have"}
+_CLAUSES = {"where", "during", "allowing", "have", "over"}  # `over`: `highest daily total of A over Q`
 
 
 class Part(NamedTuple):
@@ -387,6 +387,7 @@ _RULES = {
     "or_": _chain, "and_": _chain,
     "exists": _aggregate, "count": _aggregate, "all": _aggregate, "latest": _aggregate, "earliest": _aggregate,
     "days_on": _aggregate, "stable": _aggregate, "continuous": _aggregate, "change": _aggregate,
+    "daily_total": _aggregate,
     "query": _splice, "gaps": _splice,
     "list": _bracketed, "call": _bracketed, "lookup": _lookup,
     "atom": _parenthesised,
