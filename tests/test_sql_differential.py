@@ -133,6 +133,11 @@ def test_the_ssc_trial_names_every_construct_the_sql_backend_does_not_compile():
     assert CODES[UNSUPPORTED] == "not-compiled-to-sql"
     found = {(d.span.line, d.message.split(" (in ")[0].removeprefix("the SQL backend does not compile "))
              for d in info.value.diagnostics}
-    assert (117, "`latest`/`earliest` of the field `value` (of type any)") in found and (195, "`days on`") in found
+    lines = D.trial_named("ssc_telitacicept.elig").checked.sources
+    text = next(t for f, t in lines.items() if f.endswith("ssc_telitacicept.elig")).splitlines()
+    i3 = next(n for n, line in enumerate(text, 1) if line.lstrip().startswith("latest value of observations"))
+    e10 = next(n for n, line in enumerate(text, 1) if line.lstrip().startswith("or days on medications"))
+    assert (i3, "`latest`/`earliest` of the field `value` (of type any)") in found and (e10, "`days on`") in found
+    assert not any(name[:1].isupper() for _, name in found), found  # no internal class names
     assert {m for d in info.value.diagnostics for m in [d.message[d.message.index("criterion"):]]} == {
         f"criterion `{c}`)" for c in ("I3", "I5", "I6", "E6", "E10", "E13")}

@@ -30,7 +30,7 @@ def trial():
 
 @pytest.fixture(scope="module")
 def base():
-    return json.loads((ROOT / "tests/fixtures/patients/ssc/base.json").read_text(encoding="utf-8"),
+    return json.loads((ROOT / "trials/tests/ssc_telitacicept/base.json").read_text(encoding="utf-8"),
                       parse_float=Decimal)
 
 

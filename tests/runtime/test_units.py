@@ -1,5 +1,6 @@
 """Unit parsing and the exact unit algebra that criteria and patient data rely on."""
 
+import re
 from fractions import Fraction
 
 import pytest
@@ -187,4 +188,7 @@ def test_power_symbols_parse_back_to_the_same_unit(text, n):
     powered = u.power(n)
     assert powered.factor == u.factor**n
     assert powered.dims == tuple(e * n for e in u.dims)
-    assert parse_unit(powered.symbol) == powered
+    try:
+        assert parse_unit(powered.symbol) == powered
+    except UnitError as err:  # `10*27`: beyond the exponent bound (README, "Security and limits"), said so
+        assert "too large" in err.message and max(int(x) for x in re.findall(r"\d+", powered.symbol)) > 24

@@ -9,6 +9,7 @@ construct, which becomes a located diagnostic (E0401) at compile time.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -259,8 +260,10 @@ def _construct(node: Any) -> str:
              ir.DurationBetween: "a duration between dates from data", ir.Conditional: "`if ... then ... else`",
              ir.Lookup: "a table lookup", ir.InCodeset: "`in` a code set on a value", ir.All: "`all ... have`",
              ir.Pick: "`latest`/`earliest`", ir.Stable: "`stable`/`continuous`", ir.Change: "`change in`",
-             ir.Aggregate: "this aggregate", ir.ScoreRef: "a score"}
-    return names.get(type(node), type(node).__name__)
+             ir.Aggregate: "this aggregate", ir.ScoreRef: "a score",
+             ir.DailyTotal: "`highest daily total of ... over`", ir.ResultIs: "a result word (`value is positive`)"}
+    # A node kind without a name here still gets a readable one: `DailyTotal` -> "daily total".
+    return names.get(type(node)) or re.sub(r"(?<!^)(?=[A-Z])", " ", type(node).__name__).lower()
 
 
 SCALAR_RULES: dict[type, Callable[[Any, Any, Any], V]] = {
