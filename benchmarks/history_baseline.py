@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime
 import re
 from decimal import Decimal
+from fractions import Fraction
 
 INCLUDE = ("I1", "I2", "I3", "I4", "I5", "I6")
 EXCLUDE = ("E1", "E2", "E3", "E4", "E5", "E6", "E7", "E8", "E9", "E10", "E11", "E12", "E13", "E14")
@@ -534,23 +535,31 @@ def decide(record: dict, w: Windows) -> tuple[str, dict[str, str]]:
     i5 = k_and(treated, k_or(f("new_skin_involvement"), change))
 
     # I6: stable mycophenolate / cyclophosphamide doses over the 6 months before the first dose (for a
-    # patient on them at screening), and every systemic corticosteroid in the 30 days before the first
-    # dose at most 10 mg/day prednisone equivalent.
+    # patient on them at screening), and the systemic corticosteroids of each of the 30 days before the
+    # first dose adding up to at most 10 mg/day prednisone equivalent.
     med_fd_m6 = covers(c_med, w.fd_m6)
     on_mmf = _meds_exist(meds, MYCOPHENOLATE, w.now, covers(c_med, w.now))
     on_cyc = _meds_exist(meds, CYCLOPHOSPHAMIDE, w.d35, covers(c_med, w.d35))
     mmf = k_implies(on_mmf, _stable_dose(meds, MYCOPHENOLATE, w.fd_m6, med_fd_m6, 0))
     cyc = k_implies(on_cyc, _stable_dose(meds, CYCLOPHOSPHAMIDE, w.fd_m6, med_fd_m6, 35))
+    # Corticosteroids taken the same day add up: the highest daily total of prednisone equivalents
+    # (in mg/week: dose / equivalent * 5) over the days of the window, at most 70 mg/week = 10 mg/day.
+    # A record whose amount is unknown, or a window not covered, leaves the total known only from below.
+    lo, hi = w.fd_d30
+    per_day: dict[int, Fraction] = {}
     steroids = True
     for s, e, codes, ev in meds:
         if overlaps(s, e, w.fd_d30) and SYSTEMIC_CORTICOSTEROIDS.has(codes):
             dose, equivalent = weekly_mg(ev), prednisone_equivalent(codes)
             if dose is None or equivalent is None:
-                if steroids is True:
-                    steroids = None
-            elif dose * 5 > 70 * equivalent:  # dose / equivalent * 5 mg > 10 mg/day, multiplied out
-                steroids = False
-    if steroids is True and not covers(c_med, w.fd_d30):
+                steroids = None
+                continue
+            amount = Fraction(dose) * 5 / Fraction(equivalent)
+            for d in range(max(s, lo), (hi if e is None else min(e, hi)) + 1):
+                per_day[d] = per_day.get(d, 0) + amount
+    if per_day and max(per_day.values()) > 70:
+        steroids = False
+    elif steroids is True and not covers(c_med, w.fd_d30):
         steroids = None
     i6 = k_and(mmf, cyc, steroids)
 
