@@ -15,9 +15,15 @@ import shutil
 from collections.abc import Iterator
 from typing import Any
 
-from ..backends.sql import SqlCompileError, compile_trial
-from ..backends.sql import execute as X
-from ..backends.sql.schema import Tables
+try:  # sqlglot comes with the `duckdb` and `spark` extras: without it the engines say so when asked for
+    from ..backends.sql import SqlCompileError, compile_trial
+    from ..backends.sql import execute as X
+    from ..backends.sql.schema import Tables
+except ImportError as missing:
+    _SQL_MISSING: ImportError | None = missing
+    SqlCompileError = compile_trial = X = Tables = None  # type: ignore[assignment,misc]
+else:
+    _SQL_MISSING = None
 from ..records.binder import RecordError
 from .inputs import DECODERS, KINDS, ReadProblem
 from .plan import Batch, EngineUnavailable
@@ -50,6 +56,9 @@ class SqlEngine:
     # ------------------------------------------------------------ checks
 
     def _available(self) -> None:
+        if _SQL_MISSING is not None:
+            raise _unavailable(f"the `{self.name}` engine needs the `{self.name}` extra "
+                               f"(`{_SQL_MISSING.name}` is not installed): pip install 'eligibility_dsl[{self.name}]'")
         try:
             if self.name == "duckdb":
                 import duckdb  # noqa: F401
