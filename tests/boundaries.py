@@ -19,7 +19,6 @@ explanation when the trial decides otherwise; ``tests/test_boundaries.py`` runs 
 
 from __future__ import annotations
 
-import copy
 import datetime
 import json
 import re
@@ -27,6 +26,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from eligibility_dsl.authoring.suite import merge_patch as _library_merge_patch
 
 ROOT = Path(__file__).parent.parent
 TRIAL_FILE = ROOT / "trials" / "ssc_telitacicept.elig"
@@ -43,19 +44,9 @@ def load_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
 
 
-def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386 JSON merge patch, shared by every test that builds records from patches: an object patch
-    merges key by key (``null`` deletes a key), anything else (an array too) replaces the target whole;
-    both arguments are left untouched."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = copy.deepcopy(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
+# RFC 7386 JSON merge patch, shared by every test that builds records from patches: the one `elig test`
+# applies to a trial's test files (eligibility_dsl/authoring/suite.py), so tests and test files agree.
+merge_patch = _library_merge_patch
 
 
 BASE = load_json(BASE_FILE)
