@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..runtime.bounded import Bounded
+from ..runtime.events import codings_text
 from ..runtime.numtext import number_text
 from ..runtime.quantity import Quantity
 
@@ -45,5 +46,5 @@ def text_value(value: Any) -> str:
     if isinstance(value, str):
         return f'"{value}"'
     if isinstance(value, tuple):  # an event's codings
-        return " / ".join(map(str, value))
+        return codings_text(value)
     return str(value)

@@ -190,6 +190,13 @@ def _code(raw: Any, spec: T.Type) -> str:
     return raw
 
 
+# Bounds a real record never reaches: a code (SNOMED CT at most 18 digits, RxNorm 7, a LOCAL code a short
+# identifier) and the codings of one value (a FHIR CodeableConcept carries a few). Beyond them a record is
+# refused rather than repeated into every trace node that names the event (found by fuzzing).
+MAX_CODE_CHARACTERS = 256
+MAX_CODINGS = 64
+
+
 def _one_coding(raw: Any) -> Coding:
     if not isinstance(raw, Mapping) or not {"system", "code"} <= set(raw) or not set(raw) <= {"system", "code",
                                                                                               "display"}:
@@ -198,6 +205,9 @@ def _one_coding(raw: Any) -> Coding:
         raise _Invalid("a coding's system and code must be texts")
     if raw.get("display") is not None and not isinstance(raw["display"], str):
         raise _Invalid("a coding's display must be a text")
+    if len(raw["code"]) > MAX_CODE_CHARACTERS or len(raw["system"]) > MAX_CODE_CHARACTERS:
+        raise _Invalid(f"`{_shown(raw['code'])}` is {len(raw['code']):,} characters long: no code system "
+                       f"has codes or names over {MAX_CODE_CHARACTERS}")
     if "*" in raw["code"]:
         raise _Invalid(f"`{_shown(raw['code'])}` is a code pattern: a record gives the code itself "
                        "(patterns are for criteria)")
@@ -212,6 +222,9 @@ def _coding(raw: Any, spec: T.Type) -> tuple[Coding, ...]:
     items = raw if isinstance(raw, list) else [raw]
     if not items:
         raise _Invalid("expected at least one coding")
+    if len(items) > MAX_CODINGS:
+        raise _Invalid(f"{len(items):,} codings for one value: at most {MAX_CODINGS} (one per code system "
+                       "and version is the most a real record carries)")
     return tuple(_one_coding(item) for item in items)
 
 

@@ -140,10 +140,28 @@ _LOINC_PART = re.compile(r"L[APG][0-9]{1,8}-[0-9]")  # answer (LA), part (LP) an
 _ICD10_DOT = re.compile(r"[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?")
 
 
+# A code longer than this is quoted cut short in a problem: a 10,000-character "code" repeated over a
+# record's codings must not make every message, trace and report that names it as long (found by fuzzing).
+SHOWN_CHARACTERS = 40
+
+
+def shown(text: str) -> str:
+    """``text`` as a problem quotes it: whole when short, else its start and its length."""
+    return text if len(text) <= SHOWN_CHARACTERS else f"{text[:SHOWN_CHARACTERS]}... ({len(text):,} characters)"
+
+
 @lru_cache(maxsize=1 << 16)
 def code_problem(system: str, code: str) -> str | None:
     """Why ``code`` (as written) cannot be a code of canonical ``system``, or None when it is
-    well-formed.  Cached: records repeat the same codes many times."""
+    well-formed.  Cached: records repeat the same codes many times.  A long code is quoted cut short."""
+    problem = _code_problem(system, code)
+    raw = code.strip()
+    if problem is not None and len(raw) > SHOWN_CHARACTERS:
+        problem = problem.replace(f"`{raw}`", f"`{shown(raw)}`")
+    return problem
+
+
+def _code_problem(system: str, code: str) -> str | None:
     raw = code.strip()
     if not raw:
         return f"empty code in system `{system}`"

@@ -20,7 +20,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from .code_formats import code_problem, label_code, normalize_for
+from .code_formats import code_problem, label_code, normalize_for, shown
 
 __all__ = [
     "BROADER",
@@ -228,8 +228,11 @@ class Coding:
         return hash((self.system, self.code))
 
     def __str__(self) -> str:
-        text = f"{self.system} {self.label}"
-        return f"{text} ({self.display})" if self.display else text
+        text = f"{self.system} {shown(self.label)}"
+        if not self.display:
+            return text
+        display = self.display if len(self.display) <= 160 else self.display[:160] + "..."
+        return f"{text} ({display})"
 
     def __repr__(self) -> str:
         if self.display is None:

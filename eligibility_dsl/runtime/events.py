@@ -113,13 +113,26 @@ class Event:
         for name in fields_to_show:
             value = self.fields.get(name)
             if _is_coding(value):
-                codes.append(" / ".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value))
+                codes.append(codings_text(value))
             else:
                 others.append(f"{name} {_show(value)}")
         return f"{self.id}: " + ", ".join([*codes, self.period_text(), *others])
 
     def __repr__(self) -> str:
         return f"Event({self.id!r}, {self.collection!r}, {self.fields!r}, {self.start!r}, {self.end!r})"
+
+
+# A trace line names at most this many of an event's codings; the rest are counted (a record may hold
+# thousands, and every trace node that shows the event would repeat them all).
+SHOWN_CODINGS = 4
+
+
+def codings_text(value: Any) -> str:
+    if not isinstance(value, (list, tuple)):
+        return str(value)
+    text = " / ".join(map(str, value[:SHOWN_CODINGS]))
+    more = len(value) - SHOWN_CODINGS
+    return text if more <= 0 else f"{text} / and {more:,} more codings"
 
 
 class Window:

@@ -17,8 +17,9 @@ from typing import Any
 from ...diagnostics import Span
 
 # Python ends a line at \n, \r and \r\n; anything unprintable is shown escaped, so a comment is always
-# one line of plain text whatever the criteria file held.
-_UNSAFE = re.compile(r"[^\x20-\x7e\u00a0-\u2027\u202a-\ufffd]")
+# one line of plain text whatever the criteria file held. Lone surrogates (which a ``str`` given to
+# ``compile_source`` can hold, though no UTF-8 file can) are escaped too: ``compile()`` encodes the source.
+_UNSAFE = re.compile(r"[^\x20-\x7e\u00a0-\u2027\u202a-\ud7ff\ue000-\ufffd]")
 
 
 def comment_text(text: str, limit: int = 100) -> str:

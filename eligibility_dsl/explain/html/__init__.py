@@ -15,6 +15,9 @@ from importlib import resources
 
 import jinja2
 
+from ...runtime.code_formats import shown
+from ...runtime.events import SHOWN_CODINGS
+
 __all__ = ["decision_html", "record_html", "timeline"]
 
 _ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
@@ -35,10 +38,13 @@ def show(value) -> str:
             low, high = show(value["at_least"]), value["at_most"]
             return f"at least {low}" if high is None else f"between {low} and {show(high)}"
         if "system" in value and "code" in value:
-            return f"{value['system']} {value['code']}" + (f" ({value['display']})" if value.get("display") else "")
+            return (f"{value['system']} {shown(str(value['code']))}"
+                    + (f" ({value['display']})" if value.get("display") else ""))
         return ", ".join(f"{k} {show(v)}" for k, v in value.items())
     if isinstance(value, list):
-        return " / ".join(show(v) for v in value)
+        more = len(value) - SHOWN_CODINGS
+        text = " / ".join(show(v) for v in value[:SHOWN_CODINGS])
+        return text if more <= 0 else f"{text} / and {more:,} more"
     return str(value)
 
 
