@@ -13,8 +13,8 @@ cholesterol; triglycerides as triolein (the conventional 0.01129 factor); urea n
 of urea (two nitrogen atoms, 28.014 g/mol).
 
 HbA1c: NGSP (DCCT-aligned) % and IFCC mmol/mol are related by the IFCC-NGSP master equation,
-NGSP = 0.09148 × IFCC + 2.152, whose inverse as published by the IFCC and NGSP is
-IFCC (mmol/mol) = (NGSP (%) − 2.15) × 10.929 (Hoelzel W et al., Clin Chem 2004;50:166-174; NGSP,
+NGSP = 0.09148 x IFCC + 2.152, whose inverse as published by the IFCC and NGSP is
+IFCC (mmol/mol) = (NGSP (%) - 2.15) x 10.929 (Hoelzel W et al., Clin Chem 2004;50:166-174; NGSP,
 "IFCC Standardization of HbA1c", https://ngsp.org/ifcc.asp). The engine uses the latter exactly.
 """
 
@@ -59,9 +59,9 @@ HBA1C = ANALYTES["hba1c"]
 
 # LOINC code -> analyte: the mass and the molar codes of each (serum/plasma unless noted).
 LOINC_ANALYTES: dict[str, str] = {
-    "2160-0": "creatinine", "38483-4": "creatinine", "14682-9": "creatinine",             # SerPl mass, Bld mass, SerPl moles
-    "2345-7": "glucose", "2339-0": "glucose", "1558-6": "glucose",                        # SerPl, Bld, fasting SerPl mass
-    "14749-6": "glucose", "15074-8": "glucose", "14771-0": "glucose",                     # SerPl, Bld, fasting SerPl moles
+    "2160-0": "creatinine", "38483-4": "creatinine", "14682-9": "creatinine",  # SerPl mass, Bld mass, SerPl moles
+    "2345-7": "glucose", "2339-0": "glucose", "1558-6": "glucose",  # SerPl, Bld, fasting SerPl mass
+    "14749-6": "glucose", "15074-8": "glucose", "14771-0": "glucose",  # SerPl, Bld, fasting SerPl moles
     "2093-3": "cholesterol", "14647-2": "cholesterol",                                    # total: mass, moles
     "2085-9": "cholesterol", "14646-4": "cholesterol",                                    # HDL: mass, moles
     "13457-7": "cholesterol", "18262-6": "cholesterol", "2089-1": "cholesterol",          # LDL calc, direct, mass
@@ -72,7 +72,7 @@ LOINC_ANALYTES: dict[str, str] = {
     "3094-0": "urea nitrogen",
     "3084-1": "uric acid", "14933-6": "uric acid",
     "17861-6": "calcium", "2000-8": "calcium",
-    "4548-4": "hba1c", "17856-6": "hba1c", "59261-8": "hba1c",                            # NGSP %, HPLC %, IFCC mmol/mol
+    "4548-4": "hba1c", "17856-6": "hba1c", "59261-8": "hba1c",  # NGSP %, HPLC %, IFCC mmol/mol
 }
 # fmt: on
 
@@ -80,7 +80,7 @@ _SLOPE, _OFFSET = Fraction("10.929"), Fraction("2.15")
 
 
 def hba1c_ngsp_to_ifcc(ngsp_percent: Fraction) -> Fraction:
-    """IFCC mmol/mol from NGSP %: (NGSP − 2.15) × 10.929, exactly."""
+    """IFCC mmol/mol from NGSP %: (NGSP - 2.15) x 10.929, exactly."""
     return (ngsp_percent - _OFFSET) * _SLOPE
 
 

@@ -107,7 +107,8 @@ class Unit:
             and isinstance(self.dims, tuple)
             and len(self.dims) == len(BASE_DIMENSIONS)
         ):
-            raise TypeError(f"invalid unit {self!r}: factor must be a positive Fraction, dims one exponent per base dimension")
+            raise TypeError(f"invalid unit {self!r}: factor must be a positive Fraction, dims one exponent "
+                            "per base dimension")
 
     def __str__(self) -> str:
         return self.symbol
