@@ -42,7 +42,7 @@ PREFIXES: dict[str, Fraction] = {
 PREFIX_ALIASES: dict[str, str] = {"µ": "u", "μ": "u"}
 
 _LITRE = F(1, 1000)  # m3 (UCUM: l = dm3)
-_PA = F(1000, 1333220)  # mm[Hg] per Pa (UCUM: m[Hg] = 133.3220 kPa)
+_PA = F(10000, 1333220)  # mm[Hg] per Pa (UCUM: m[Hg] = 133.3220 kPa)
 _INCH = F(254, 10000)  # m (UCUM: [in_i] = 254e-2 cm)
 _GRAIN = F(6479891, 100000000)  # g (UCUM: [gr] = 64.79891 mg)
 _POUND = 7000 * _GRAIN  # g (UCUM: [lb_av] = 7000 [gr])
