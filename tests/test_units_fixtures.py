@@ -24,7 +24,7 @@ from eligibility_dsl.runtime.quantity import Quantity, compare, with_analyte
 from eligibility_dsl.runtime.units import UnitError, UnitMismatch, parse_unit, ucum_spelling
 
 sys.path.insert(0, str(Path(__file__).parent))
-import reference_interpreter as ref  # noqa: E402
+import reference_interpreter as ref
 
 FIXTURES = sorted((Path(__file__).parent / "fixtures" / "units").glob("*.json"))
 

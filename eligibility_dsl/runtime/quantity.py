@@ -434,6 +434,11 @@ def div(a: Quantity, b: Quantity) -> Quantity | Decimal:
         a, b = _promote(a), _promote(b)
     if not b.value:
         raise ZeroDivisionError(f"cannot divide `{a}` by `{b}`")
+    analyte = _analyte(a, b)
+    if analyte is not None and analyte.kind == "molar" and a.unit.dims != b.unit.dims:
+        bridged = _bridged(a, b)
+        if bridged is not None:  # creatinine in umol/L over 1 mg/dL: the number it is in mg/dL
+            return _to_decimal(bridged[0] / bridged[1], DIVISION_CONTEXT.prec)
     unit = a.unit.div(b.unit)
     if unit.is_dimensionless:
         return _to_decimal(a.base / b.base, DIVISION_CONTEXT.prec)
@@ -445,6 +450,9 @@ def scale(q: Quantity, n: Decimal | int) -> Quantity:
     number (an observation's value that is a number): then the product is a number."""
     if _is_number(q):
         return _EXACT.multiply(_as_decimal(q), _as_decimal(n))
+    analyte = getattr(q, "analyte", None)
+    if analyte is not None and analyte.kind == "molar":  # twice a creatinine is still creatinine
+        return AnalyteQuantity(_EXACT.multiply(q.value, _as_decimal(n)), q.unit, analyte)
     return Quantity(_EXACT.multiply(q.value, _as_decimal(n)), q.unit)
 
 
