@@ -308,7 +308,9 @@ class HistoryChecks:
         filter_ = None
         if collection is not None and q.filter is not None:
             self.scope.append(collection)
+            self.query_codesets.append(codeset)
             filter_ = self.condition(q.filter, "`where`")
+            self.query_codesets.pop()
             self.scope.pop()
         if collection is None:
             return None, None
