@@ -84,3 +84,25 @@ def test_every_analyte_and_form_has_a_data_file():
     for analyte in ANALYTES.values():
         if analyte.kind == "molar":
             assert f"molar_{analyte.name.replace(' ', '_')}" in names, analyte.name
+
+
+def _literal(text: str) -> str:
+    """A quantity as a criterion writes it: a unit that does not start with a letter, `%`, `µ`, `[` or
+    `{` is quoted (`1.5 '10*9/L'`)."""
+    value, _, unit = text.partition(" ")
+    bare = unit[:1].isalpha() or unit[:1] in "%µ[{"
+    return f"{value} {unit}" if bare else f"{value} '{unit}'"
+
+
+_OPS = {-1: "<", 0: "=", 1: ">"}
+
+
+@pytest.mark.parametrize("case", [c for c in cases() if "a" in c.values[0]])
+def test_every_form_is_written_in_a_criterion(case):
+    """Each compared pair, written as literals in a criterion, compiles (the grammar lexes every UCUM
+    form, including `[arb'U]`) and evaluates to the comparison the data file states."""
+    from eligibility_dsl import evaluate_expression
+
+    a, b = _literal(case["a"]), _literal(case["b"])
+    assert evaluate_expression(f"{a} {_OPS[case['compare']]} {b}") is True
+    assert evaluate_expression(f"{a} != {b}") is (case["compare"] != 0)

@@ -98,6 +98,7 @@ NON_METRIC: dict[str, tuple[dict[str, int], Fraction]] = {
     "[arb'U]":    ({"arbitrary": 1}, F(1)),                 # arbitrary unit (its own dimension)
     "g%":         ({"mass": 1, "length": -3}, F(1) / (_LITRE / 10)),  # g/dl
     "atm":        ({"pressure": 1}, 101325 * _PA),          # 101325 Pa
+    "[in_i'Hg]":  ({"pressure": 1}, 1000 * _INCH),          # m[Hg].[in_i]/m
 }
 
 # Accepted spellings that are not UCUM, each with its UCUM form (the form is parsed for its value, so
