@@ -234,7 +234,10 @@ class AnalyteQuantity(Quantity):
     with a quantity in the other concentration kind through the analyte's molar mass (``88.4 umol/L``
     creatinine = ``1 mg/dL``), and an HbA1c in IFCC mmol/mol with one in NGSP % by the master equation
     (runtime/molar.py). Arithmetic on it gives plain quantities, except that a sum or difference of two
-    results of one molar analyte keeps it (a change in creatinine is still creatinine)."""
+    results of one molar analyte keeps it (a change in creatinine is still creatinine).
+
+    The hash is the plain quantity's (dimension and base amount), so a result and an equal threshold in
+    the other concentration kind may hash apart: key sets and dicts by one unit kind."""
 
     __slots__ = ("analyte",)
 
