@@ -235,7 +235,7 @@ def _any(raw: Any, spec: T.Type) -> Any:
         head, _, unit = text.partition(" ")
         if _DECIMAL_TEXT.fullmatch(head) and unit:
             # A number and a word reads as a quantity: an unknown unit is an error, not a text,
-            # so that "2 ukat/L" is never silently compared as words. Titres: "1:160".
+            # so that "2 katals/L" is never silently compared as words. Titres: "1:160".
             return _quantity(text, T.Type("quantity"))
         return raw
     return _decimal(raw)
