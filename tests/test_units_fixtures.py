@@ -106,3 +106,17 @@ def test_every_form_is_written_in_a_criterion(case):
     a, b = _literal(case["a"]), _literal(case["b"])
     assert evaluate_expression(f"{a} {_OPS[case['compare']]} {b}") is True
     assert evaluate_expression(f"{a} != {b}") is (case["compare"] != 0)
+
+
+def test_the_formatter_keeps_every_unit_as_written():
+    """`elig fmt` over a criterion holding every compared literal of the data files keeps each unit
+    text exactly (brackets, apostrophes, annotations, quoted powers of ten) and is idempotent."""
+    from eligibility_dsl.language.format import format_source
+
+    literals = [_literal(c.values[0][side]) for c in cases() if "a" in c.values[0] for side in ("a", "b")]
+    source = 'trial T "units"\ninclude I "all": ' + " or ".join(f"{x} = {x}" for x in literals) + "\n"
+    formatted = format_source(source)
+    assert format_source(formatted) == formatted
+    assert " ".join(formatted.split()).count(" = ") == len(literals)
+    for literal in literals:
+        assert f"{literal} = {literal}" in " ".join(formatted.split())
