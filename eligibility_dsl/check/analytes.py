@@ -20,7 +20,7 @@ from ..runtime.molar import ANALYTES, LOINC_ANALYTES
 from ..runtime.units import BASE_DIMENSIONS
 from . import ir
 
-__all__ = ["check_result_conversion", "molar_bridge"]
+__all__ = ["check_result_conversion", "check_results", "molar_bridge"]
 
 _MASS, _AMOUNT = BASE_DIMENSIONS.index("mass"), BASE_DIMENSIONS.index("amount")
 
@@ -89,3 +89,22 @@ def check_result_conversion(checker, value: ir.Node, other: ir.Node, codeset: st
 
 def _warning(message: str, span, help: str) -> Diagnostic:
     return Diagnostic("W0120", message, span, help, severity="warning")
+
+
+def check_results(checker, operand: ir.Node, others: tuple[ir.Node, ...], span) -> None:
+    """A comparison's laboratory results against concentrations: each conversion must be provable."""
+    for value, rest in ((operand, others), *((o, (operand,)) for o in others)):
+        codeset = _result_codeset(checker, value)
+        for other in rest if codeset is not None else ():
+            check_result_conversion(checker, value, other, codeset, span)
+
+
+def _result_codeset(checker, node: ir.Node) -> str | None:
+    """The code set of the observations whose `value` ``node`` is, if it is one."""
+    if isinstance(node, ir.DefRef) and node.name in checker.definitions:  # `define scr: latest value ...`
+        node = checker.definitions[node.name].expr
+    if isinstance(node, ir.Pick | ir.Change) and node.field == "value" and node.query.collection == "observations":
+        return node.query.codeset
+    if isinstance(node, ir.FieldRef) and node.name == "value" and checker.query_codesets:
+        return checker.query_codesets[-1]
+    return None

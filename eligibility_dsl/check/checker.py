@@ -19,7 +19,7 @@ from ..runtime.quantity import MagnitudeError, Quantity, check_magnitude
 from ..runtime.units import UnitError, dimension_name, parse_unit
 from ..terminology import resolve as resolve_terminology
 from . import ir
-from .analytes import check_result_conversion, molar_bridge
+from .analytes import check_results, molar_bridge
 from .arith import _ARITH_RULES, _static
 from .history import _KIND_WORDS, HISTORY_EXPR, HistoryChecks
 from .labs import LAB_EXPR, LabChecks
@@ -463,25 +463,8 @@ class Checker(HistoryChecks, LabChecks, NameHelp):
             return ir.Const(T.ERROR, None, span=n.span)
         self._check_code_value(left, right, n.right)
         self._check_code_value(right, left, n.left)
-        self._check_results(left, right, span=n.span)
+        check_results(self, left, (right,), n.span)
         return ir.Compare(T.BOOLEAN, n.op, left, right, span=n.span)
-
-    def _check_results(self, operand: ir.Node, *others: ir.Node, span=None) -> None:
-        """A laboratory result against a concentration: the conversion must be provable (check/analytes.py)."""
-        for value, rest in ((operand, others), *((o, (operand,)) for o in others)):
-            codeset = self._result_codeset(value)
-            for other in rest if codeset is not None else ():
-                check_result_conversion(self, value, other, codeset, span)
-
-    def _result_codeset(self, node: ir.Node) -> str | None:
-        """The code set of the observations whose `value` ``node`` is, if it is one."""
-        if isinstance(node, ir.DefRef) and node.name in self.definitions:  # `define scr: latest value ...`
-            node = self.definitions[node.name].expr
-        if isinstance(node, ir.Pick | ir.Change) and node.field == "value" and node.query.collection == "observations":
-            return node.query.codeset
-        if isinstance(node, ir.FieldRef) and node.name == "value" and self.query_codesets:
-            return self.query_codesets[-1]
-        return None
 
     def _check_code_value(self, code_side: ir.Node, other: ir.Node, other_node: A.Expr) -> None:
         values = code_side.type.values if code_side.type.kind == "code" else None
@@ -496,7 +479,7 @@ class Checker(HistoryChecks, LabChecks, NameHelp):
             if not T.ordered(operand.type, out.type):
                 self._mismatch("cannot compare", n.operand, operand.type, sub, out.type, n.span)
                 return ir.Const(T.ERROR, None, span=n.span)
-        self._check_results(operand, low, high, span=n.span)
+        check_results(self, operand, (low, high), n.span)
         return ir.Between(T.BOOLEAN, operand, low, high, n.negated, span=n.span)
 
     def _member(self, n: A.Member):
