@@ -28,6 +28,7 @@ from eligibility_dsl.runtime.units import BASE_DIMENSIONS, parse_unit
 
 sys.path.insert(0, str(Path(__file__).parent))
 import test_evaluation_fixtures as evaluation
+from test_differential import disagreements
 
 ROOT = Path(__file__).parent.parent
 SUITE = ROOT / "tests" / "fixtures" / "units" / "evaluation" / "cases.json"
@@ -45,6 +46,7 @@ def test_evaluation_case(case):
     """tests/fixtures/units/evaluation: Cockcroft-Gault over observation values, creatinine and HbA1c
     in either unit kind, blood pressure in mm[Hg], kPa and mmHg, a code with no analyte."""
     evaluation.test_case(SUITE, case)
+    assert disagreements(TRIAL, case["record"], SPEC["anchors"]) == []  # the reference interpreter agrees
     decision = TRIAL.evaluate(case["record"], SPEC["anchors"])
     assert {c.id: list(c.problems) for c in decision.criteria if c.problems} == case.get("problems", {})
 
@@ -112,6 +114,7 @@ def test_restating_results_in_equivalent_units_changes_no_decision(data):
             new_value, new_unit = data.draw(st.sampled_from(options), label=f"{obs['id']} restated")
             obs["value"] = {"value": str(new_value), "unit": new_unit}
     assert _statuses(record) == expected
+    assert disagreements(TRIAL, record, SPEC["anchors"]) == []
 
 
 def test_every_restatement_is_the_same_quantity():
