@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime
 import functools
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, Overflow
+from fractions import Fraction
 from typing import NamedTuple
 
 import attrs
@@ -33,7 +34,7 @@ from eligibility_dsl.runtime import calendar
 from eligibility_dsl.runtime import quantity as Q
 from eligibility_dsl.runtime.codes import CodeSet, Coding
 from eligibility_dsl.runtime.quantity import Quantity
-from eligibility_dsl.runtime.units import UnitMismatch
+from eligibility_dsl.runtime.units import BASE_DIMENSIONS, UnitMismatch
 
 EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation, Overflow])  # + - *: exact
 DIVIDE = Context(prec=34, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, Overflow])  # the one rounding
@@ -90,9 +91,39 @@ def order(a, b) -> int | None:
         return None
     if ka == "quantity":
         if a.unit.dims != b.unit.dims:
-            return None
+            return _analyte_order(a, b)
         a, b = a.base, b.base  # exact Fractions in base units
     return (a > b) - (a < b)
+
+
+def _analyte_order(a, b) -> int | None:
+    """A laboratory result of a known analyte against a quantity in the other concentration kind
+    (docs/units.md): mass = amount x molar mass; HbA1c NGSP % = IFCC mmol/mol / 10.929 + 2.15."""
+    analytes = {x.analyte for x in (a, b) if getattr(x, "analyte", None) is not None}
+    if len(analytes) != 1:
+        return None
+    analyte = analytes.pop()
+
+    def mass_like(q):  # a concentration in g/m3 whatever its kind, or an HbA1c in NGSP %
+        names = dict(zip(BASE_DIMENSIONS, q.unit.dims, strict=True))
+        if analyte.kind == "hba1c":
+            if names["percent"] == 1 and not any(v for k, v in names.items() if k != "percent"):
+                return q.base
+            if not any(q.unit.dims):
+                return q.base * 1000 / Fraction("10.929") + Fraction("2.15")
+            return None
+        if names["amount"] == 1 and names["mass"] == 0:
+            return q.base * analyte.molar_mass, {**names, "amount": 0, "mass": 1}
+        return q.base, names
+
+    x, y = mass_like(a), mass_like(b)
+    if x is None or y is None:
+        return None
+    if analyte.kind != "hba1c":
+        if x[1] != y[1]:
+            return None
+        x, y = x[0], y[0]
+    return (x > y) - (x < y)
 
 
 def equal(a, b) -> bool | None:
@@ -182,12 +213,37 @@ def arith(op: str, how: str, a, b):
             if op == "/":
                 return None if b == 0 else Q.divide_by_number(a, b)
             return Q.scale(a, b) if kinds[0] == "quantity" else Q.scale(b, a)
+        if how in ("quantity", "scale") and "number" in kinds and set(kinds) <= {"number", "quantity"}:
+            # A run-time number (an observation's value) in quantity arithmetic is the quantity `1`
+            # times itself, so `72 / 1 kg * 1 mL/min` is 72 mL/min, computed exactly.
+            return _number_in_quantity_arith(op, a, b)
         if how == "date_shift" and sorted(kinds) == ["date", "quantity"]:
             d, q = (a, b) if kinds[0] == "date" else (b, a)
             return calendar.shift(d, q, -1 if op == "-" else 1)
     except (UnitMismatch, OverflowError, ValueError):
         return None
     return None  # run-time values of kinds the operation cannot combine (an observation's coding times 2)
+
+
+def _number_in_quantity_arith(op: str, a, b):
+    """Exact arithmetic of plain numbers with quantities, by exact bases (independent of quantity.py's
+    own promotion): a dimensionless result is a number, a sum needs a dimensionless quantity."""
+    if kind(a) == kind(b) == "number":
+        return arith(op, "number", a, b)
+    qa = a if kind(a) == "quantity" else Quantity(a, "1")
+    qb = b if kind(b) == "quantity" else Quantity(b, "1")
+    if op in "+-":
+        if qa.unit.dims != qb.unit.dims or any(qa.unit.dims):
+            return None
+        total = qa.base + qb.base if op == "+" else qa.base - qb.base
+        return DIVIDE.divide(Decimal(total.numerator), Decimal(total.denominator))
+    if op == "/" and qb.value == 0:
+        return None
+    unit = qa.unit.mul(qb.unit) if op == "*" else qa.unit.div(qb.unit)
+    amount = qa.base * qb.base if op == "*" else qa.base / qb.base
+    value = amount / unit.factor
+    shown = DIVIDE.divide(Decimal(value.numerator), Decimal(value.denominator))
+    return shown if not any(unit.dims) else Quantity(shown, unit)
 
 
 # ---------------------------------------------------------------- queries

@@ -59,11 +59,12 @@ DEFAULT_ANCHORS: dict[str, date] = {"screening": date(2025, 9, 11), "first_dose"
 
 # Compatible spellings per dimension.  Every spelling is a bare unit the grammar lexes after a number.
 UNIT_FAMILIES: dict[str, list[str]] = {
-    "mass": ["mg", "g", "ug", "kg"],
+    "mass": ["mg", "g", "ug", "kg", "[lb_av]"],
     "time": ["h", "day", "days", "week", "min", "wk", "hours"],
     "mass/time": ["mg/day", "g/day", "mg/wk", "g/wk"],
     "percent": ["%"],
     "calendar": ["months", "years", "month", "year"],
+    "pressure": ["mm[Hg]", "kPa", "mmHg", "Pa"],  # UCUM brackets and prefixes (docs/units.md)
 }
 
 

@@ -210,7 +210,7 @@ def test_the_generic_schema_refuses_them_too(name):
 
 # What a schema cannot check, stated in schema.py's docstring and the docs: the binder refuses these.
 BINDER_ONLY = {
-    "an observation value with an unknown unit": _with("observations.2.value", "2 ukat/L"),
+    "an observation value with an unknown unit": _with("observations.2.value", "2 katals/L"),
     "a date that does not exist": _with("conditions.0.onset", "2023-02-29"),
     "an unknown unit": _with("medications.0.dose", "1000 mgs"),
     "a unit of the wrong dimension": _with("trial_participations.0.half_life", "30 mg"),

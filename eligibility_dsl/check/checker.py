@@ -19,6 +19,7 @@ from ..runtime.quantity import MagnitudeError, Quantity, check_magnitude
 from ..runtime.units import UnitError, dimension_name, parse_unit
 from ..terminology import resolve as resolve_terminology
 from . import ir
+from .analytes import check_results, molar_bridge
 from .arith import _ARITH_RULES, _static
 from .history import _KIND_WORDS, HISTORY_EXPR, HistoryChecks
 from .labs import LAB_EXPR, LabChecks
@@ -64,6 +65,8 @@ class Checker(HistoryChecks, LabChecks, NameHelp):
         self.definitions: dict[str, ir.Definition] = {}
         self._checking: list[str] = []  # definitions being checked, to report cycles
         self._nesting: dict[str, int] = {}  # definition or score -> how deeply it nests, through what it uses
+        self.codeset_specs: dict[str, ir.CodesetSpec] = {}
+        self.query_codesets: list[str | None] = []  # the code set of each query whose `where` is being checked
 
     # ------------------------------------------------------------ helpers
 
@@ -116,6 +119,7 @@ class Checker(HistoryChecks, LabChecks, NameHelp):
             elif isinstance(decl, A.DefineDecl):
                 self._declare(decl.name, "define", None, decl)
         codesets = {d.name: self._codeset(d) for d in codeset_decls}
+        self.codeset_specs = codesets  # for check/analytes.py: which analytes a query's results are
         self._codeset_cycles(codesets)
         for name, sym in self.symbols.items():
             if sym.kind == "table":
@@ -436,6 +440,10 @@ class Checker(HistoryChecks, LabChecks, NameHelp):
             help = None
             if {dimension_name(at.dims), dimension_name(bt.dims)} == {"time", "calendar duration"}:
                 help = "months and years have no fixed length in days; compare dates instead"
+            elif molar_bridge(at.dims, bt.dims):
+                help = ("a mass and a molar amount convert only through an analyte's molar mass: compare a "
+                        "laboratory result (`latest value of observations in SET`) whose LOINC code names the "
+                        "analyte, or write both in the same kind of unit (docs/units.md)")
             self.error("E0202", f"{lead} `{self.text_of(a)}` ({at.describe()}) {joiner} "
                        f"`{self.text_of(b)}` ({bt.describe()})", span, help)
             return
@@ -455,6 +463,7 @@ class Checker(HistoryChecks, LabChecks, NameHelp):
             return ir.Const(T.ERROR, None, span=n.span)
         self._check_code_value(left, right, n.right)
         self._check_code_value(right, left, n.left)
+        check_results(self, left, (right,), n.span)
         return ir.Compare(T.BOOLEAN, n.op, left, right, span=n.span)
 
     def _check_code_value(self, code_side: ir.Node, other: ir.Node, other_node: A.Expr) -> None:
@@ -470,6 +479,7 @@ class Checker(HistoryChecks, LabChecks, NameHelp):
             if not T.ordered(operand.type, out.type):
                 self._mismatch("cannot compare", n.operand, operand.type, sub, out.type, n.span)
                 return ir.Const(T.ERROR, None, span=n.span)
+        check_results(self, operand, (low, high), n.span)
         return ir.Between(T.BOOLEAN, operand, low, high, n.negated, span=n.span)
 
     def _member(self, n: A.Member):

@@ -308,7 +308,9 @@ class HistoryChecks:
         filter_ = None
         if collection is not None and q.filter is not None:
             self.scope.append(collection)
+            self.query_codesets.append(codeset)
             filter_ = self.condition(q.filter, "`where`")
+            self.query_codesets.pop()
             self.scope.pop()
         if collection is None:
             return None, None
@@ -390,7 +392,7 @@ class HistoryChecks:
             self.error("E0112", f"{collection.name} have no field `{name}`", self.name_span(span, name),
                        suggest(name, collection.fields) or f"fields: {', '.join(collection.fields)}")
             return None
-        if numeric and field.type.kind not in _NUMERIC:
+        if numeric and field.type.kind not in (*_NUMERIC, "any"):  # an observation's value: checked at run time
             self.error("E0201", f"`{name}` is {field.type.describe()}, not a number or quantity", span)
             return None
         return field

@@ -37,8 +37,9 @@ from ..language import types as T
 from ..runtime.calendar import parse_date
 from ..runtime.codes import Coding
 from ..runtime.events import Coverage, Event
+from ..runtime.molar import analyte_of
 from ..runtime.numtext import number_text
-from ..runtime.quantity import Quantity
+from ..runtime.quantity import Quantity, with_analyte
 from ..runtime.units import BASE_DIMENSIONS, UnitError, dimension_name, parse_unit
 from .model import COLLECTIONS, MODEL_VERSION, MRSS_SITES, Collection
 from .plausible import MAX_DIGITS, MAX_EXPONENT, PERCENT, event_problems, magnitude_problem
@@ -247,7 +248,7 @@ def _any(raw: Any, spec: T.Type) -> Any:
         head, _, unit = text.partition(" ")
         if _DECIMAL_TEXT.fullmatch(head) and unit:
             # A number and a word reads as a quantity: an unknown unit is an error, not a text,
-            # so that "2 ukat/L" is never silently compared as words. Titres: "1:160".
+            # so that "2 katals/L" is never silently compared as words. Titres: "1:160".
             return _quantity(text, T.Type("quantity"))
         return raw
     return _decimal(raw)
@@ -401,6 +402,10 @@ class RecordBinder:
             _check_doses(fields, path, issues)
         if collection.name == "assessments":
             self._components(item.get("components"), fields, path, issues)
+        if collection.name == "observations" and isinstance(fields.get("value"), Quantity):
+            # A result whose LOINC code names an analyte converts between mass and molar units
+            # (runtime/molar.py, docs/units.md).
+            fields["value"] = with_analyte(fields["value"], analyte_of(fields.get("code") or ()))
         if len(issues) > before or event_id is None:
             return None
         start = fields[collection.start]

@@ -119,8 +119,8 @@ def _arith_quantity(op: str):
     if fn is not None:
         return fn
 
-    def divide(a, b):
-        return None if b.value == 0 else Q.div(a, b)
+    def divide(a, b):  # either may be a plain number at run time (an observation's value over a unit)
+        return None if (b.value if isinstance(b, Q.Quantity) else b) == 0 else Q.div(a, b)
     return divide
 
 

@@ -31,8 +31,9 @@ from decimal import (
 )
 from fractions import Fraction
 
+from .molar import Analyte, hba1c_ifcc_to_ngsp
 from .numtext import number_text
-from .units import Unit, UnitError, UnitMismatch, dimension_name, parse_unit
+from .units import BASE_DIMENSIONS, DIMENSIONLESS, Unit, UnitError, UnitMismatch, dimension_name, parse_unit
 
 __all__ = [
     "DISPLAY_PRECISION",
@@ -40,6 +41,7 @@ __all__ = [
     "EXACT_CONTEXT",
     "MAX_DIGITS",
     "MAX_MAGNITUDE",
+    "AnalyteQuantity",
     "MagnitudeError",
     "Quantity",
     "add",
@@ -227,6 +229,67 @@ class Quantity:
         return f"Quantity({str(self.value)!r}, {self.unit.symbol!r})"
 
 
+class AnalyteQuantity(Quantity):
+    """A laboratory result's value that knows its analyte (from the result's LOINC code): it compares
+    with a quantity in the other concentration kind through the analyte's molar mass (``88.4 umol/L``
+    creatinine = ``1 mg/dL``), and an HbA1c in IFCC mmol/mol with one in NGSP % by the master equation
+    (runtime/molar.py). Arithmetic on it gives plain quantities, except that a sum or difference of two
+    results of one molar analyte keeps it (a change in creatinine is still creatinine).
+
+    The hash is the plain quantity's (dimension and base amount), so a result and an equal threshold in
+    the other concentration kind may hash apart: key sets and dicts by one unit kind."""
+
+    __slots__ = ("analyte",)
+
+    def __init__(self, value: Decimal | int | str, unit: Unit | str, analyte: Analyte) -> None:
+        super().__init__(value, unit)
+        self.analyte = analyte
+
+    def __repr__(self) -> str:
+        return f"AnalyteQuantity({str(self.value)!r}, {self.unit.symbol!r}, {self.analyte.name!r})"
+
+
+def with_analyte(q: Quantity, analyte: Analyte | None) -> Quantity:
+    """``q`` tagged with its analyte (a plain quantity when there is none)."""
+    return q if analyte is None else AnalyteQuantity(q.value, q.unit, analyte)
+
+
+def _axis(name: str) -> tuple[int, ...]:
+    return tuple(int(n == name) for n in BASE_DIMENSIONS)
+
+
+_MASS_PER_MOL = tuple(m - a for m, a in zip(_axis("mass"), _axis("amount"), strict=True))
+_PERCENT = _axis("percent")
+
+
+def _analyte(a: Quantity, b: Quantity) -> Analyte | None:
+    x, y = getattr(a, "analyte", None), getattr(b, "analyte", None)
+    if x is not None and y is not None and x != y:
+        return None
+    return x or y
+
+
+def _bridged(a: Quantity, b: Quantity) -> tuple[Fraction, Fraction] | None:
+    """Exact comparable amounts of ``a`` and ``b`` when their dimensions differ but their analyte
+    relates them (mass and amount through the molar mass; HbA1c % and mmol/mol), else None."""
+    analyte = _analyte(a, b)
+    if analyte is None:
+        return None
+    da, db = a.unit.dims, b.unit.dims
+    if analyte.kind == "molar":
+        diff = tuple(x - y for x, y in zip(da, db, strict=True))
+        if diff == _MASS_PER_MOL:  # a is a mass (per ...), b an amount: grams = moles x g/mol
+            return a.base, b.base * analyte.molar_mass
+        if tuple(-d for d in diff) == _MASS_PER_MOL:
+            return a.base * analyte.molar_mass, b.base
+        return None
+    if da == _PERCENT and not any(db):  # NGSP % and IFCC (mmol/mol is dimensionless: 1/1000)
+        return a.base, hba1c_ifcc_to_ngsp(b.base * 1000)
+    if db == _PERCENT and not any(da):
+        return hba1c_ifcc_to_ngsp(a.base * 1000), b.base
+    return None
+
+
 _JOINERS = {"convert": "to", "compare": "with"}
 
 
@@ -260,7 +323,11 @@ def compare(a: Quantity, b: Quantity) -> int:
         x, y = a.value, b.value
         return (x > y) - (x < y)
     if ua.dims != ub.dims:
-        _check_dims(a, ub.dims, "compare", f"`{b}`")
+        bridged = _bridged(a, b)
+        if bridged is None:
+            _check_dims(a, ub.dims, "compare", f"`{b}`")
+        fx, fy = bridged  # type: ignore[misc]
+        return (fx > fy) - (fx < fy)
     if ua.factor == ub.factor:
         x, y = a.value, b.value
         return (x > y) - (x < y)
@@ -274,6 +341,29 @@ def _sum(a: Quantity, b: Quantity, sign: int, verb: str) -> Quantity:
     If that unit cannot hold the exact result as a finite decimal (``mg/day`` plus
     ``g/week``), the coarser unit is tried, and only then is the result rounded.
     """
+    if type(a) is not Quantity or type(b) is not Quantity:
+        numbers = _is_number(a), _is_number(b)
+        if all(numbers):
+            return _EXACT.add(a, b) if sign > 0 else _EXACT.subtract(a, b)
+        if any(numbers):  # a number and a quantity of unit `1` (another dimension is a mismatch)
+            total = _plain_sum(_promote(a), _promote(b), sign, verb)
+            return _to_decimal(total.base, DIVISION_CONTEXT.prec)
+    analyte = _analyte(a, b)
+    if analyte is None or analyte.kind != "molar":
+        analyte = None
+    elif a.unit.dims != b.unit.dims and _bridged(a, b) is not None:  # creatinine in mg/dL and in umol/L
+        b = _in_units_of(b, a, analyte)
+    result = _plain_sum(a, b, sign, verb)
+    return with_analyte(result, analyte)
+
+
+def _in_units_of(b: Quantity, a: Quantity, analyte: Analyte) -> Quantity:
+    """``b`` (of ``analyte``) in ``a``'s unit, across mass and amount: exact, or 34 digits."""
+    mass_side = b.base * analyte.molar_mass if a.unit.dims[0] > b.unit.dims[0] else b.base / analyte.molar_mass
+    return Quantity(_to_decimal(mass_side / a.unit.factor, DIVISION_CONTEXT.prec), a.unit)
+
+
+def _plain_sum(a: Quantity, b: Quantity, sign: int, verb: str) -> Quantity:
     _check_dims(a, b.unit.dims, verb, f"`{b}`")
     fine, coarse = (a.unit, b.unit) if a.unit.factor <= b.unit.factor else (b.unit, a.unit)
     ratio_a, ratio_b = a.unit.factor / fine.factor, b.unit.factor / fine.factor
@@ -287,6 +377,21 @@ def _sum(a: Quantity, b: Quantity, sign: int, verb: str) -> Quantity:
         if exact is not None:
             return Quantity(exact, unit)
     return Quantity(_to_decimal(total / fine.factor, DIVISION_CONTEXT.prec), fine)
+
+
+def _is_number(x: object) -> bool:
+    return isinstance(x, (Decimal, int)) and not isinstance(x, bool)
+
+
+def _promote(x: Quantity | Decimal | int) -> Quantity:
+    """A plain number as the dimensionless quantity it is (unit `1`), so that numbers take part in
+    quantity arithmetic: ``72 / 1 kg * 1 mL/min`` (an observation's value over a unit, times a unit).
+    A boolean, a text or a coding is refused with TypeError, as before."""
+    if isinstance(x, Quantity):
+        return x
+    if _is_number(x):
+        return Quantity(_as_decimal(x), DIMENSIONLESS)
+    raise TypeError(f"cannot use {type(x).__name__} `{x}` in quantity arithmetic")
 
 
 def add(a: Quantity, b: Quantity) -> Quantity:
@@ -306,6 +411,10 @@ def mul(a: Quantity, b: Quantity) -> Quantity | Decimal:
     (``3 /min`` times ``2 min`` is ``6``); only then, and only if the unit
     factors leave a ratio with no finite decimal, is it rounded to 34 digits.
     """
+    if type(a) is not Quantity or type(b) is not Quantity:
+        if _is_number(a) and _is_number(b):
+            return _EXACT.multiply(a, b)
+        a, b = _promote(a), _promote(b)
     unit = a.unit.mul(b.unit)
     value = _EXACT.multiply(a.value, b.value)
     if unit.is_dimensionless:
@@ -320,8 +429,19 @@ def div(a: Quantity, b: Quantity) -> Quantity | Decimal:
     their bases (``1 week / 1 day`` is ``7``).  A quotient with no finite
     decimal is rounded to 34 digits; a zero divisor raises ZeroDivisionError.
     """
+    if type(a) is not Quantity or type(b) is not Quantity:
+        if _is_number(a) and _is_number(b):
+            if not b:
+                raise ZeroDivisionError(f"cannot divide `{a}` by zero")
+            return DIVISION_CONTEXT.divide(a, b)
+        a, b = _promote(a), _promote(b)
     if not b.value:
         raise ZeroDivisionError(f"cannot divide `{a}` by `{b}`")
+    analyte = _analyte(a, b)
+    if analyte is not None and analyte.kind == "molar" and a.unit.dims != b.unit.dims:
+        bridged = _bridged(a, b)
+        if bridged is not None:  # creatinine in umol/L over 1 mg/dL: the number it is in mg/dL
+            return _to_decimal(bridged[0] / bridged[1], DIVISION_CONTEXT.prec)
     unit = a.unit.div(b.unit)
     if unit.is_dimensionless:
         return _to_decimal(a.base / b.base, DIVISION_CONTEXT.prec)
@@ -329,7 +449,13 @@ def div(a: Quantity, b: Quantity) -> Quantity | Decimal:
 
 
 def scale(q: Quantity, n: Decimal | int) -> Quantity:
-    """Exact ``q * n`` for a plain number ``n``; the unit is unchanged."""
+    """Exact ``q * n`` for a plain number ``n``; the unit is unchanged. ``q`` may itself be a plain
+    number (an observation's value that is a number): then the product is a number."""
+    if _is_number(q):
+        return _EXACT.multiply(_as_decimal(q), _as_decimal(n))
+    analyte = getattr(q, "analyte", None)
+    if analyte is not None and analyte.kind == "molar":  # twice a creatinine is still creatinine
+        return AnalyteQuantity(_EXACT.multiply(q.value, _as_decimal(n)), q.unit, analyte)
     return Quantity(_EXACT.multiply(q.value, _as_decimal(n)), q.unit)
 
 
@@ -338,6 +464,8 @@ def divide_by_number(q: Quantity, n: Decimal | int) -> Quantity:
     divisor = _as_decimal(n)
     if not divisor:  # checked here: decimal reports 0/0 as InvalidOperation, not ZeroDivisionError
         raise ZeroDivisionError(f"cannot divide `{q}` by zero")
+    if _is_number(q):
+        return DIVISION_CONTEXT.divide(_as_decimal(q), divisor)
     return Quantity(DIVISION_CONTEXT.divide(q.value, divisor), q.unit)
 
 

@@ -17,7 +17,7 @@ the vector has four that are deliberately *not* reducible to others:
   percentage never mix by accident: ``0.5 = 50 %`` is an error, not true.
 
 ``pressure`` (base mmHg) is separate because clinicians only ever write mmHg.
-This module is the bottom of the runtime layer: it imports nothing from the package.
+This module is the bottom of the runtime layer: it imports only its unit table (ucum_table.py).
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ from typing import NamedTuple
 
 import attrs
 
+from . import ucum_table as UCUM
+
 __all__ = [
     "BASE_DIMENSIONS",
     "DIMENSIONLESS",
@@ -41,11 +43,12 @@ __all__ = [
     "UnitMismatch",
     "dimension_name",
     "parse_unit",
+    "ucum_spelling",
 ]
 
 # fmt: off
 BASE_DIMENSIONS: tuple[str, ...] = (
-    "mass", "length", "time", "amount", "calendar", "iu", "enzyme", "percent", "pressure",
+    "mass", "length", "time", "amount", "calendar", "iu", "enzyme", "percent", "pressure", "arbitrary",
 )
 # fmt: on
 
@@ -104,7 +107,8 @@ class Unit:
             and isinstance(self.dims, tuple)
             and len(self.dims) == len(BASE_DIMENSIONS)
         ):
-            raise TypeError(f"invalid unit {self!r}: factor must be a positive Fraction, dims a 9-tuple")
+            raise TypeError(f"invalid unit {self!r}: factor must be a positive Fraction, dims one exponent "
+                            "per base dimension")
 
     def __str__(self) -> str:
         return self.symbol
@@ -149,40 +153,42 @@ DIMENSIONLESS = Unit("1", Fraction(1), _dims())
 
 # --------------------------------------------------------------------------- atoms
 
-_MILLI, _MICRO, _NANO, _PICO = Fraction(1, 10**3), Fraction(1, 10**6), Fraction(1, 10**9), Fraction(1, 10**12)
-_LITRE = Fraction(1, 1000)  # cubic metres
 _MASS, _LENGTH, _VOLUME, _TIME = _dims(mass=1), _dims(length=1), _dims(length=3), _dims(time=1)
 _CALENDAR, _AMOUNT, _IU, _ENZYME = _dims(calendar=1), _dims(amount=1), _dims(iu=1), _dims(enzyme=1)
 
 
-# Every spelling clinicians write, UCUM and natural language alike, grouped by dimension:
-# (space-separated synonyms, exact factor to the base unit).
-# fmt: off
-_ATOM_SPECS: list[tuple[Dims, list[tuple[str, Fraction | int]]]] = [
-    (_MASS, [("g", 1), ("kg", 1000), ("mg", _MILLI), ("ug µg mcg", _MICRO), ("ng", _NANO), ("pg", _PICO)]),
-    (_LENGTH, [("m", 1), ("cm", Fraction(1, 100)), ("mm", _MILLI), ("um µm", _MICRO)]),
-    (_VOLUME, [("L l", _LITRE), ("dL dl", _LITRE / 10), ("mL ml", _LITRE * _MILLI),
-               ("uL µL", _LITRE * _MICRO), ("fL", _LITRE * _MICRO * _NANO)]),
-    (_TIME, [("s sec second seconds", 1), ("min minute minutes", 60), ("h hr hour hours", 3600),
-             ("d day days", 86400), ("wk week weeks", 7 * 86400)]),
-    (_CALENDAR, [("month months", 1), ("year years yr yrs", 12)]),
-    # Milliequivalents are read as millimoles: exact for the monovalent ions
-    # (Na+, K+, Cl-, HCO3-) that criteria use them for, wrong for Ca2+/Mg2+.
-    (_AMOUNT, [("mol", 1), ("mmol mEq meq", _MILLI), ("umol µmol", _MICRO), ("nmol", _NANO), ("pmol", _PICO)]),
-    (_IU, [("IU [IU] [iU]", 1), ("mIU", _MILLI), ("kIU", 1000)]),
-    (_ENZYME, [("U", 1), ("mU", _MILLI), ("kU", 1000)]),
-    (_dims(percent=1), [("%", 1)]),
-    (_dims(pressure=1), [("mmHg [mm_Hg]", 1)]),
-]
-# fmt: on
-_ATOMS: dict[str, tuple[Fraction, Dims]] = {}
-for _atom_dims, _entries in _ATOM_SPECS:
-    for _names, _factor in _entries:
-        for _name in _names.split():
-            _ATOMS[_name] = (Fraction(_factor), _atom_dims)
-            if "µ" in _name:  # MICRO SIGN; text pasted from documents often has GREEK SMALL LETTER MU
-                _ATOMS[_name.replace("µ", "μ")] = (Fraction(_factor), _atom_dims)
-del _atom_dims, _entries, _names, _factor, _name
+# The atoms: UCUM's (runtime/ucum_table.py, with its source), the clinical aliases, and the calendar
+# words.  ``_ATOMS`` holds every name looked up as a whole; a name not there may be a UCUM prefix on a
+# metric atom (``_PREFIXABLE``), as UCUM allows on every unit it marks metric.
+def _atom(spec: tuple[dict[str, int], Fraction]) -> tuple[Fraction, Dims]:
+    exponents, factor = spec
+    return Fraction(factor), _dims(**exponents)
+
+
+_PREFIXABLE: dict[str, tuple[Fraction, Dims]] = {name: _atom(spec) for name, spec in UCUM.METRIC.items()}
+_ATOMS: dict[str, tuple[Fraction, Dims]] = {**_PREFIXABLE}
+_ATOMS.update((name, _atom(spec)) for name, spec in UCUM.NON_METRIC.items())
+# Calendar durations, the language's own words (see the module docstring): base one month.
+_ATOMS.update(dict.fromkeys(("month", "months"), (Fraction(1), _CALENDAR)))
+_ATOMS.update(dict.fromkeys(("year", "years", "yr", "yrs"), (Fraction(12), _CALENDAR)))
+
+
+def _prefixed(name: str) -> tuple[Fraction, Dims] | None:
+    """``name`` as a UCUM prefix and a metric atom (``mg``, ``dL``, ``kPa``, ``mm[Hg]``), or None."""
+    for size in (2, 1):
+        head, rest = name[:size], name[size:]
+        prefix = UCUM.PREFIXES.get(UCUM.PREFIX_ALIASES.get(head, head))
+        atom = _PREFIXABLE.get(rest) if rest else None
+        if prefix is not None and atom is not None:
+            return prefix * atom[0], atom[1]
+    return None
+
+
+for _alias, _ucum in UCUM.ALIASES.items():
+    _ATOMS[_alias] = _ATOMS.get(_ucum) or _prefixed(_ucum)  # type: ignore[assignment]
+for _alias in UCUM.PREFIXABLE_ALIASES:
+    _PREFIXABLE[_alias] = _ATOMS[_alias]
+del _alias, _ucum
 
 # UCUM's `mo` and `a` are *average* month/year lengths in seconds; accepting them
 # would quietly reintroduce the calendar/time confusion this module exists to stop.
@@ -221,9 +227,10 @@ class _Term(NamedTuple):
 _TERM_RE = re.compile(
     r"(?P<power>10[*^](?P<pexp>[+-]?[0-9]+))"
     r"|(?P<int>[0-9]+)"
-    r"|(?P<atom>\[[^\[\]{}]*\]|[A-Za-z%µμ_]+)(?P<exp>\^?[+-]?[0-9]+)?"
+    r"|(?P<atom>[A-Za-zµμ_]*\[[^\[\]{}]*\][A-Za-z_]*|[A-Za-z%µμ_]+)(?P<exp>\^?[+-]?[0-9]+)?"
 )
 _ANNOT_RE = re.compile(r"\{[^{}]*\}")
+_TIMES_RE = re.compile(r"[x×*]\s*(?=10[*^])")
 _BSA_RE = re.compile(r"(?<!\{)1\.73_?m\^?2")
 
 
@@ -283,6 +290,9 @@ def parse_unit(text: str) -> Unit:
     try:
         return _parse(text)
     except UnitError as error:
+        times = _TIMES_RE.match(text)
+        if times is not None and error.help is None:
+            raise UnitError(error.message, f"write powers of ten as UCUM does: `{text[times.end():]}`") from None
         bsa = _BSA_RE.search(text)
         if bsa is None:
             raise
@@ -326,9 +336,6 @@ def _term_value(term: _Term, text: str) -> tuple[Fraction, Dims]:
         if int(term.name) == 0:
             raise UnitError(f"zero factor in unit `{text}`")
         return Fraction(int(term.name)), _dims()
-    if term.name in _ATOMS:
-        factor, dims = _ATOMS[term.name]
-        return factor**term.exp, tuple(e * term.exp for e in dims)
     where = "" if (term.start, term.end) == (0, len(text)) else f" in `{text}`"
     if term.name in _REJECTED:
         singular, plural = _REJECTED[term.name]
@@ -336,6 +343,12 @@ def _term_value(term: _Term, text: str) -> tuple[Fraction, Dims]:
             f"unsupported unit `{term.name}`{where} (an average {singular} length)",
             f"write `{plural}` for calendar {plural}",
         )
+    atom = _ATOMS.get(term.name) or _prefixed(term.name)
+    if atom is not None:
+        factor, dims = atom
+        return factor**term.exp, tuple(e * term.exp for e in dims)
+    if term.name in _UNSUPPORTED:
+        raise UnitError(f"unsupported unit `{term.name}`{where}", _UNSUPPORTED[term.name])
     suggestion = _suggest(term.name)
     help_text = None
     if suggestion is not None:
@@ -343,13 +356,47 @@ def _term_value(term: _Term, text: str) -> tuple[Fraction, Dims]:
     raise UnitError(f"unknown unit `{term.name}`{where}", help_text)
 
 
+# UCUM units deliberately not supported, with what to write instead.
+_UNSUPPORTED = {
+    "Cel": "temperatures are not supported as quantities; record them as numbers",
+    "[degF]": "temperatures are not supported as quantities; record them as numbers",
+    "[pH]": "write a pH as a plain number",
+}
+
+
 def _suggest(name: str) -> str | None:
-    """Closest known atom: a case-only difference first (``MG``), then difflib."""
-    for atom in _ATOMS:
+    """The UCUM spelling of a known non-UCUM one (``cc`` is ``mL``), a case-only difference (``MG``), or
+    the closest known unit (difflib)."""
+    if name in UCUM.SUGGESTIONS:
+        return UCUM.SUGGESTIONS[name]
+    candidates = [*_ATOMS, *_COMMON_PREFIXED]
+    for atom in candidates:
         if atom.lower() == name.lower():
             return atom
-    close = difflib.get_close_matches(name, list(_ATOMS), n=1)
+    close = difflib.get_close_matches(name, candidates, n=1)
     return close[0] if close else None
+
+
+_COMMON_PREFIXED = ("mg", "ug", "ng", "pg", "kg", "mL", "dL", "uL", "fL", "nL", "cm", "mm", "um", "nm", "km",
+                    "mmol", "umol", "nmol", "pmol", "meq", "mosm", "mU", "kU", "ukat", "nkat", "m[IU]",
+                    "u[IU]", "k[IU]", "kPa", "hPa", "mbar", "mm[Hg]", "cm[H2O]", "ms")
+
+
+def ucum_spelling(text: str) -> str | None:
+    """The UCUM spelling of unit text that is accepted but not UCUM (``mmHg`` is ``mm[Hg]``, ``mcg/day``
+    is ``ug/d``), or None when the text is UCUM already. Syntax errors raise UnitError."""
+    pieces = []
+    changed = False
+    for term in _scan(text):
+        body = text[term.body[0] : term.body[1]]
+        if term.kind == "atom" and term.name in UCUM.ALIASES:
+            body = UCUM.ALIASES[term.name] + body[term.end - term.body[0] :]
+            changed = True
+        elif term.kind == "atom" and term.name[:1] in UCUM.PREFIX_ALIASES and _prefixed(term.name):
+            body = UCUM.PREFIX_ALIASES[term.name[0]] + body[1:]
+            changed = True
+        pieces.append((term.op, body))
+    return _render(pieces) if changed else None
 
 
 # --------------------------------------------------------------------------- symbols for derived units
