@@ -136,7 +136,13 @@ DRUGS: list[tuple[str, str | None, list[str]]] = [
     ("metformin", "6809", ["A10BA02"]),
 ]
 # Why a drug has no products (the default note says the public sources named above lack it).
-NOTES: dict[str, str] = {}
+NO_PRODUCTS = ("the public sources read (see \"sources\") list no RxNorm product of it: matched by its ATC codes "
+               "and RxNorm ingredient code only; a site's own RxNorm release or $expand files add its products")
+NOTES: dict[str, str] = {
+    "immunoglobulin, normal human, intravascular": (
+        "only the products RxNorm names `immune globulin intravenous` are listed: the products of `immunoglobulin G, "
+        "human` are `Injection` (intravenous or subcutaneous, RxNorm does not say) and are left out"),
+}
 # Products named in the shipped files themselves, with the file that names them.
 EXTRA_PRODUCTS = {
     "metformin": [("860975", "24 HR metformin hydrochloride 500 MG Extended Release Oral Tablet", "SCD",
@@ -243,8 +249,7 @@ def build(pedsnet: Path, cibmtr: Path | None = None) -> dict:
     for entry in entries.values():
         entry["products"].sort(key=lambda p: int(p[0]))
         if not entry["products"]:
-            entry["note"] = NOTES.get(entry["name"], "no public product list found: matched by its ingredient "
-                                                    "and ATC codes only")
+            entry["note"] = NOTES.get(entry["name"], NO_PRODUCTS)
     return {"format": "eligibility-dsl-terminology/1", "release": RELEASE, "source": SOURCE,
             "sources": SOURCES, "built_by": "tools/build_rxnorm_table.py", "ingredients": list(entries.values())}
 
