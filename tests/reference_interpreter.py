@@ -418,7 +418,7 @@ class Interpreter:
                 values += [True if self.ev(cond, e) is True else None for e in undecided]  # filter implies cond
                 result = k_and(values)
                 return None if result is True and not covered else result
-            case ir.Pick(which=which, field=field):
+            case ir.Pick(which=which, field=field, word=word):
                 if not covered or not matched:
                     return None
                 key = lambda e: (e.start, e.id)
@@ -426,6 +426,8 @@ class Interpreter:
                 best = pick(matched, key=key)
                 if any(pick([e, best], key=key) is e for e in undecided):
                     return None  # an undecided record could be the latest (earliest) one
+                if word is not None:  # `latest value of Q is positive`: the word of that observation
+                    return result_is(word, best.fields, compare)
                 return best.fields.get(field)
             case ir.Change(field=field):
                 if undecided or not covered:

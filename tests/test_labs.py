@@ -321,3 +321,71 @@ def test_fhir_comparators_interpretations_and_reference_ranges_reach_the_result_
                         "VL200": "MET", "VL20": "UNKNOWN", "VL50": "NOT_MET", "DOSE": "MET"}
     text = decision.explain("full")
     assert "is positive by interpretation `POS`" in text and "Observation/" in text
+
+
+# ------------------------------------------------- result words of one observation, anywhere (issue 10 §4)
+
+_WORDS = ('trial T "t"\nanchor screening\ncodeset ana: LOINC "8061-4"\ncodeset cs: ATC "H02AB07"\n'
+          'include I1 "latest ANA positive":\n'
+          '    latest value of observations in ana during 1 year before screening is positive\n')
+_ANA = {"id": "r", "coverage": {"observations": {"from": "2020-01-01", "to": "2025-09-11"}},
+        "observations": [
+            {"id": "o1", "code": {"system": "LOINC", "code": "8061-4"}, "date": "2025-01-10", "value": "negative"},
+            {"id": "o2", "code": {"system": "LOINC", "code": "8061-4"}, "date": "2025-06-01",
+             "interpretation": {"system": "HL7:v3-ObservationInterpretation", "code": "POS"}}]}
+
+
+def test_a_result_word_of_the_latest_observation_shows_its_rule_in_the_trace():
+    trial = compile_source(_WORDS)
+    decision = trial.evaluate(_ANA, {"screening": "2025-09-11"})
+    assert str(decision.criterion("I1").status) == "MET"
+    text = decision.explain("full")
+    assert "latest value of observations in ana during 1 year before screening is positive  →  true" in text
+    assert "note: latest observation o2: is positive by interpretation `POS`" in text
+
+
+def test_a_result_word_of_a_pick_reads_the_whole_observation_not_only_its_value():
+    """`latest value of Q is high` uses the reference range of that observation; `latest value of Q > x`
+    would only see the value."""
+    trial = compile_source(_WORDS.replace("in ana", "in alt").replace('codeset ana: LOINC "8061-4"',
+                                                                      'codeset alt: LOINC "1742-6"')
+                           .replace("is positive", "is high"))
+    record = {"id": "r", "coverage": {"observations": {"from": "2020-01-01", "to": "2025-09-11"}},
+              "observations": [{"id": "a1", "code": {"system": "LOINC", "code": "1742-6"}, "date": "2025-07-01",
+                                "value": "95 U/L", "reference_high": "40 U/L"}]}
+    assert str(trial.evaluate(record, {"screening": "2025-09-11"}).criterion("I1").status) == "MET"
+    del record["observations"][0]["reference_high"]
+    c = trial.evaluate(record, {"screening": "2025-09-11"}).criterion("I1")
+    assert str(c.status) == "UNKNOWN" and c.missing == ("observations a1: a result that says whether it is high",)
+
+
+@pytest.mark.parametrize(("logic", "code", "message", "at"), [
+    ("latest value of observations in ana during 1 year before screening is postive", "E0140",
+     "unknown result word `postive`", "postive"),
+    ("latest value of medications in cs during 1 year before screening is positive", "E0112",
+     "medications have no field `value`", "value"),
+])
+def test_a_result_word_of_a_pick_is_checked_with_located_errors(logic, code, message, at):
+    prefix = 'include I1 "x": '
+    _, diagnostics = check_source(_HEAD + prefix + logic + "\n", "t.elig")
+    errors = [d for d in diagnostics if d.severity == "error"]
+    assert [(d.code, d.message) for d in errors] == [(code, message)]
+    assert (errors[0].span.line, errors[0].span.column) == (6, 1 + len(prefix) + logic.index(at))
+
+
+def test_elig_doc_reads_a_result_word_of_a_pick():
+    from eligibility_dsl.explain.trial_doc import trial_document
+
+    doc = trial_document(compile_source(_WORDS).checked)
+    assert doc["include"][0]["reading"].startswith("the most recent ana, measured in the 1 year before screening, "
+                                                   "is positive (by its interpretation")
+
+
+def test_the_sql_backend_rejects_a_result_word_of_a_pick_in_words():
+    from eligibility_dsl.backends.sql.criteria import SqlCompileError, compile_trial
+
+    trial = compile_source(_WORDS)
+    with pytest.raises(SqlCompileError) as err:
+        compile_trial(trial.checked, trial.parse_anchors({"screening": "2025-09-11"}))
+    (d,) = err.value.diagnostics
+    assert d.code == "E0401" and "a result word of the latest observation" in d.message and d.span is not None

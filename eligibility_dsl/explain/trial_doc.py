@@ -122,6 +122,10 @@ def _join(parts: list[str], word: str) -> str:
 def _pick(r: _Reader, n: ir.Pick) -> str:
     which = "most recent" if n.which == "latest" else "earliest"
     q = n.query
+    if n.word is not None:
+        what = (f"the {which} {r.codeset(q.codeset)}, measured {r.window(q.window)},"
+                if q.codeset is not None and q.filter is None else f"the {which} of the {r.query(q)},")
+        return f"{what} is {n.word} (by its interpretation, coded value or value against its reference range)"
     if n.field == "value" and q.codeset is not None and q.filter is None:
         return f"the {which} {r.codeset(q.codeset)}, measured {r.window(q.window)},"
     return f"the {_words(n.field)} of the {which} of the {r.query(q)},"
