@@ -7,6 +7,7 @@ SSc trial's concurrent-corticosteroid case, the laws (Hypothesis) and the checke
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -389,3 +390,22 @@ def test_the_sql_backend_rejects_a_result_word_of_a_pick_in_words():
         compile_trial(trial.checked, trial.parse_anchors({"screening": "2025-09-11"}))
     (d,) = err.value.diagnostics
     assert d.code == "E0401" and "a result word of the latest observation" in d.message and d.span is not None
+
+
+@functools.cache
+def _words_trial():
+    return compile_file(Path(__file__).parent / "fixtures" / "evaluation" / "result_words" / "criteria.elig")
+
+
+@given(st.data())
+def test_result_words_of_a_pick_agree_with_the_reference_on_generated_records(data):
+    """Law: on any record, `latest/earliest value of Q is WORD` decides the same in fast, traced and the
+    reference interpreter (a differential test over generated observations, interpretations and ranges)."""
+    trial = _words_trial()
+    record = data.draw(S.records(trial, max_events=4))
+    anchors = trial.parse_anchors({"screening": "2025-09-11"})
+    reference = R.evaluate(trial.checked, trial.bind(record), anchors)
+    for mode in ({"trace": False}, {"trace": True}):
+        decision = trial.evaluate(record, anchors, **mode)
+        assert {c.id: c.status.value for c in decision.criteria} == \
+            {cid: R.STATUS[v] for cid, v in reference.items()}, mode

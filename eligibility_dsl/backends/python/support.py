@@ -413,4 +413,5 @@ def score_total(values: list) -> Any:
 
 __all__ = ["AGGREGATES", "ALL_TIME", "QueryResult", "age_value", "all_value", "arith", "change_value",
            "compare_dynamic", "compare_value", "count_value", "days_on_value", "exists_value", "field", "guarded",
-           "in_codeset", "junction", "lookup", "pick_event", "pick_value", "score_total", "select", "stable_value", "window_of"]
+           "in_codeset", "junction", "lookup", "pick_event", "pick_value", "score_total", "select", "stable_value",
+           "window_of"]
