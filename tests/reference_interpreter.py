@@ -26,13 +26,14 @@ from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_EVEN, Context, Deci
 from typing import NamedTuple
 
 import attrs
-from reference_labs import NO_TOTAL, censored, censored_compare, result_is
+from reference_labs import NO_TOTAL, censored, censored_compare, result_is, titre_compare
 
 from eligibility_dsl.check import ir
 from eligibility_dsl.runtime import calendar
 from eligibility_dsl.runtime import quantity as Q
 from eligibility_dsl.runtime.codes import CodeSet, Coding
 from eligibility_dsl.runtime.quantity import Quantity
+from eligibility_dsl.runtime.titre import Titre
 from eligibility_dsl.runtime.units import UnitMismatch
 
 EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation, Overflow])  # + - *: exact
@@ -139,6 +140,8 @@ def compare(op: str, a, b):
             other = other.low if isinstance(other, Range) else other
             return Quantity(0, other.unit) if isinstance(other, Quantity) else Decimal(0)
         a, b = (Decimal(0), Decimal(0)) if a is b else (zero_like(b), b) if a is NO_TOTAL else (a, zero_like(a))
+    if isinstance(a, Titre) or isinstance(b, Titre):
+        return titre_compare(op, a, b)
     if isinstance(a, str) != isinstance(b, str) and not isinstance(a, Range) and not isinstance(b, Range):
         flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
         if isinstance(a, str) and censored(a) is not None and not isinstance(b, bool):
