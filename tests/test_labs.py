@@ -20,11 +20,12 @@ from hypothesis import strategies as st
 
 from eligibility_dsl import compile_file
 from eligibility_dsl.api import check_source, compile_source
-from eligibility_dsl.runtime.censored import Censored, parse_censored
+from eligibility_dsl.runtime.censored import Censored, parse_censored, parse_titre
 from eligibility_dsl.runtime.codes import Coding
 from eligibility_dsl.runtime.labs import RESULT_WORDS, classify
 from eligibility_dsl.runtime.ops import CMP, compare_value
 from eligibility_dsl.runtime.quantity import Quantity
+from eligibility_dsl.runtime.titre import Titre
 from eligibility_dsl.runtime.totals import ZERO, peak_daily_total
 from eligibility_dsl.runtime.units import parse_unit
 
@@ -409,3 +410,95 @@ def test_result_words_of_a_pick_agree_with_the_reference_on_generated_records(da
         decision = trial.evaluate(record, anchors, **mode)
         assert {c.id: c.status.value for c in decision.criteria} == \
             {cid: R.STATUS[v] for cid, v in reference.items()}, mode
+
+
+# ------------------------------------------------------------------------------------- titres
+
+
+_DILUTIONS = st.sampled_from((10, 20, 40, 80, 160, 320, 640, 1280, 2560)).map(Decimal)
+
+
+@given(_DILUTIONS, _DILUTIONS, st.sampled_from(OPS), st.sampled_from(("1:{}", "1/{}", "1:{} speckled", " 1 : {} ")))
+def test_a_titre_text_compares_as_its_dilution(a, b, op, form):
+    """Law: `1:a op titre 1:b` is `a op b`, however the laboratory wrote the titre."""
+    assert compare_value(op, form.format(a), Titre(b)) is CMP[op](a, b)
+
+
+@given(st.sampled_from(("<", "<=", ">", ">=")), _DILUTIONS, _DILUTIONS, st.sampled_from(OPS))
+def test_a_censored_titre_decides_only_what_every_titre_it_allows_decides(cop, bound, threshold, op):
+    """Law: `<1:40 op titre 1:t` is True (False) only if it holds (fails) for every dilution the censored
+    titre allows (checked on the dilutions around the bound), else unknown."""
+    answer = compare_value(op, f"{cop}1:{bound}", Titre(threshold))
+    allowed = [d for d in (bound / 2, bound - Decimal("0.5"), bound, bound + Decimal("0.5"), bound * 2)
+               if CMP[cop](d, bound)]
+    outcomes = {CMP[op](d, threshold) for d in allowed}
+    if answer is not None:
+        assert outcomes == {answer}
+
+
+@pytest.mark.parametrize("text", ["1:160", "1:80 speckled", "<1:40", ">1:1280", ">=1:160"])
+def test_a_titre_reads_back_as_written(text):
+    titre = parse_titre(text)
+    assert str(titre) == text and parse_titre(str(titre)) == titre
+
+
+@pytest.mark.parametrize("text", ["160", "2:160", "1:0", "1:", "positive", "1:160:320"])
+def test_texts_that_are_no_titres_stay_texts(text):
+    assert parse_titre(text) is None
+
+
+def test_a_titre_against_a_number_is_unknown_never_a_quiet_no():
+    assert S_compare("=", Decimal(160), Titre(Decimal(160))) is None
+    assert S_compare("<", "positive", Titre(Decimal(160))) is None
+
+
+def S_compare(op, a, b):
+    from eligibility_dsl.backends.python.support import compare_dynamic
+
+    problems: list = []
+    value = compare_dynamic(op, a, b, problems)
+    assert value is not None or problems
+    return value
+
+
+@pytest.mark.parametrize(("logic", "code", "message", "at"), [
+    ("n >= titre 1:160", "E0201", "cannot compare `n` (a number) with `titre 1:160` (a titre)", "n"),
+    ("titre 1:0 < titre 1:20", "E0155", "`titre 1:0` is no dilution", "titre 1:0"),
+])
+def test_the_checker_locates_mistakes_with_titres(logic, code, message, at):
+    prefix = 'include I1 "x": '
+    _, diagnostics = check_source(_HEAD + prefix + logic + "\n", "t.elig")
+    errors = [d for d in diagnostics if d.severity == "error"]
+    assert [(d.code, d.message) for d in errors] == [(code, message)]
+    assert (errors[0].span.line, errors[0].span.column) == (6, 1 + len(prefix) + logic.index(at))
+
+
+def test_a_titre_comparison_is_traced_and_read_in_the_document():
+    from eligibility_dsl.explain.trial_doc import trial_document
+
+    trial = compile_file(Path(__file__).parent / "fixtures" / "evaluation" / "titres" / "criteria.elig")
+    record = {"id": "r", "coverage": {"observations": {"from": "2020-01-01", "to": "2025-09-11"}},
+              "observations": [{"id": "o1", "code": {"system": "LOINC", "code": "8061-4"}, "date": "2025-06-01",
+                                "value": "1:320"}]}
+    text = trial.evaluate(record, {"screening": "2025-09-11"}).explain("full")
+    assert "found: o1: LOINC 8061-4, 2025-06-01, value 1:320" in text and "titre 1:160  →  1:160" in text
+    reading = trial_document(trial.checked)["include"][0]["reading"]
+    assert reading.endswith("is at least a titre of 1:160")
+
+
+@given(st.data())
+def test_titres_agree_with_the_reference_on_generated_records(data):
+    """Law: the titre suite's criteria decide the same in fast, traced and the reference interpreter."""
+    trial = _titres_trial()
+    record = data.draw(S.records(trial, max_events=4))
+    anchors = trial.parse_anchors({"screening": "2025-09-11"})
+    reference = R.evaluate(trial.checked, trial.bind(record), anchors)
+    for mode in ({"trace": False}, {"trace": True}):
+        decision = trial.evaluate(record, anchors, **mode)
+        assert {c.id: c.status.value for c in decision.criteria} == \
+            {cid: R.STATUS[v] for cid, v in reference.items()}, mode
+
+
+@functools.cache
+def _titres_trial():
+    return compile_file(Path(__file__).parent / "fixtures" / "evaluation" / "titres" / "criteria.elig")

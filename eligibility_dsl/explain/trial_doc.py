@@ -77,6 +77,8 @@ class _Reader:
             return _number(v)
         if isinstance(v, str):
             return f"“{v}”"
+        if n.type.kind == "titre":
+            return f"a titre of {v}"
         return str(v)
 
     def window(self, w: ir.Window | None) -> str:
