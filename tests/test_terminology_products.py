@@ -106,3 +106,11 @@ def test_elig_doc_lists_the_codes_reached_through_the_terminology(trial):
     md = to_markdown(doc)
     assert "codes reached through the terminology" in md
     assert "RxNorm 316648 (rituximab 10 MG/ML), a product of RxNorm 121191 (rituximab)" in md
+
+
+def test_the_html_document_lists_every_derived_code(trial):
+    from eligibility_dsl.explain.trial_doc import to_html, trial_document
+
+    html = to_html(trial_document(trial.checked))
+    assert "codes reached through the terminology" in html
+    assert "RxNorm 2105831 (10 ML rituximab-abbs 10 MG/ML Injection [Truxima]), a product of RxNorm 121191" in html
