@@ -27,13 +27,14 @@ from fractions import Fraction
 from typing import NamedTuple
 
 import attrs
-from reference_labs import NO_TOTAL, censored, censored_compare, result_is
+from reference_labs import NO_TOTAL, censored, censored_compare, result_is, titre_compare
 
 from eligibility_dsl.check import ir
 from eligibility_dsl.runtime import calendar
 from eligibility_dsl.runtime import quantity as Q
 from eligibility_dsl.runtime.codes import CodeSet, Coding
 from eligibility_dsl.runtime.quantity import Quantity
+from eligibility_dsl.runtime.titre import Titre
 from eligibility_dsl.runtime.units import BASE_DIMENSIONS, UnitMismatch
 
 EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation, Overflow])  # + - *: exact
@@ -170,6 +171,8 @@ def compare(op: str, a, b):
             other = other.low if isinstance(other, Range) else other
             return Quantity(0, other.unit) if isinstance(other, Quantity) else Decimal(0)
         a, b = (Decimal(0), Decimal(0)) if a is b else (zero_like(b), b) if a is NO_TOTAL else (a, zero_like(a))
+    if isinstance(a, Titre) or isinstance(b, Titre):
+        return titre_compare(op, a, b)
     if isinstance(a, str) != isinstance(b, str) and not isinstance(a, Range) and not isinstance(b, Range):
         flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}
         if isinstance(a, str) and censored(a) is not None and not isinstance(b, bool):
@@ -474,7 +477,7 @@ class Interpreter:
                 values += [True if self.ev(cond, e) is True else None for e in undecided]  # filter implies cond
                 result = k_and(values)
                 return None if result is True and not covered else result
-            case ir.Pick(which=which, field=field):
+            case ir.Pick(which=which, field=field, word=word):
                 if not covered or not matched:
                     return None
                 key = lambda e: (e.start, e.id)
@@ -482,6 +485,8 @@ class Interpreter:
                 best = pick(matched, key=key)
                 if any(pick([e, best], key=key) is e for e in undecided):
                     return None  # an undecided record could be the latest (earliest) one
+                if word is not None:  # `latest value of Q is positive`: the word of that observation
+                    return result_is(word, best.fields, compare)
                 return best.fields.get(field)
             case ir.Change(field=field):
                 if undecided or not covered:

@@ -78,6 +78,39 @@ def censored_compare(op, cens, t):
             "=": False if above_all else None, "!=": True if above_all else None}[op]
 
 
+# ------------------------------------------------------------ titres
+# `1:160` is ordered by its dilution; `<1:40` is every titre below 1:40. Re-derived: a record's text is
+# read here, the literal (`titre 1:160`) is the checker's constant, of which only the dilution is used.
+
+_TITRE_TEXT = re.compile(r"\s*(<=|>=|≤|≥|<|>)?\s*1\s*[:/]\s*([0-9]+(?:\.[0-9]+)?)(?:\s+[A-Za-z][A-Za-z ,\-]*)?\s*")
+
+
+def _titre_of(x):
+    """(comparator or None, dilution) for a titre constant or text, else None."""
+    if hasattr(x, "dilution") and not isinstance(x, str):
+        return None, x.dilution
+    if isinstance(x, str):
+        m = _TITRE_TEXT.fullmatch(x)
+        if m is not None and Decimal(m.group(2)) > 0:
+            return {"≤": "<=", "≥": ">="}.get(m.group(1), m.group(1)), Decimal(m.group(2))
+    return None
+
+
+def titre_compare(op, a, b):
+    """`a op b` where one side is a titre literal: unknown unless both are titres (a text that is no
+    titre, a number: unknown), a censored titre by the case table."""
+    x, y = _titre_of(a), _titre_of(b)
+    if x is None or y is None or (x[0] is not None and y[0] is not None):
+        return None
+    if x[0] is not None:
+        return censored_compare(op, x, y[1])
+    if y[0] is not None:
+        flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "=", "!=": "!="}[op]
+        return censored_compare(flipped, y, x[1])
+    o = (x[1] > y[1]) - (x[1] < y[1])
+    return {"<": o < 0, "<=": o <= 0, ">": o > 0, ">=": o >= 0, "=": o == 0, "!=": o != 0}[op]
+
+
 # ------------------------------------------------------------ laboratory results
 # The rules of docs/patient_model.md ("Result words"), re-derived: each source that answers gives
 # yes or no; answers must agree; none answering is unknown.

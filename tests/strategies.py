@@ -694,6 +694,8 @@ _OBSERVATION_VALUES = st.one_of(
     st.builds(dict, system=st.just("SNOMED"), code=st.just("10828004"), display=st.just("positive")),
     # Laboratory result forms (issue 10 §4): censored values, the other qualitative codes and texts.
     st.sampled_from(("<50 U/L", ">40 U/L", "<=35 U/L", ">= 0.04 U/mL", "<20 %", ">72 %", "negative", "Detected")),
+    # Titres (runtime/titre.py), censored titres among them.
+    st.sampled_from(("1:80", "1/320", "1:80 speckled", "1:1280", "<1:40", ">1:1280", ">=1:160", "<=1:80")),
     st.sampled_from(("260385009", "260373001", "260415000")).map(lambda c: {"system": "SNOMED", "code": c}),
 )
 _INTERPRETATIONS = st.sampled_from(("N", "H", "HH", "L", "A", "POS", "NEG", "DET", "ND", "IND")).map(

@@ -7,6 +7,7 @@ SSc trial's concurrent-corticosteroid case, the laws (Hypothesis) and the checke
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -19,11 +20,12 @@ from hypothesis import strategies as st
 
 from eligibility_dsl import compile_file
 from eligibility_dsl.api import check_source, compile_source
-from eligibility_dsl.runtime.censored import Censored, parse_censored
+from eligibility_dsl.runtime.censored import Censored, parse_censored, parse_titre
 from eligibility_dsl.runtime.codes import Coding
 from eligibility_dsl.runtime.labs import RESULT_WORDS, classify
 from eligibility_dsl.runtime.ops import CMP, compare_value
 from eligibility_dsl.runtime.quantity import Quantity
+from eligibility_dsl.runtime.titre import Titre
 from eligibility_dsl.runtime.totals import ZERO, peak_daily_total
 from eligibility_dsl.runtime.units import parse_unit
 
@@ -321,3 +323,182 @@ def test_fhir_comparators_interpretations_and_reference_ranges_reach_the_result_
                         "VL200": "MET", "VL20": "UNKNOWN", "VL50": "NOT_MET", "DOSE": "MET"}
     text = decision.explain("full")
     assert "is positive by interpretation `POS`" in text and "Observation/" in text
+
+
+# ------------------------------------------------- result words of one observation, anywhere (issue 10 §4)
+
+_WORDS = ('trial T "t"\nanchor screening\ncodeset ana: LOINC "8061-4"\ncodeset cs: ATC "H02AB07"\n'
+          'include I1 "latest ANA positive":\n'
+          '    latest value of observations in ana during 1 year before screening is positive\n')
+_ANA = {"id": "r", "coverage": {"observations": {"from": "2020-01-01", "to": "2025-09-11"}},
+        "observations": [
+            {"id": "o1", "code": {"system": "LOINC", "code": "8061-4"}, "date": "2025-01-10", "value": "negative"},
+            {"id": "o2", "code": {"system": "LOINC", "code": "8061-4"}, "date": "2025-06-01",
+             "interpretation": {"system": "HL7:v3-ObservationInterpretation", "code": "POS"}}]}
+
+
+def test_a_result_word_of_the_latest_observation_shows_its_rule_in_the_trace():
+    trial = compile_source(_WORDS)
+    decision = trial.evaluate(_ANA, {"screening": "2025-09-11"})
+    assert str(decision.criterion("I1").status) == "MET"
+    text = decision.explain("full")
+    assert "latest value of observations in ana during 1 year before screening is positive  →  true" in text
+    assert "note: latest observation o2: is positive by interpretation `POS`" in text
+
+
+def test_a_result_word_of_a_pick_reads_the_whole_observation_not_only_its_value():
+    """`latest value of Q is high` uses the reference range of that observation; `latest value of Q > x`
+    would only see the value."""
+    trial = compile_source(_WORDS.replace("in ana", "in alt").replace('codeset ana: LOINC "8061-4"',
+                                                                      'codeset alt: LOINC "1742-6"')
+                           .replace("is positive", "is high"))
+    record = {"id": "r", "coverage": {"observations": {"from": "2020-01-01", "to": "2025-09-11"}},
+              "observations": [{"id": "a1", "code": {"system": "LOINC", "code": "1742-6"}, "date": "2025-07-01",
+                                "value": "95 U/L", "reference_high": "40 U/L"}]}
+    assert str(trial.evaluate(record, {"screening": "2025-09-11"}).criterion("I1").status) == "MET"
+    del record["observations"][0]["reference_high"]
+    c = trial.evaluate(record, {"screening": "2025-09-11"}).criterion("I1")
+    assert str(c.status) == "UNKNOWN" and c.missing == ("observations a1: a result that says whether it is high",)
+
+
+@pytest.mark.parametrize(("logic", "code", "message", "at"), [
+    ("latest value of observations in ana during 1 year before screening is postive", "E0140",
+     "unknown result word `postive`", "postive"),
+    ("latest value of medications in cs during 1 year before screening is positive", "E0112",
+     "medications have no field `value`", "value"),
+])
+def test_a_result_word_of_a_pick_is_checked_with_located_errors(logic, code, message, at):
+    prefix = 'include I1 "x": '
+    _, diagnostics = check_source(_HEAD + prefix + logic + "\n", "t.elig")
+    errors = [d for d in diagnostics if d.severity == "error"]
+    assert [(d.code, d.message) for d in errors] == [(code, message)]
+    assert (errors[0].span.line, errors[0].span.column) == (6, 1 + len(prefix) + logic.index(at))
+
+
+def test_elig_doc_reads_a_result_word_of_a_pick():
+    from eligibility_dsl.explain.trial_doc import trial_document
+
+    doc = trial_document(compile_source(_WORDS).checked)
+    assert doc["include"][0]["reading"].startswith("the most recent ana, measured in the 1 year before screening, "
+                                                   "is positive (by its interpretation")
+
+
+def test_the_sql_backend_rejects_a_result_word_of_a_pick_in_words():
+    from eligibility_dsl.backends.sql.criteria import SqlCompileError, compile_trial
+
+    trial = compile_source(_WORDS)
+    with pytest.raises(SqlCompileError) as err:
+        compile_trial(trial.checked, trial.parse_anchors({"screening": "2025-09-11"}))
+    (d,) = err.value.diagnostics
+    assert d.code == "E0401" and "a result word of the latest observation" in d.message and d.span is not None
+
+
+@functools.cache
+def _words_trial():
+    return compile_file(Path(__file__).parent / "fixtures" / "evaluation" / "result_words" / "criteria.elig")
+
+
+@given(st.data())
+def test_result_words_of_a_pick_agree_with_the_reference_on_generated_records(data):
+    """Law: on any record, `latest/earliest value of Q is WORD` decides the same in fast, traced and the
+    reference interpreter (a differential test over generated observations, interpretations and ranges)."""
+    trial = _words_trial()
+    record = data.draw(S.records(trial, max_events=4))
+    anchors = trial.parse_anchors({"screening": "2025-09-11"})
+    reference = R.evaluate(trial.checked, trial.bind(record), anchors)
+    for mode in ({"trace": False}, {"trace": True}):
+        decision = trial.evaluate(record, anchors, **mode)
+        assert {c.id: c.status.value for c in decision.criteria} == \
+            {cid: R.STATUS[v] for cid, v in reference.items()}, mode
+
+
+# ------------------------------------------------------------------------------------- titres
+
+
+_DILUTIONS = st.sampled_from((10, 20, 40, 80, 160, 320, 640, 1280, 2560)).map(Decimal)
+
+
+@given(_DILUTIONS, _DILUTIONS, st.sampled_from(OPS), st.sampled_from(("1:{}", "1/{}", "1:{} speckled", " 1 : {} ")))
+def test_a_titre_text_compares_as_its_dilution(a, b, op, form):
+    """Law: `1:a op titre 1:b` is `a op b`, however the laboratory wrote the titre."""
+    assert compare_value(op, form.format(a), Titre(b)) is CMP[op](a, b)
+
+
+@given(st.sampled_from(("<", "<=", ">", ">=")), _DILUTIONS, _DILUTIONS, st.sampled_from(OPS))
+def test_a_censored_titre_decides_only_what_every_titre_it_allows_decides(cop, bound, threshold, op):
+    """Law: `<1:40 op titre 1:t` is True (False) only if it holds (fails) for every dilution the censored
+    titre allows (checked on the dilutions around the bound), else unknown."""
+    answer = compare_value(op, f"{cop}1:{bound}", Titre(threshold))
+    allowed = [d for d in (bound / 2, bound - Decimal("0.5"), bound, bound + Decimal("0.5"), bound * 2)
+               if CMP[cop](d, bound)]
+    outcomes = {CMP[op](d, threshold) for d in allowed}
+    if answer is not None:
+        assert outcomes == {answer}
+
+
+@pytest.mark.parametrize("text", ["1:160", "1:80 speckled", "<1:40", ">1:1280", ">=1:160"])
+def test_a_titre_reads_back_as_written(text):
+    titre = parse_titre(text)
+    assert str(titre) == text and parse_titre(str(titre)) == titre
+
+
+@pytest.mark.parametrize("text", ["160", "2:160", "1:0", "1:", "positive", "1:160:320"])
+def test_texts_that_are_no_titres_stay_texts(text):
+    assert parse_titre(text) is None
+
+
+def test_a_titre_against_a_number_is_unknown_never_a_quiet_no():
+    assert S_compare("=", Decimal(160), Titre(Decimal(160))) is None
+    assert S_compare("<", "positive", Titre(Decimal(160))) is None
+
+
+def S_compare(op, a, b):
+    from eligibility_dsl.backends.python.support import compare_dynamic
+
+    problems: list = []
+    value = compare_dynamic(op, a, b, problems)
+    assert value is not None or problems
+    return value
+
+
+@pytest.mark.parametrize(("logic", "code", "message", "at"), [
+    ("n >= titre 1:160", "E0201", "cannot compare `n` (a number) with `titre 1:160` (a titre)", "n"),
+    ("titre 1:0 < titre 1:20", "E0155", "`titre 1:0` is no dilution", "titre 1:0"),
+])
+def test_the_checker_locates_mistakes_with_titres(logic, code, message, at):
+    prefix = 'include I1 "x": '
+    _, diagnostics = check_source(_HEAD + prefix + logic + "\n", "t.elig")
+    errors = [d for d in diagnostics if d.severity == "error"]
+    assert [(d.code, d.message) for d in errors] == [(code, message)]
+    assert (errors[0].span.line, errors[0].span.column) == (6, 1 + len(prefix) + logic.index(at))
+
+
+def test_a_titre_comparison_is_traced_and_read_in_the_document():
+    from eligibility_dsl.explain.trial_doc import trial_document
+
+    trial = compile_file(Path(__file__).parent / "fixtures" / "evaluation" / "titres" / "criteria.elig")
+    record = {"id": "r", "coverage": {"observations": {"from": "2020-01-01", "to": "2025-09-11"}},
+              "observations": [{"id": "o1", "code": {"system": "LOINC", "code": "8061-4"}, "date": "2025-06-01",
+                                "value": "1:320"}]}
+    text = trial.evaluate(record, {"screening": "2025-09-11"}).explain("full")
+    assert "found: o1: LOINC 8061-4, 2025-06-01, value 1:320" in text and "titre 1:160  →  1:160" in text
+    reading = trial_document(trial.checked)["include"][0]["reading"]
+    assert reading.endswith("is at least a titre of 1:160")
+
+
+@given(st.data())
+def test_titres_agree_with_the_reference_on_generated_records(data):
+    """Law: the titre suite's criteria decide the same in fast, traced and the reference interpreter."""
+    trial = _titres_trial()
+    record = data.draw(S.records(trial, max_events=4))
+    anchors = trial.parse_anchors({"screening": "2025-09-11"})
+    reference = R.evaluate(trial.checked, trial.bind(record), anchors)
+    for mode in ({"trace": False}, {"trace": True}):
+        decision = trial.evaluate(record, anchors, **mode)
+        assert {c.id: c.status.value for c in decision.criteria} == \
+            {cid: R.STATUS[v] for cid, v in reference.items()}, mode
+
+
+@functools.cache
+def _titres_trial():
+    return compile_file(Path(__file__).parent / "fixtures" / "evaluation" / "titres" / "criteria.elig")

@@ -145,6 +145,7 @@ def _explicit(grammar: lark.Lark, start: str = "start") -> dict[str, st.SearchSt
                                  "mg/dL", "[iU]", "µg", "furlong", "mg/kg/day"]),
         "QUOTED_UNIT": st.sampled_from(["'10*9/L'", "'mg/kg'", "'nonsense'"]),
         "COMP_OP": st.sampled_from([">=", "<=", "!=", "=", ">", "<", "≥", "≤", "≠"]),
+        "TITRE": st.sampled_from(["1:160", "1:40", "1:0", "1:1280"]),
         "WS": st.sampled_from([" ", "\n", "\t", "\r\n"]),
         "COMMENT": st.sampled_from([" ", "\n", "  ", "# a comment\n"]),  # mostly blanks: fewer comment lines
     }

@@ -79,3 +79,38 @@ def test_a_malformed_code_is_unknown_in_a_set_not_a_quiet_no():
     assert decision.criterion("E2").status is Status.UNKNOWN
     assert any("record m1:" in p and "`12119x`" in p for p in decision.criterion("E2").problems)
     assert decision.outcome is Outcome.INDETERMINATE
+
+
+def test_the_full_trace_names_a_code_reached_through_the_terminology(trial, base):
+    """A biosimilar product matched through the ingredient rituximab: the trace says so, and which release."""
+    from eligibility_dsl.explain.render import render_text
+
+    record = _with(base, {"medications": [{"id": "m-truxima", "code": {"system": "RxNorm", "code": "2105831"},
+                                           "start": "2025-03-01", "end": "2025-03-01"}]})
+    decision = trial.evaluate(record, ANCHORS)
+    assert decision.criterion("E8").status is Status.MET
+    text = render_text(decision, "full", None, trial.checked)
+    line = next(ln for ln in text.splitlines() if "matched RxNorm 2105831" in ln)
+    assert "rituximab-abbs" in line and "a product of RxNorm 121191 (rituximab)" in line
+    assert f"via {shipped().release}" in line
+
+
+def test_elig_doc_lists_the_codes_reached_through_the_terminology(trial):
+    from eligibility_dsl.explain.trial_doc import to_markdown, trial_document
+
+    doc = trial_document(trial.checked)
+    rituximab = next(cs for cs in doc["codesets"] if cs["name"] == "rituximab")
+    assert rituximab["release"] == shipped().release
+    assert {d["code"] for d in rituximab["derived"]} >= {"1657865", "2105831"}
+    assert all(c["code"] not in {d["code"] for d in rituximab["derived"]} for c in rituximab["codes"])
+    md = to_markdown(doc)
+    assert "codes reached through the terminology" in md
+    assert "RxNorm 316648 (rituximab 10 MG/ML), a product of RxNorm 121191 (rituximab)" in md
+
+
+def test_the_html_document_lists_every_derived_code(trial):
+    from eligibility_dsl.explain.trial_doc import to_html, trial_document
+
+    html = to_html(trial_document(trial.checked))
+    assert "codes reached through the terminology" in html
+    assert "RxNorm 2105831 (10 ML rituximab-abbs 10 MG/ML Injection [Truxima]), a product of RxNorm 121191" in html

@@ -1,17 +1,28 @@
 """Regenerate eligibility_dsl/terminology/data/rxnorm_products.json, the shipped ingredient-to-product table.
 
-Source: the drug code sets of PEDSnet's Variable Dictionary (https://github.com/PEDSnet/Variable-Dictionary,
-folder ``drugs/``, commit 009e8ba), which are extracts of the OHDSI standardised vocabulary: one row per
-concept, with its vocabulary (``RxNorm`` or ``RxNorm Extension``), its code (for RxNorm, the RXCUI) and
-its name.  Only rows of the vocabulary ``RxNorm`` are used (``RxNorm Extension`` codes are OHDSI's own
-``OMOP...`` identifiers, not RxNorm); each is assigned to the ingredients its name contains.  The
-source carries no term type, so the RxNorm term type is inferred from the name's shape (packs in
-``{...}``, brands in ``[...]``, a strength, a dose form); it is shown, never used for matching.
+Sources (each named, with repository, commit, folder and licence, in the table's ``sources`` list and in
+docs/terminology.md):
 
-Drugs the shipped libraries name but the source does not cover are listed with no products and a
-note, so a gap is data a reader can see (and a test can count), not an absence.
+1. PEDSnet's Variable Dictionary (https://github.com/PEDSnet/Variable-Dictionary, folder ``drugs/``,
+   commit 009e8ba): extracts of the OHDSI standardised vocabulary, one row per concept, with its code
+   (for RxNorm, the RXCUI) and its name.  Rows of the vocabulary ``RxNorm Extension`` (OHDSI's own
+   ``OMOP...`` identifiers, not RxNorm) are dropped; in files without a vocabulary column an RxNorm code
+   is known by being all digits.
+2. The NMDP/CIBMTR Reporting FHIR IG (https://github.com/nmdp-ig/cibmtr-reporting-ig, folder
+   ``build/fsh-generated/resources/``, commit d15ab17, Apache-2.0): FHIR ValueSets of RxNorm codes for
+   the drugs of CIBMTR form 2400 (``ValueSet-med-*.json``), including rituximab's biosimilars.
 
-    python tools/build_rxnorm_table.py PATH/TO/Variable-Dictionary/drugs
+Each RxNorm product is assigned to the ingredients whose name it contains as a word of its own.  The
+sources carry no term type, so it is inferred from the name's shape (packs in ``{...}``, brands in
+``[...]``, a strength, a dose form); it is shown, never used for matching.  An all-lowercase name with no
+digit is an ingredient (IN, PIN or MIN), not a product.  A name ``drug-abcd`` (FDA four-letter suffix) is
+an ingredient of its own (a biosimilar, or a co-formulation such as daratumumab-fihj) and is listed, with
+its products, under the drug it carries the name of.
+
+Drugs the shipped libraries name but no source covers are listed with no products and a note, so a gap
+is data a reader can see (and a test can count), not an absence.
+
+    python tools/build_rxnorm_table.py PATH/TO/Variable-Dictionary/drugs PATH/TO/cibmtr-reporting-ig
 """
 
 from __future__ import annotations
@@ -25,22 +36,40 @@ from pathlib import Path
 
 OUT = Path(__file__).resolve().parent.parent / "eligibility_dsl" / "terminology" / "data" / "rxnorm_products.json"
 COMMIT = "009e8ba"
-SOURCE = (f"PEDSnet Variable Dictionary (github.com/PEDSnet/Variable-Dictionary, drugs/, commit {COMMIT}): "
-          "extracts of the OHDSI vocabulary; RxNorm rows only")
-RELEASE = (f"pedsnet-variable-dictionary@{COMMIT} "
-           "(RxNorm as in the OHDSI vocabulary of code sets dated 2019-11 and 2023-06)")
+CIBMTR_COMMIT = "d15ab17"
+SOURCES = [
+    {"name": "PEDSnet Variable Dictionary", "repository": "github.com/PEDSnet/Variable-Dictionary",
+     "commit": COMMIT, "path": "drugs/", "licence": "published openly by PEDSnet for reuse (repository README)",
+     "content": "extracts of the OHDSI vocabulary (code sets dated 2019-11 to 2023-11); RxNorm rows only"},
+    {"name": "NMDP/CIBMTR Reporting FHIR IG", "repository": "github.com/nmdp-ig/cibmtr-reporting-ig",
+     "commit": CIBMTR_COMMIT, "path": "build/fsh-generated/resources/ValueSet-med-*.json", "licence": "Apache-2.0",
+     "content": "FHIR ValueSets of RxNorm codes (ingredients, clinical and branded drugs) for CIBMTR form 2400"},
+]
+SOURCE = "; ".join(f"{s['name']} ({s['repository']}, {s['path']}, commit {s['commit']}, {s['licence']})"
+                   for s in SOURCES)
+RELEASE = (f"pedsnet-variable-dictionary@{COMMIT} + cibmtr-reporting-ig@{CIBMTR_COMMIT} "
+           "(RxNorm as in the OHDSI vocabulary of code sets dated 2019-11 to 2023-11, and as in the CIBMTR "
+           "value sets of 2025-04)")
 
-# Source files and the ingredients whose products they list.
-FILES = {
-    "rx_2019_11_Rituximab_V1.csv": ["rituximab"],
-    "rx_2019_11_Mycophenolate_V1.csv": ["mycophenolate mofetil", "mycophenolic acid"],
-    "rx_2019_11_Cyclophosphamide_V1.csv": ["cyclophosphamide"],
-    "rx_2019_11_Azathioprine_V1.csv": ["azathioprine"],
-    "rx_2019_11_TacrolimusCyclosporine_V2.csv": ["cyclosporine"],
-    "rx_2019_11_Steroids_V1.csv": ["prednisone", "prednisolone", "methylprednisolone", "hydrocortisone",
-                                   "cortisone", "dexamethasone", "betamethasone", "triamcinolone"],
-    "rx_2023_06_Adalimumab_V1.csv": ["adalimumab"],
-}
+# PEDSnet source files read (every drug named in DRUGS is looked for in every file).
+FILES = [
+    "rx_2019_11_Rituximab_V1.csv",
+    "rx_2019_11_Mycophenolate_V1.csv",
+    "rx_2019_11_Cyclophosphamide_V1.csv",
+    "rx_2019_11_Azathioprine_V1.csv",
+    "rx_2019_11_TacrolimusCyclosporine_V2.csv",
+    "rx_2019_11_Steroids_V1.csv",
+    "rx_2023_06_Adalimumab_V1.csv",
+    "rx_2023_11_COVID19Medications_V1.csv",     # infliximab, anakinra, tocilizumab, sarilumab, siltuximab, IVIG
+    "rx_2022_11_NephrotoxisChemotherapy_V1.csv",  # methotrexate, melphalan, bortezomib, carfilzomib, ...
+]
+# The name a drug's products carry, where it differs from the drug's name in DRUGS.  IVIG: only the
+# products RxNorm names "immune globulin intravenous" are intravenous by name; the many products of
+# "immunoglobulin G, human" are "Injection" (intravenous or subcutaneous: RxNorm does not say), so they
+# are not listed (a site's own release can add them).
+PRODUCT_NAMES = {"immunoglobulin, normal human, intravascular": "immune globulin intravenous"}
+# Other ingredients whose names begin with a drug's name (a product of these is not a product of it).
+NOT_THE_DRUG = {"melphalan": ["melphalan flufenamide"]}
 
 # Every drug the shipped libraries and trials name: (name, RxNorm ingredient code as verified in
 # trials/lib/README.md or None, ATC codes as listed in trials/lib/ssc_valuesets.elig and the trials).
@@ -106,6 +135,14 @@ DRUGS: list[tuple[str, str | None, list[str]]] = [
     ("lisocabtagene maraleucel", None, ["L01XL08"]),
     ("metformin", "6809", ["A10BA02"]),
 ]
+# Why a drug has no products (the default note says the public sources named above lack it).
+NO_PRODUCTS = ("the public sources read (see \"sources\") list no RxNorm product of it: matched by its ATC codes "
+               "and RxNorm ingredient code only; a site's own RxNorm release or $expand files add its products")
+NOTES: dict[str, str] = {
+    "immunoglobulin, normal human, intravascular": (
+        "only the products RxNorm names `immune globulin intravenous` are listed: the products of `immunoglobulin G, "
+        "human` are `Injection` (intravenous or subcutaneous, RxNorm does not say) and are left out"),
+}
 # Products named in the shipped files themselves, with the file that names them.
 EXTRA_PRODUCTS = {
     "metformin": [("860975", "24 HR metformin hydrochloride 500 MG Extended Release Oral Tablet", "SCD",
@@ -135,54 +172,93 @@ def _pattern(ingredient: str) -> re.Pattern:
     return re.compile(rf"(?<![a-z\-]){re.escape(ingredient)}(?![a-z\-])", re.IGNORECASE)
 
 
-def _rows(path: Path):
-    text = path.read_bytes().decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+def _is_ingredient(name: str) -> bool:
+    """IN, PIN and MIN names are lowercase (but perhaps for the first letter) with no digit; every product
+    has a dose form, a strength or a brand (capitalised)."""
+    return not re.search(r"[0-9\[{]", name) and not re.search(r"[A-Z]", name[1:])
+
+
+def _csv_rows(path: Path):
+    text = path.read_bytes().decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
     for row in csv.DictReader(io.StringIO(text)):
-        if row and row.get("vocabulary_id") == "RxNorm" and row.get("concept_code"):
-            yield row["concept_code"].strip(), " ".join(row["concept_name"].split())
+        code = (row.get("concept_code") or "").strip()
+        vocabulary = row.get("vocabulary_id")
+        if code and (vocabulary == "RxNorm" or (vocabulary is None and code.isdigit())):
+            yield code, " ".join(row["concept_name"].split())
 
 
-def build(folder: Path) -> dict:
+def _valueset_rows(path: Path):
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for include in data.get("compose", {}).get("include", ()):
+        if include.get("system") == "http://www.nlm.nih.gov/research/umls/rxnorm":
+            for concept in include.get("concept", ()):
+                yield str(concept["code"]).strip(), " ".join(str(concept.get("display", "")).split())
+
+
+def _all_rows(pedsnet: Path, cibmtr: Path | None) -> list[tuple[str, str, str]]:
+    rows: dict[str, tuple[str, str, str]] = {}
+    for file in FILES:
+        for code, name in _csv_rows(pedsnet / file):
+            rows.setdefault(code, (code, name, f"PEDSnet drugs/{file}"))
+    if cibmtr is not None:
+        folder = cibmtr / "build" / "fsh-generated" / "resources"
+        for file in sorted(folder.glob("ValueSet-med-*.json")):
+            for code, name in _valueset_rows(file):
+                rows.setdefault(code, (code, name, f"CIBMTR {file.name}"))
+    return sorted(rows.values(), key=lambda r: int(r[0]))
+
+
+def build(pedsnet: Path, cibmtr: Path | None = None) -> dict:
     entries = {name: {"name": name, "rxnorm": rx, "atc": atc, "products": [], "biosimilars": [], "source": None}
                for name, rx, atc in DRUGS}
-    biosimilar = re.compile(r"^([a-z]+)-([a-z]{4})$")
-    for file, names in FILES.items():
-        rows = list(_rows(folder / file))
-        for name in names:
-            pat, seen = _pattern(name), set()
-            entry = entries[name]
-            for code, label in rows:
-                if label.lower() == name:
-                    if entry["rxnorm"] not in (None, code):
-                        raise SystemExit(f"{file}: {name} is {code}, the library says {entry['rxnorm']}")
-                    entry["rxnorm"] = code
-                elif pat.search(label) and code not in seen:
-                    seen.add(code)
-                    entry["products"].append([code, label, term_type(label)])
-            for code, label in rows:
-                m = biosimilar.match(label)
-                if m and m.group(1) == name:  # a biosimilar ingredient (FDA suffix), and its products
-                    products = [[c, n, term_type(n)] for c, n in rows if n.lower() != label and label in n.lower()]
-                    entry["biosimilars"].append({"name": label, "rxnorm": code, "products": products})
-            if rows:
-                entry["source"] = f"drugs/{file}"
-            entry["products"].sort(key=lambda p: int(p[0]))
+    rows = _all_rows(pedsnet, cibmtr)
+    by_name = {name.lower(): code for code, name, _ in rows if _is_ingredient(name)}
+    for name, entry in entries.items():
+        label = PRODUCT_NAMES.get(name, name)
+        pat = _pattern(label)
+        exclude = [_pattern(other) for other in NOT_THE_DRUG.get(name, ())]
+        sources = set()
+        if name in by_name:
+            if entry["rxnorm"] not in (None, by_name[name]):
+                raise SystemExit(f"{name} is RxNorm {by_name[name]}, the library says {entry['rxnorm']}")
+            entry["rxnorm"] = by_name[name]
+        biosimilars: dict[str, dict] = {}
+        for code, product, where in rows:
+            if _is_ingredient(product) or any(x.search(product) for x in exclude):
+                continue
+            if pat.search(product):
+                entry["products"].append([code, product, term_type(product)])
+                sources.add(where)
+            for suffixed in sorted(set(re.findall(rf"(?<![a-z\-]){re.escape(label)}-[a-z]{{4}}(?![a-z\-])",
+                                                  product, re.IGNORECASE))):
+                b = biosimilars.setdefault(suffixed.lower(), {"name": suffixed.lower(),
+                                                             "rxnorm": by_name.get(suffixed.lower()),
+                                                             "products": []})
+                b["products"].append([code, product, term_type(product)])
+                sources.add(where)
+        for suffixed, code in by_name.items():  # a biosimilar ingredient with no product in the sources
+            if re.fullmatch(rf"{re.escape(label)}-[a-z]{{4}}", suffixed):
+                biosimilars.setdefault(suffixed, {"name": suffixed, "rxnorm": code, "products": []})
+        entry["biosimilars"] = [biosimilars[k] for k in sorted(biosimilars)]
+        entry["source"] = "; ".join(sorted(sources)) or None
     for name, extra in EXTRA_PRODUCTS.items():
         for code, label, tty, where in extra:
-            entries[name]["products"].append([code, label, tty])
+            if code not in {p[0] for p in entries[name]["products"]}:
+                entries[name]["products"].append([code, label, tty])
             entries[name]["source"] = entries[name]["source"] or where
     for entry in entries.values():
+        entry["products"].sort(key=lambda p: int(p[0]))
         if not entry["products"]:
-            entry["note"] = "no public product list found: matched by its ingredient and ATC codes only"
+            entry["note"] = NOTES.get(entry["name"], NO_PRODUCTS)
     return {"format": "eligibility-dsl-terminology/1", "release": RELEASE, "source": SOURCE,
-            "built_by": "tools/build_rxnorm_table.py", "ingredients": list(entries.values())}
+            "sources": SOURCES, "built_by": "tools/build_rxnorm_table.py", "ingredients": list(entries.values())}
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
+    if len(argv) not in (2, 3):
         print(__doc__, file=sys.stderr)
         return 2
-    table = build(Path(argv[1]))
+    table = build(Path(argv[1]), Path(argv[2]) if len(argv) == 3 else None)
     OUT.write_text(json.dumps(table, ensure_ascii=False, separators=(",", ":"), sort_keys=False) + "\n",
                    encoding="utf-8")
     n = sum(len(e["products"]) for e in table["ingredients"])

@@ -16,6 +16,7 @@ from ..language import types as T
 from ..language.syntax import MAX_NESTING, RESERVED_WORDS, ParseResult, too_deep_diagnostic
 from ..runtime.calendar import parse_date
 from ..runtime.quantity import MagnitudeError, Quantity, check_magnitude
+from ..runtime.titre import Titre
 from ..runtime.units import UnitError, dimension_name, parse_unit
 from ..terminology import resolve as resolve_terminology
 from . import ir
@@ -318,6 +319,12 @@ class Checker(HistoryChecks, LabChecks, NameHelp):
     def _text(self, n: A.TextLit):
         return ir.Const(T.TEXT, n.value, span=n.span)
 
+    def _titre(self, n: A.TitreLit):
+        if not n.dilution > 0:
+            self.error("E0155", f"`titre 1:{n.dilution}` is no dilution", n.span, "a titre is 1:N with N above 0")
+            return ir.Const(T.ERROR, None, span=n.span)
+        return ir.Const(T.TITRE, Titre(n.dilution), span=n.span)
+
     def _bool(self, n: A.BoolLit):
         return ir.Const(T.BOOLEAN, n.value, span=n.span)
 
@@ -511,6 +518,7 @@ _EXPR: dict[type, Callable[[Checker, A.Expr], ir.Node]] = {
     A.QuantityLit: Checker._quantity,
     A.DateLit: Checker._date,
     A.TextLit: Checker._text,
+    A.TitreLit: Checker._titre,
     A.BoolLit: Checker._bool,
     A.Name: Checker._name,
     A.Call: Checker._call,

@@ -253,6 +253,9 @@ class Pick(Node):
     which: str  # latest | earliest
     field: str
     query: Query
+    # `latest value of observations in ana is positive`: the result word asked of the picked observation
+    # (its interpretation, coded value or value against its reference range: runtime/labs.py), not its value.
+    word: str | None = None
 
     def children(self):
         return self.query.children()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import attrs
+
 from ..diagnostics import suggest
 from ..language import ast as A
 from ..language import types as T
@@ -24,14 +26,33 @@ class LabChecks:
             self.error("E0140", f"unknown result word `{n.word}`", n.word_span or n.span,
                        suggest(n.word, RESULT_WORDS) or f"a result is one of: {', '.join(RESULT_WORDS)}")
             return ir.Const(T.ERROR, None, span=n.span)
+        if isinstance(n.operand, A.Pick) and n.operand.field == "value":
+            picked = self._result_of_pick(n)
+            if picked is not None:
+                return picked
         in_observations = bool(self.scope) and self.scope[-1].name == "observations"
         if not (isinstance(n.operand, A.Name) and n.operand.id == "value" and in_observations):
             self.error("E0141", f"`is {n.word}` asks about a laboratory result, not about "
                        f"`{self.text_of(n.operand)}`", n.span,
                        f"write `value is {n.word}` inside a query over observations, e.g. "
-                       f"`exists observations in ana where value is {n.word} during before screening`")
+                       f"`exists observations in ana where value is {n.word} during before screening`, "
+                       f"or ask it of one observation: `latest value of observations in ana is {n.word}`")
             return ir.Const(T.ERROR, None, span=n.span)
         return ir.ResultIs(T.BOOLEAN, n.word, span=n.span)
+
+    def _result_of_pick(self, n: A.ResultIs):
+        """`latest value of observations in ana is positive`: the word asked of the picked observation as a
+        whole (the rule reads its interpretation and reference range too), anywhere a boolean may stand."""
+        pick = self.expr(n.operand)
+        if not isinstance(pick, ir.Pick):
+            return ir.Const(T.ERROR, None, span=n.span)
+        if pick.query.collection != "observations":
+            self.error("E0141", f"`is {n.word}` asks about a laboratory result, not about "
+                       f"`{self.text_of(n.operand)}`", n.span,
+                       f"ask it of observations, e.g. `latest value of observations in ana during 1 year "
+                       f"before screening is {n.word}`")
+            return ir.Const(T.ERROR, None, span=n.span)
+        return attrs.evolve(pick, type=T.BOOLEAN, word=n.word, span=n.span)
 
     def _daily_total(self, n: A.DailyTotal):
         q, collection = self.query(n.query)

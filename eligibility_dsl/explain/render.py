@@ -15,6 +15,7 @@ import textwrap
 from ..check import ir
 from ..runtime.bounded import Bounded
 from ..runtime.ops import FLIP, compare_value
+from .derived import derived_index, derived_lines
 from .outcome import Status
 from .quote import SourceText
 from .trace import TraceNode, event_to_dict
@@ -28,6 +29,8 @@ _OP_WORDS = {"=": "=", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _Source = SourceText  # the name tests and older callers use
 # Whether sentences cite their evidence (`summarize(..., evidence=False)` for reports that list it apart).
 _WITH_EVIDENCE = contextvars.ContextVar("with_evidence", default=True)
+# Codes the terminology added, and its release, for naming them in the full trace (explain/derived.py).
+_DERIVED: contextvars.ContextVar[tuple[dict, str]] = contextvars.ContextVar("derived", default=({}, ""))
 DEFAULT_WIDTH = 100
 
 
@@ -259,6 +262,8 @@ def _tree_lines(t: TraceNode, src: SourceText, depth: int, out: list[str]) -> No
         for label, events in (("found", e.matched), ("undecided", e.undecided)):
             for event in events:
                 out.append(f"{pad}    {label}: {e.describe(event)}")
+                index, release = _DERIVED.get()
+                out.extend(f"{pad}      {line}" for line in derived_lines(event, index, release))
         if not e.matched and not e.undecided:
             out.append(f"{pad}    found: no matching record")
         for event in filtered_out(t):
@@ -336,6 +341,14 @@ def render_text(decision, detail: str = "summary", width: int | None = DEFAULT_W
     """A decision as text in one of the views (``summary``, ``fails``, ``full``, ``worklist``), wrapped to
     ``width`` (None: not wrapped). ``checked`` (the trial) lets the worklist use descriptions."""
     check_view(detail)
+    token = _DERIVED.set((derived_index(checked), getattr(checked, "terminology", "") or ""))
+    try:
+        return _render_text(decision, detail, width, checked)
+    finally:
+        _DERIVED.reset(token)
+
+
+def _render_text(decision, detail: str, width: int | None, checked) -> str:
     src = SourceText.of_decision(decision)
     lines = _head(decision)
     lines.append("")

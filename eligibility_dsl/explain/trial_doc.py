@@ -23,6 +23,7 @@ from ..check import ir
 from ..check.unused import used_names
 from ..records.model import COLLECTIONS
 from ..runtime.quantity import Quantity
+from .derived import derived_sentence
 
 __all__ = ["ENGINE_RULES", "reading", "to_html", "to_markdown", "trial_document"]
 
@@ -76,6 +77,8 @@ class _Reader:
             return _number(v)
         if isinstance(v, str):
             return f"“{v}”"
+        if n.type.kind == "titre":
+            return f"a titre of {v}"
         return str(v)
 
     def window(self, w: ir.Window | None) -> str:
@@ -121,6 +124,10 @@ def _join(parts: list[str], word: str) -> str:
 def _pick(r: _Reader, n: ir.Pick) -> str:
     which = "most recent" if n.which == "latest" else "earliest"
     q = n.query
+    if n.word is not None:
+        what = (f"the {which} {r.codeset(q.codeset)}, measured {r.window(q.window)},"
+                if q.codeset is not None and q.filter is None else f"the {which} of the {r.query(q)},")
+        return f"{what} is {n.word} (by its interpretation, coded value or value against its reference range)"
     if n.field == "value" and q.codeset is not None and q.filter is None:
         return f"the {which} {r.codeset(q.codeset)}, measured {r.window(q.window)},"
     return f"the {_words(n.field)} of the {which} of the {r.query(q)},"
@@ -270,10 +277,8 @@ def trial_document(trial: ir.CheckedTrial) -> dict:
                "categories": [{"title": title, "choices": [{"weight": _number(w), "reading": _tidy(read(c))}
                                                           for w, c in items]} for title, items in s.categories]}
               for s in trial.scores.values()]
-    codesets = [{"name": _words(s.name), "description": s.description or "",
-                 "codes": [{"system": sys, "code": code, "display": display or ""} for sys, code, display in s.codes],
-                 "includes": [read.codeset(i) for i in s.includes]}
-                for s in sorted(trial.codesets.values(), key=lambda s: s.name) if s.name in used_by_criteria]
+    codesets = [_codeset_doc(s, read, trial) for s in sorted(trial.codesets.values(), key=lambda s: s.name)
+                if s.name in used_by_criteria]
     tables = [{"name": t.description or _words(t.name), "source": t.source or "",
                "entries": [{"key": read.codeset(k), "value": str(v)} for k, v in t.entries]}
               for t in trial.tables.values()]
@@ -284,6 +289,34 @@ def trial_document(trial: ir.CheckedTrial) -> dict:
         "definitions": definitions, "scores": scores, "codesets": codesets, "tables": tables,
         "file_rules": file_reading_rules(source), "engine_rules": list(ENGINE_RULES),
     }
+
+
+def _codeset_doc(s, read, trial) -> dict:
+    """A code set as written, and the codes the terminology added, each with what it was derived from."""
+    derived = {(sys, code) for sys, code, _, _ in s.derived}
+    release = getattr(trial, "terminology", "") or ""
+    return {"name": _words(s.name), "description": s.description or "",
+            "codes": [{"system": sys, "code": code, "display": display or ""}
+                      for sys, code, display in s.codes if (sys, code) not in derived],
+            "derived": [{"system": sys, "code": code, "display": display or "", "via": via,
+                         "reading": derived_sentence(sys, code, display, via, release)}
+                        for sys, code, display, via in s.derived],
+            "release": release if s.derived else "",
+            "includes": [read.codeset(i) for i in s.includes]}
+
+
+DERIVED_SHOWN = 10  # derived codes listed per code set in the Markdown (the JSON lists them all)
+
+
+def _derived_md(cs: dict) -> list[str]:
+    if not cs.get("derived"):
+        return []
+    n = len(cs["derived"])
+    out = [f"- and {n} code{'s' if n != 1 else ''} reached through the terminology ({_md(cs['release'])}):"]
+    out += [f"    - {_md(d['reading'].split(' via ')[0])}" for d in cs["derived"][:DERIVED_SHOWN]]
+    if n > DERIVED_SHOWN:
+        out.append(f"    - and {n - DERIVED_SHOWN} more (the compiled trial lists them all)")
+    return out
 
 
 def _md(text: str) -> str:
@@ -322,6 +355,7 @@ def to_markdown(doc: dict) -> str:
             out += [f"### {_md(cs['description'] or cs['name'])}", ""]
             out += [f"- {cs_['system']} `{cs_['code']}`" + (f" {_md(cs_['display'])}" if cs_["display"] else "")
                     for cs_ in cs["codes"]]
+            out += _derived_md(cs)
             out += [f"- everything in {_md(i)}" for i in cs["includes"]]
             out.append("")
     for t in doc["tables"]:

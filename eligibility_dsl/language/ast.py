@@ -51,6 +51,11 @@ class TextLit(Expr):
 
 
 @attrs.frozen
+class TitreLit(Expr):
+    dilution: Decimal  # `titre 1:160`: 160
+
+
+@attrs.frozen
 class BoolLit(Expr):
     value: bool | None  # None is the literal `unknown`
 

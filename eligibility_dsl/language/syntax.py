@@ -43,6 +43,7 @@ RESERVED_WORDS = frozenset((
     "on", "stable", "continuous", "change", "where", "during", "before", "after", "from", "to", "allowing",
     "gaps", "of",
     "highest",  # `highest daily total of ... over ...` (`is`, `daily`, `total`, `over` stay usable as names)
+    "titre",  # a titre literal, `titre 1:160`
 ))
 # Recovery splits a broken file at declarations that start in column 1 (the layout the
 # formatter writes): indented continuation lines never start a declaration.
@@ -449,6 +450,9 @@ class ToAst(Transformer_NonRecursive):
 
     def date(self, meta, c):
         return A.DateLit(str(c[0]), span=self._span(meta))
+
+    def titre(self, meta, c):
+        return A.TitreLit(Decimal(str(c[0]).split(":")[1]), span=self._span(meta))
 
     def string(self, meta, c):
         return A.TextLit(_unquote(c[0]), span=self._span(meta))

@@ -30,7 +30,7 @@ class Type:
             return dimension_words(self.dims, self.unit.symbol if self.unit is not None else None)
         if self.kind == "boolean":
             return "a condition"
-        return {"number": "a number", "date": "a date", "text": "a text", "code": "a code",
+        return {"number": "a number", "date": "a date", "text": "a text", "code": "a code", "titre": "a titre",
                 "coding": "a coding", "any": "a value of any type", "error": "an erroneous value"}[self.kind]
 
     @property
@@ -42,6 +42,7 @@ BOOLEAN = Type("boolean")
 NUMBER = Type("number")
 DATE = Type("date")
 TEXT = Type("text")
+TITRE = Type("titre")  # `titre 1:160` (runtime/titre.py)
 CODE = Type("code")
 ERROR = Type("error")
 
@@ -89,7 +90,7 @@ def ordered(a: Type, b: Type) -> bool:
     if a.is_error or b.is_error:
         return True
     if a.kind == "any" or b.kind == "any":
-        return (b if a.kind == "any" else a).kind in ("number", "quantity", "date", "any")
+        return (b if a.kind == "any" else a).kind in ("number", "quantity", "date", "any", "titre")
     if a.kind == b.kind == "quantity" and (a.dims is None or b.dims is None):
         return True
-    return a == b and a.kind in ("number", "quantity", "date")
+    return a == b and a.kind in ("number", "quantity", "date", "titre")

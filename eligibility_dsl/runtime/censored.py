@@ -19,9 +19,10 @@ from decimal import Decimal
 
 from .bounded import Bounded
 from .quantity import Quantity, compare
+from .titre import Titre, read_titre
 from .units import UnitError, parse_unit
 
-__all__ = ["Censored", "compare_censored", "parse_censored"]
+__all__ = ["Censored", "compare_censored", "parse_censored", "parse_titre"]
 
 _OPS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "≤": "<=", "≥": ">="}
 _TEXT = re.compile(r"\s*(<=|>=|≤|≥|<|>)\s*(-?[0-9]+(?:\.[0-9]+)?)(?:\s*([^\s0-9.].*?))?\s*")
@@ -46,6 +47,7 @@ class Censored:
 
     def __str__(self) -> str:
         bound = format(self.bound, "f") if isinstance(self.bound, Decimal) else str(self.bound)
+        # (a titre bound prints as `1:40`, so `<1:40`)
         return f"{self.op}{bound}"
 
     def __repr__(self) -> str:
@@ -72,9 +74,20 @@ def parse_censored(text: str) -> Censored | None:
         return None
 
 
+def parse_titre(text: str) -> Titre | Censored | None:
+    """The titre a text states (`1:160`), a censored titre (`<1:40`: every titre below 1:40), or None."""
+    read = read_titre(text)
+    if read is None:
+        return None
+    op, titre = read
+    return titre if op is None else Censored(op, titre)
+
+
 def _cmp(a, b) -> int:
     if type(a) is Decimal and type(b) is Decimal:
         return (a > b) - (a < b)
+    if isinstance(a, Titre) or isinstance(b, Titre):  # a titre compares with titres only (raises otherwise)
+        return (a > b) - (a < b) if isinstance(a, Titre) else (b < a) - (b > a)
     if isinstance(a, Quantity) and isinstance(b, Quantity):
         return compare(a, b)  # raises UnitMismatch across dimensions
     raise TypeError(f"cannot compare `{a}` with `{b}`: a number and a quantity")
@@ -87,7 +100,7 @@ def _interval(x) -> tuple:
         return x.low, True, x.high, x.high is not None
     if isinstance(x, int) and not isinstance(x, bool):
         x = Decimal(x)
-    if not isinstance(x, Decimal | Quantity):
+    if not isinstance(x, Decimal | Quantity | Titre):
         raise TypeError(f"cannot compare a censored value with `{x}`")
     return x, True, x, True
 

@@ -16,8 +16,9 @@ from decimal import Decimal
 from . import calendar
 from . import quantity as Q
 from .bounded import Bounded, compare_bounded
-from .censored import Censored, compare_censored, parse_censored
+from .censored import Censored, compare_censored, parse_censored, parse_titre
 from .numtext import number_text
+from .titre import Titre
 from .totals import Zero
 from .units import parse_unit
 
@@ -67,6 +68,8 @@ def compare_value(op: str, a, b):
             a, b = (a.like(b), b) if type(a) is Zero else (a, b.like(a))
     if type(a) is Censored or type(b) is Censored:
         return compare_censored(op, a, b)
+    if (type(a) is Titre) != (type(b) is Titre):  # `1:160 = 160` is no quiet "no": a titre is no number
+        raise TypeError(f"cannot compare `{a}` with `{b}`: a titre compares with titres only")
     if type(a) is Bounded or type(b) is Bounded:
         return compare_bounded(op, a, b)
     return CMP[op](a, b)
@@ -74,7 +77,7 @@ def compare_value(op: str, a, b):
 
 def _censored(v):
     if type(v) is str:
-        return parse_censored(v) or v
+        return parse_censored(v) or parse_titre(v) or v  # `<50 U/mL`, or a titre `1:160`, `<1:40`
     return v
 
 

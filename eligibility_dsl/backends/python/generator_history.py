@@ -125,6 +125,9 @@ class HistoryRules:
                 return (f"_all_traced({r}, {cond}, (F, E, C, B, BP, M, P, D), M, {traces}, "
                         f"{self.node_ref(node.condition)}, {self.c(COLLECTIONS[q.collection].summary)})")
             return f"_all({r}, {cond}, (F, E, C, B, BP, M, P, D), M)"
+        if isinstance(node, ir.Pick) and node.word is not None:  # `latest value of Q is positive`
+            call = "_pick_result_traced" if traced else "_pick_result"
+            return f"{call}({r}, {node.which == 'latest'}, {self.c(node.word)}, {name}, M, P)"
         if isinstance(node, ir.Pick):
             return f"_pick({r}, {node.which == 'latest'}, {self.c(node.field)}, {name}, M)"
         if isinstance(node, ir.Change):
@@ -200,7 +203,8 @@ class HistoryRules:
             r = self._select(node.query, window, traced=True, traces=traces)
             value = self.tmp()
             self.line(f"{value} = {self._aggregate_call(node, r, True, traces)}")
-            self.line(f"{out} = _query_trace({n}, {value}, {r}, {traces}, "
+            trace = "_query_trace_rule" if isinstance(node, ir.Pick) and node.word is not None else "_query_trace"
+            self.line(f"{out} = {trace}({n}, {value}, {r}, {traces}, "
                       f"{self.c(COLLECTIONS[node.query.collection].summary)})")
         return self.value_of(out)
 

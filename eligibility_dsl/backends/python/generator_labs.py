@@ -36,4 +36,7 @@ LAB_NAMES: dict[str, Any] = {
     "_result_trace": SL.result_trace,
     "_daily_total": SL.daily_total_value,
     "_daily_total_traced": SL.daily_total_traced,
+    "_pick_result": SL.pick_result,
+    "_pick_result_traced": SL.pick_result_traced,
+    "_query_trace_rule": SL.query_trace_rule,
 }

@@ -201,9 +201,9 @@ def all_value(r: QueryResult, cond: Callable, env: tuple, missing: list):
     return result
 
 
-def pick_value(r: QueryResult, latest: bool, field: str, codeset: str | None, missing: list):
-    """`latest`/`earliest FIELD of Q`. Which record is the latest (or earliest) is known only where the
-    history is complete: an unrecorded one could come later (or earlier)."""
+def pick_event(r: QueryResult, latest: bool, codeset: str | None, missing: list):
+    """The latest (or earliest) record of Q, or None. Which record is the latest (or earliest) is known only
+    where the history is complete: an unrecorded one could come later (or earlier)."""
     if not r.covered:
         absence(r, missing)
         return None
@@ -215,6 +215,14 @@ def pick_value(r: QueryResult, latest: bool, field: str, codeset: str | None, mi
     for e in r.undecided:
         if (order(e) > key) if latest else (order(e) < key):
             return None
+    return best
+
+
+def pick_value(r: QueryResult, latest: bool, field: str, codeset: str | None, missing: list):
+    """`latest`/`earliest FIELD of Q` (see ``pick_event``)."""
+    best = pick_event(r, latest, codeset, missing)
+    if best is None:
+        return None
     value = best.fields.get(field)
     if value is None:
         missing.append(f"{r.collection} {best.id}: {field}")
@@ -405,4 +413,5 @@ def score_total(values: list) -> Any:
 
 __all__ = ["AGGREGATES", "ALL_TIME", "QueryResult", "age_value", "all_value", "arith", "change_value",
            "compare_dynamic", "compare_value", "count_value", "days_on_value", "exists_value", "field", "guarded",
-           "in_codeset", "junction", "lookup", "pick_value", "score_total", "select", "stable_value", "window_of"]
+           "in_codeset", "junction", "lookup", "pick_event", "pick_value", "score_total", "select", "stable_value",
+           "window_of"]

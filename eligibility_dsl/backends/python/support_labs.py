@@ -23,6 +23,7 @@ from ...runtime.ops import compare_value, show
 from ...runtime.quantity import Quantity
 from ...runtime.totals import ZERO, Zero, peak_daily_total
 from . import support as S
+from . import support_trace as ST
 
 
 def _classify(ev, word: str, missing: list, problems: list):
@@ -45,6 +46,30 @@ def result_trace(ev, word: str, missing: list, problems: list):
     """(value, note): the note names the rule used (`is positive by interpretation `POS``)."""
     value, rule = _classify(ev, word, missing, problems)
     return value, f"{ev.id}: {rule}"
+
+
+def pick_result(r: S.QueryResult, latest: bool, word: str, codeset: str | None, missing: list, problems: list):
+    """`latest value of Q is WORD`: the word asked of the picked observation (unknown when which one is the
+    latest is unknown, or when there is none)."""
+    return pick_result_traced(r, latest, word, codeset, missing, problems)[0]
+
+
+def pick_result_traced(r: S.QueryResult, latest: bool, word: str, codeset: str | None, missing: list,
+                       problems: list):
+    """(value, the rule used as a sentence naming the observation) for the trace."""
+    best = S.pick_event(r, latest, codeset, missing)
+    if best is None:
+        return None, f"no {'latest' if latest else 'earliest'} observation is known"
+    value, rule = _classify(best, word, missing, problems)
+    return value, f"{'latest' if latest else 'earliest'} observation {best.id}: {rule}"
+
+
+def query_trace_rule(node, pair, r: S.QueryResult, traces: list, shown: tuple[str, ...]) -> TraceNode:
+    """A query node's trace whose value came with the rule that decided it (a result word of a pick)."""
+    value, rule = pair
+    trace = ST.query_trace(node, value, r, traces, shown)
+    note = "; ".join(n for n in (rule, trace.note) if n)
+    return TraceNode(node, value, trace.children, note, evidence=trace.evidence)
 
 
 def _negative(amount) -> bool:

@@ -32,6 +32,9 @@ class PickRules:
     """Relies on QueryRules (``window_of``, ``query_ref``, ``covered``, ``derive``, ``ctes``, ``joins``)."""
 
     def r_pick(self, node: ir.Pick, ev: Any) -> V:
+        if node.word is not None:
+            raise Unsupported(node, f"a result word of the {node.which} observation (`{node.which} value of ... is "
+                                    f"{node.word}`)")
         if ev is not None:
             raise Unsupported(node, "a query inside a query's condition")
         q = node.query
