@@ -88,6 +88,9 @@ CODES: dict[str, str] = {
     "E0401": "not-compiled-to-sql",  # a construct the SQL backend (--engine duckdb|spark) does not compile yet
     "E0006": "invisible-character",
     "W0102": "unused-declaration",
+    # formulas (lang11a)
+    "E0170": "formula-needs-plain-number",
+    "E0171": "formula-needs-whole-constant",
 }
 
 

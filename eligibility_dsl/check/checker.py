@@ -20,6 +20,7 @@ from ..runtime.units import UnitError, dimension_name, parse_unit
 from ..terminology import resolve as resolve_terminology
 from . import ir
 from .arith import _ARITH_RULES, _static
+from .formulas import FORMULA_EXPR, FORMULA_FUNCTIONS, FormulaChecks
 from .history import _KIND_WORDS, HISTORY_EXPR, HistoryChecks
 from .labs import LAB_EXPR, LabChecks
 from .names import NameHelp
@@ -28,7 +29,7 @@ from .names import NameHelp
 # or UnicodeDecodeError for a file that is not UTF-8 text.
 Loader = Callable[[str, str], tuple[str, str]]
 
-FUNCTIONS = {"max": "the largest of its arguments", "min": "the smallest of its arguments"}
+FUNCTIONS = {"max": "the largest of its arguments", "min": "the smallest of its arguments", **FORMULA_FUNCTIONS}
 _PERIOD_UNIT = {"years": "years", "months": "months", "weeks": "weeks", "days": "days"}
 
 
@@ -43,7 +44,7 @@ class _Symbol:
         self.kind, self.type, self.span, self.decl = kind, type_, span, decl
 
 
-class Checker(HistoryChecks, LabChecks, NameHelp):
+class Checker(HistoryChecks, LabChecks, FormulaChecks, NameHelp):
     def __init__(self, parsed: ParseResult, source: str, loader: Loader | None = None, terminology=None):
         self.module = parsed.module
         self.terminology = resolve_terminology(terminology)  # None: the shipped table
@@ -347,6 +348,8 @@ class Checker(HistoryChecks, LabChecks, NameHelp):
         return ir.Fact(sym.type, n.id, span=n.span)
 
     def _call(self, n: A.Call):
+        if n.func in FORMULA_FUNCTIONS:  # sqrt, ln, exp, round: check/formulas.py
+            return self.formula_call(n)
         args = tuple(self.expr(a) for a in n.args)
         if n.func not in FUNCTIONS:
             self.error("E0106", f"unknown function `{n.func}`", n.span, suggest(n.func, FUNCTIONS))
@@ -518,6 +521,7 @@ _EXPR: dict[type, Callable[[Checker, A.Expr], ir.Node]] = {
     A.Implies: Checker._implies,
     **HISTORY_EXPR,
     **LAB_EXPR,
+    **FORMULA_EXPR,
 }
 
 

@@ -97,6 +97,16 @@ class Arith(Expr):
     right: Expr
 
 
+# ---- formulas (lang11a)
+@attrs.frozen
+class Power(Expr):
+    """`base ^ exponent` (right-associative, tighter than unary minus)."""
+
+    base: Expr
+    exponent: Expr
+# ---- end formulas
+
+
 @attrs.frozen
 class Compare(Expr):
     op: str  # = != < <= > >=  (the Unicode forms are normalised by the parser)

@@ -565,6 +565,9 @@ class ToAst(Transformer_NonRecursive):
 
     add, sub, mul, div = _arith("+"), _arith("-"), _arith("*"), _arith("/")
 
+    def power(self, meta, c):  # formulas (lang11a)
+        return A.Power(c[0], c[1], span=self._span(meta))
+
     def compare(self, meta, c):
         op = str(c[1])
         return A.Compare(_COMPARE_OPS.get(op, op), c[0], c[2], span=self._span(meta))
