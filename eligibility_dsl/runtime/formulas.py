@@ -27,6 +27,7 @@ from decimal import (
     DivisionByZero,
     InvalidOperation,
     Overflow,
+    Subnormal,
     Underflow,
 )
 from fractions import Fraction
@@ -40,7 +41,7 @@ __all__ = ["FORMULA_CONTEXT", "FORMULA_DIGITS", "FORMULAS", "FormulaProblem", "f
 
 FORMULA_DIGITS = 28
 FORMULA_CONTEXT = Context(prec=FORMULA_DIGITS, rounding=ROUND_HALF_EVEN, Emax=MAX_MAGNITUDE, Emin=-MAX_MAGNITUDE,
-                          traps=[InvalidOperation, DivisionByZero, Overflow, Underflow, Clamped])
+                          traps=[InvalidOperation, DivisionByZero, Overflow, Underflow, Subnormal, Clamped])
 # The largest whole exponent applied to a quantity's unit or computed exactly (beyond: the 28-digit power).
 MAX_ROUND_PLACES = 28
 
@@ -68,7 +69,7 @@ def _number(func: str, v) -> Decimal:
 def _compute(what: str, fn, *args):
     try:
         return fn(*args)
-    except (Overflow, Underflow, Clamped):
+    except (Overflow, Underflow, Subnormal, Clamped):
         raise FormulaProblem(f"{what} is beyond the limit of 10^{MAX_MAGNITUDE} (or 10^-{MAX_MAGNITUDE})") from None
     except (InvalidOperation, DivisionByZero, ZeroDivisionError):
         raise FormulaProblem(f"{what} has no value") from None
