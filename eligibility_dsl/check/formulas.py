@@ -82,7 +82,7 @@ class FormulaChecks:
 
     def _round(self, n: A.Call, args: tuple[ir.Node, ...]) -> ir.Node:
         x, places = args
-        if not (x.type.kind in ("number", "quantity", "any")):
+        if x.type.kind not in ("number", "quantity", "any"):
             self.error("E0201", f"`round` needs a number or a quantity, found `{self.text_of(n.args[0])}` "
                        f"({x.type.describe()})", n.args[0].span)
             return ir.Const(T.ERROR, None, span=n.span)
@@ -125,3 +125,94 @@ class FormulaChecks:
 
 
 FORMULA_EXPR: dict[type, Callable] = {A.Power: FormulaChecks._power}
+
+
+# ------------------------------------------------------------------ functions
+# `function bmi(weight: quantity in kg, height: quantity in m): weight / height ^ 2` names a formula over
+# typed parameters. The body is checked once on its own (with each parameter a value of its declared type);
+# a use `bmi(w, h)` checks each argument against its parameter's type (the same kind, and for a quantity the
+# same dimension; an observation's value is checked when evaluating) and is then the body with the
+# arguments in place of the parameters: no new IR node, so every backend, the trace and `elig doc` read the
+# formula itself.
+
+
+class FunctionChecks:
+    """Mixed into the checker: relies on ``symbols``, ``expr``, ``error``, ``text_of``, ``_fact_type``,
+    ``diagnostics`` and ``scope``; owns ``_bindings`` (parameter -> argument node, innermost last)."""
+
+    def _function_state(self) -> dict:
+        state = self.__dict__.get("_functions_state")
+        if state is None:
+            state = self.__dict__["_functions_state"] = {"checked": {}, "expanding": [], "bindings": []}
+        return state
+
+    def bound_parameter(self, name: str) -> ir.Node | None:
+        bindings = self._function_state()["bindings"]
+        return bindings[-1].get(name) if bindings else None
+
+    def _param_types(self, decl: A.FunctionDecl) -> list[T.Type]:
+        return [self._fact_type(p.type) for p in decl.params]
+
+    def check_function(self, name: str) -> bool:
+        """Check a function's body once, on its own; whether it is free of errors."""
+        state = self._function_state()
+        if name in state["checked"]:
+            return state["checked"][name]
+        decl = self.symbols[name].decl
+        state["checked"][name] = False  # while checking: a use of itself in its body is reported there
+        before = len(self.diagnostics)
+        seen: set[str] = set()
+        for p in decl.params:
+            if p.name in seen:
+                self.error("E0103", f"parameter `{p.name}` is already declared", p.span)
+            seen.add(p.name)
+        types = self._param_types(decl)
+        placeholders = {p.name: ir.Fact(t, p.name, span=p.span) for p, t in zip(decl.params, types, strict=False)}
+        self._expand(decl, placeholders)
+        ok = len(self.diagnostics) == before
+        state["checked"][name] = ok
+        return ok
+
+    def _expand(self, decl: A.FunctionDecl, bindings: dict[str, ir.Node]) -> ir.Node:
+        state = self._function_state()
+        if decl.name in state["expanding"]:
+            cycle = " -> ".join(state["expanding"][state["expanding"].index(decl.name):] + [decl.name])
+            self.error("E0105", f"function `{decl.name}` uses itself: {cycle}", decl.name_span)
+            return ir.Const(T.ERROR, None, span=decl.span)
+        state["expanding"].append(decl.name)
+        state["bindings"].append(bindings)
+        outer_scope, self.scope = self.scope, []  # the body sees its parameters and the globals only
+        try:
+            return self.expr(decl.expr)
+        finally:
+            self.scope = outer_scope
+            state["bindings"].pop()
+            state["expanding"].pop()
+
+    def function_call(self, n: A.Call) -> ir.Node:
+        decl: A.FunctionDecl = self.symbols[n.func].decl
+        args = tuple(self.expr(a) for a in n.args)
+        if len(args) != len(decl.params):
+            self.error("E0204", f"`{n.func}` needs {len(decl.params)} argument"
+                       f"{'s' if len(decl.params) != 1 else ''}, found {len(args)}", n.span,
+                       f"`{n.func}({', '.join(p.name for p in decl.params)})`")
+            return ir.Const(T.ERROR, None, span=n.span)
+        if n.func in self._function_state()["expanding"]:  # used in its own body: reported by _expand
+            return self._expand(decl, {})
+        if not self.check_function(n.func) or any(a.type.is_error for a in args):
+            return ir.Const(T.ERROR, None, span=n.span)
+        for p, want, sub, got in zip(decl.params, self._param_types(decl), n.args, args, strict=False):
+            fits = (got.type.kind == "any" or (want.kind == got.type.kind == "quantity" and T.comparable(want, got.type))
+                    or (want.kind == got.type.kind and want.kind != "quantity"))
+            if not fits:
+                self.error("E0201" if want.kind != got.type.kind else "E0202",
+                           f"`{n.func}` needs `{p.name}` to be {want.describe()}, found `{self.text_of(sub)}` "
+                           f"({got.type.describe()})", sub.span)
+                return ir.Const(T.ERROR, None, span=n.span)
+        before = len(self.diagnostics)
+        node = self._expand(decl, {p.name: a for p, a in zip(decl.params, args, strict=False)})
+        if len(self.diagnostics) > before:  # arguments known only when evaluating may combine otherwise
+            del self.diagnostics[before:]
+            self.error("E0201", f"`{n.func}` cannot be computed from these arguments", n.span)
+            return ir.Const(T.ERROR, None, span=n.span)
+        return node

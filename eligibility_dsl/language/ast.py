@@ -302,6 +302,23 @@ class DefineDecl(Decl):
     expr: Expr
 
 
+# ---- formulas (lang11a)
+@attrs.frozen
+class FunctionParam(Node):
+    name: str
+    type: TypeExpr
+
+
+@attrs.frozen
+class FunctionDecl(Decl):
+    """`function bmi(weight: quantity in kg, height: quantity in m): weight / height ^ 2`."""
+
+    name: str
+    params: tuple[FunctionParam, ...]
+    expr: Expr
+# ---- end formulas
+
+
 @attrs.frozen
 class Criterion(Decl):
     kind: str  # include | exclude

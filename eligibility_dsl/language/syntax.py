@@ -33,7 +33,7 @@ from . import hints
 
 GRAMMAR_FILE = "elig.lark"
 DECLARATION_KEYWORDS = ("trial", "library", "import", "version", "anchor", "fact", "codeset", "table", "score",
-                        "define", "include", "exclude")
+                        "define", "include", "exclude", "function")
 # Words that are keywords inside expressions, so they cannot name a fact or definition.
 # Declaration keywords (`fact`, `score`, `code`, ...) are keywords only where a declaration
 # or type may start, so they remain usable as names (`latest score of assessments`).
@@ -47,7 +47,7 @@ RESERVED_WORDS = frozenset((
 # Recovery splits a broken file at declarations that start in column 1 (the layout the
 # formatter writes): indented continuation lines never start a declaration.
 _DECL_START = re.compile(r"^(" + "|".join(DECLARATION_KEYWORDS) + r")\b", re.MULTILINE)
-_DECLARED_NAME = re.compile(r"^(?:fact|define|anchor|codeset|table|score)[ \t]+([A-Za-z_][A-Za-z0-9_-]*)")
+_DECLARED_NAME = re.compile(r"^(?:fact|define|function|anchor|codeset|table|score)[ \t]+([A-Za-z_][A-Za-z0-9_-]*)")
 _LINE_WORD = re.compile(r"^([A-Za-z]{4,9})[ \t]", re.MULTILINE)
 # How deeply one expression may nest (`1 + 1 + ...` nests one level per `+`), here and, through the
 # definitions it uses, in the checker: every later stage (check, compile, evaluate, explain) walks
@@ -173,7 +173,7 @@ def _to_ast(tree: Tree, file: str, diagnostics: list[Diagnostic], broken: set[st
         name = decl.children[0]  # every declaration starts with its name (a token)
         span = Span(file, name.line, name.column, name.end_line, name.end_column, name.start_pos, name.end_pos)
         diagnostics.append(too_deep_diagnostic(str(name), span))
-        if decl.data in ("define_decl", "table_decl", "score_decl"):
+        if decl.data in ("define_decl", "table_decl", "score_decl", "function_decl"):
             broken.add(str(name))
     try:
         return ToAst(file).transform(Tree(tree.data, kept, tree.meta))
@@ -363,6 +363,12 @@ class ToAst(Transformer_NonRecursive):
 
     def define_decl(self, meta, c):
         return A.DefineDecl(str(c[0]), c[1], span=self._span(meta), name_span=self._tok_span(c[0]))
+
+    def function_decl(self, meta, c):  # formulas (lang11a)
+        return A.FunctionDecl(str(c[0]), tuple(c[1:-1]), c[-1], span=self._span(meta), name_span=self._tok_span(c[0]))
+
+    def function_param(self, meta, c):
+        return A.FunctionParam(str(c[0]), c[1], span=self._tok_span(c[0]))
 
     def include_decl(self, meta, c):
         return A.Criterion("include", str(c[0]), c[1], c[2], span=self._span(meta), name_span=self._tok_span(c[0]))

@@ -37,7 +37,7 @@ from .numtext import number_text
 from .quantity import EXACT_CONTEXT, MAX_MAGNITUDE, Quantity, _to_decimal
 from .units import UnitError
 
-__all__ = ["FORMULA_CONTEXT", "FORMULA_DIGITS", "FORMULAS", "FormulaProblem", "formula_value"]
+__all__ = ["FORMULAS", "FORMULA_CONTEXT", "FORMULA_DIGITS", "FormulaProblem", "formula_value"]
 
 FORMULA_DIGITS = 28
 FORMULA_CONTEXT = Context(prec=FORMULA_DIGITS, rounding=ROUND_HALF_EVEN, Emax=MAX_MAGNITUDE, Emin=-MAX_MAGNITUDE,

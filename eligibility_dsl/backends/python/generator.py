@@ -37,8 +37,8 @@ from ...runtime.bounded import Bounded
 from ...runtime.ops import ARITH, CMP, EXTREMUM_COMBINE, EXTREMUM_NOTE, FLIP, PERIOD_UNITS, conditional_value
 from . import support as S
 from .emitter import Emitter, Module
-from .generator_history import HISTORY_FAST, HISTORY_NAMES, HISTORY_TRACED, HistoryRules
 from .generator_formulas import FORMULA_FAST, FORMULA_NAMES, FORMULA_TRACED
+from .generator_history import HISTORY_FAST, HISTORY_NAMES, HISTORY_TRACED, HistoryRules
 from .generator_labs import LAB_FAST, LAB_NAMES, LAB_TRACED
 from .values import arith_problem, value_fn
 
