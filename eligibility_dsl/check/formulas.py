@@ -202,8 +202,8 @@ class FunctionChecks:
         if not self.check_function(n.func) or any(a.type.is_error for a in args):
             return ir.Const(T.ERROR, None, span=n.span)
         for p, want, sub, got in zip(decl.params, self._param_types(decl), n.args, args, strict=False):
-            fits = (got.type.kind == "any" or (want.kind == got.type.kind == "quantity" and T.comparable(want, got.type))
-                    or (want.kind == got.type.kind and want.kind != "quantity"))
+            same_kind = want.kind == got.type.kind
+            fits = got.type.kind == "any" or (same_kind and (want.kind != "quantity" or T.comparable(want, got.type)))
             if not fits:
                 self.error("E0201" if want.kind != got.type.kind else "E0202",
                            f"`{n.func}` needs `{p.name}` to be {want.describe()}, found `{self.text_of(sub)}` "

@@ -30,6 +30,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from ..diagnostics import Diagnostic, Span
 from . import ast as A
 from . import hints
+from .syntax_formulas import FormulaSyntax
 
 GRAMMAR_FILE = "elig.lark"
 DECLARATION_KEYWORDS = ("trial", "library", "import", "version", "anchor", "fact", "codeset", "table", "score",
@@ -330,7 +331,7 @@ _COMPARE_OPS = {"≥": ">=", "≤": "<=", "≠": "!="}
 
 
 @v_args(meta=True)
-class ToAst(Transformer_NonRecursive):
+class ToAst(FormulaSyntax, Transformer_NonRecursive):
     """Lark parse tree to :mod:`eligibility_dsl.ast`; one method per grammar rule (a dispatch table).
     Non-recursive: a long expression (`1 + 1 + ...`) is a deep tree."""
 
@@ -363,12 +364,6 @@ class ToAst(Transformer_NonRecursive):
 
     def define_decl(self, meta, c):
         return A.DefineDecl(str(c[0]), c[1], span=self._span(meta), name_span=self._tok_span(c[0]))
-
-    def function_decl(self, meta, c):  # formulas (lang11a)
-        return A.FunctionDecl(str(c[0]), tuple(c[1:-1]), c[-1], span=self._span(meta), name_span=self._tok_span(c[0]))
-
-    def function_param(self, meta, c):
-        return A.FunctionParam(str(c[0]), c[1], span=self._tok_span(c[0]))
 
     def include_decl(self, meta, c):
         return A.Criterion("include", str(c[0]), c[1], c[2], span=self._span(meta), name_span=self._tok_span(c[0]))
@@ -570,9 +565,6 @@ class ToAst(Transformer_NonRecursive):
         return method
 
     add, sub, mul, div = _arith("+"), _arith("-"), _arith("*"), _arith("/")
-
-    def power(self, meta, c):  # formulas (lang11a)
-        return A.Power(c[0], c[1], span=self._span(meta))
 
     def compare(self, meta, c):
         op = str(c[1])
