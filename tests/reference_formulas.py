@@ -63,7 +63,18 @@ def _power(b, e):
     return _in_limits(_context().power(x, e))
 
 
+def _as(v, one, name):
+    """A function's argument as its parameter's declared type (README, "Functions")."""
+    if isinstance(one, Quantity):
+        if not isinstance(v, Quantity) or v.unit.dims != one.unit.dims:
+            return None
+        return v if v.unit.factor == one.unit.factor else v.to(one.unit)
+    return _plain(v)
+
+
 def formula(func: str, args: list):
+    if func == "as":
+        return None if args[0] is None else _as(*args)
     if any(a is None or type(a) not in (Decimal, Quantity) for a in args):
         return None
     try:

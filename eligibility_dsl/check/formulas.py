@@ -16,6 +16,7 @@ from decimal import Decimal
 from ..language import ast as A
 from ..language import types as T
 from ..runtime.formulas import MAX_ROUND_PLACES
+from ..runtime.quantity import Quantity
 from ..runtime.units import UnitError
 from . import ir
 
@@ -136,6 +137,19 @@ FORMULA_EXPR: dict[type, Callable] = {A.Power: FormulaChecks._power}
 # formula itself.
 
 
+def _typed(arg: ir.Node, want: T.Type, name: str) -> ir.Node:
+    """An argument as its parameter's type: a number or quantity known only at run time (an observation's
+    value), or a quantity in another unit, goes through `as` (converted to the declared unit, or a problem)."""
+    if want.kind == "quantity" and (T.is_dynamic(arg.type) or arg.type.unit is None
+                                    or arg.type.unit.factor != want.unit.factor):
+        one = ir.Const(want, Quantity(1, want.unit))
+    elif want.kind == "number" and arg.type.kind != "number":
+        one = ir.Const(T.NUMBER, Decimal(1))
+    else:
+        return arg
+    return ir.Formula(want, "as", (arg, one, ir.Const(T.TEXT, name)), span=arg.span)
+
+
 class FunctionChecks:
     """Mixed into the checker: relies on ``symbols``, ``expr``, ``error``, ``text_of``, ``_fact_type``,
     ``diagnostics`` and ``scope``; owns ``_bindings`` (parameter -> argument node, innermost last)."""
@@ -209,8 +223,10 @@ class FunctionChecks:
                            f"`{n.func}` needs `{p.name}` to be {want.describe()}, found `{self.text_of(sub)}` "
                            f"({got.type.describe()})", sub.span)
                 return ir.Const(T.ERROR, None, span=n.span)
+        bound = {p.name: _typed(a, want, p.name) for p, want, a in zip(decl.params, self._param_types(decl), args,
+                                                                      strict=False)}
         before = len(self.diagnostics)
-        node = self._expand(decl, {p.name: a for p, a in zip(decl.params, args, strict=False)})
+        node = self._expand(decl, bound)
         if len(self.diagnostics) > before:  # arguments known only when evaluating may combine otherwise
             del self.diagnostics[before:]
             self.error("E0201", f"`{n.func}` cannot be computed from these arguments", n.span)

@@ -144,6 +144,7 @@ _FORMULA_WORDS: dict[str, Callable[[_Reader, ir.Formula], str]] = {
     "ln": lambda r, n: f"the natural logarithm of {r(n.args[0])}",
     "exp": lambda r, n: f"e to the power of {r(n.args[0])}",
     "round": lambda r, n: f"{r(n.args[0])} rounded to {r(n.args[1])} decimal places",
+    "as": lambda r, n: f"{r(n.args[0])} (as {n.type.describe()})",
     "^": lambda r, n: f"{_grouped(r, n.args[0])} to the power of {_grouped(r, n.args[1])}",
 }
 

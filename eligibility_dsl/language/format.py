@@ -273,6 +273,17 @@ def _function(parts: list[Part]) -> Doc:
                         Nest(INDENT, concat(Line(), _words(parts[close + 2:])))))
 
 
+def _operation(parts: list[Part]) -> Doc:
+    """`a + b`, `a * b` (formulas, lang11a): flat when the operation itself fits, else a line break before
+    the operator, aligned with the first operand, so that a long formula reads one term per line. What
+    follows the operation does not count (an empty fill group ends the measure), so an operation that
+    fits never breaks for the text after it."""
+    if len(parts) != 3:
+        return _words(parts)
+    return concat(Group(Align(concat(parts[0].doc, Line(), parts[1].doc, " ", parts[2].doc))),
+                  Group(concat(), fill=True))
+
+
 def _entries(parts: list[Part]) -> Doc:
     """`codeset`, `table`: the entries below the header, indented, on one line when they fit, else one
     per line; a table's `source` text goes below its header when the header does not fit."""
@@ -402,5 +413,6 @@ _RULES = {
     "list": _bracketed, "call": _bracketed, "lookup": _lookup,
     "atom": _parenthesised,
     "neg": _negation,
+    "add": _operation, "sub": _operation, "mul": _operation, "div": _operation,
     "conditional": _conditional,
 }

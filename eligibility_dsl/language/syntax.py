@@ -222,7 +222,8 @@ _TERMINAL_WORDS = {
     "COMP_OP": "a comparison (`=`, `!=`, `<`, `<=`, `>`, `>=`)",
     "$END": "the end of the file",
 }
-_OPERATOR_TERMINALS = {"COMP_OP", "AND", "OR", "PLUS", "MINUS", "STAR", "SLASH", "IMPLIES", "BETWEEN", "IN"}
+_OPERATOR_TERMINALS = {"COMP_OP", "AND", "OR", "PLUS", "MINUS", "STAR", "SLASH", "IMPLIES", "BETWEEN", "IN",
+                       "CIRCUMFLEX"}  # `^`: formulas (lang11a)
 _DECLARATION_TERMINALS = {k.upper() for k in DECLARATION_KEYWORDS}
 
 

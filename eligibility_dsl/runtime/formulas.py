@@ -133,12 +133,36 @@ def power_value(base, exponent) -> Decimal | Quantity:
     return _compute(f"{what}", FORMULA_CONTEXT.power, b, Decimal(whole) if whole is not None else e)
 
 
+def as_value(v, one, name: str):
+    """A function's argument converted to its parameter's declared unit (``one`` is 1 of it) or checked to be
+    a plain number (``one`` is the number 1): the boundary where an observation's value gets its type."""
+    if isinstance(one, Quantity):
+        if isinstance(v, Quantity) and v.unit.dims == one.unit.dims:
+            return v if v.unit.factor == one.unit.factor else v.to(one.unit)
+        raise FormulaProblem(f"`{name}` must be in {one.unit.symbol} or a unit convertible to it, found {_show(v)}")
+    if type(v) is Decimal:
+        return v
+    if isinstance(v, Quantity) and v.unit.is_dimensionless:
+        return _number(name, v)
+    raise FormulaProblem(f"`{name}` must be a number, found {_show(v)}")
+
+
 FORMULAS = {"sqrt": sqrt_value, "ln": ln_value, "exp": exp_value, "round": round_value, "^": power_value}
 
 
 def formula_value(func: str, args: tuple, problems: list):
     """The formula's value, None when an argument is unknown; a formula with no value is None and its reason
-    goes to ``problems``. Arguments known only within bounds (``Bounded``) give an unknown value."""
+    goes to ``problems``. Arguments known only within bounds (``Bounded``) give an unknown value.
+    ``as`` (a function's parameter): ``(value, one of the declared unit, parameter name)``."""
+    if func == "as":
+        args, name = args[:2], args[2]
+        if args[0] is None or type(args[0]) is Bounded:
+            return None
+        try:
+            return as_value(args[0], args[1], name)
+        except FormulaProblem as err:
+            problems.append(str(err))
+            return None
     if any(a is None or type(a) not in (Decimal, Quantity) for a in args):
         if all(a is not None for a in args) and not any(type(a) is Bounded for a in args):
             problems.append(f"`{func}` cannot use " + ", ".join(_show(a) for a in args))
