@@ -226,7 +226,7 @@ def test_the_library_checks_with_no_diagnostics():
 
 def _case_source(case: dict) -> tuple[str, dict]:
     facts, decls, record_facts = [], [], {}
-    for n, (name, value) in enumerate(case["args"]):
+    for n, (_param, value) in enumerate(case["args"]):
         fact = f"a{n}"
         facts.append(fact)
         if isinstance(value, bool):
@@ -243,8 +243,7 @@ def _case_source(case: dict) -> tuple[str, dict]:
     if "float" in case:
         expected = float(case["float"])
         low, high = expected * (1 - 1e-9), expected * (1 + 1e-9)
-        unit = {"egfr": " mL/min/{1.73_m2}", "bsa_": " m2"}.get(case["function"][:4] if case["function"][:4] == "egfr"
-                                                               else case["function"][:4], "")
+        unit = {"egfr": " mL/min/{1.73_m2}", "bsa_": " m2"}.get(case["function"][:4], "")
         body = f"{call} between {low:.12f}{unit} and {high:.12f}{unit}"
     else:
         unit = {"bmi": " kg/m2", "bsa_mosteller": " m2", "crcl_cockcroft_gault": " mL/min"}.get(case["function"], "")
