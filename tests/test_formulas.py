@@ -274,3 +274,32 @@ def test_float_reference_values_are_sane():
     """The computed cases are what the formula gives in floating point (guards the fixture itself)."""
     ckd = next(c for c in WORKED["cases"] if c["function"] == "egfr_ckd_epi_2021")
     assert math.isclose(float(ckd["float"]), 142 * 1.012 * (1.0 / 0.7) ** -1.2 * 0.9938 ** 50, rel_tol=1e-12)
+
+
+# ------------------------------------------------ the example trials against the reference interpreter
+
+EXAMPLES = ROOT / "trials" / "examples"
+FORMULA_TRIALS = ("nct03863405_ra_metformin", "nct03928158_hfpef_lvh", "nct03860428_preterm_pda",
+                  "nct03920982_septic_aki")
+
+
+def _suite_cases():
+    from eligibility_dsl.authoring.suite import load_suite
+    for stem in FORMULA_TRIALS:
+        for path in sorted((EXAMPLES / "tests" / stem).glob("*.test.json")):
+            for case in load_suite(path).cases:
+                yield pytest.param(stem, case, id=f"{stem}:{case.name}")
+
+
+@pytest.mark.parametrize(("stem", "case"), list(_suite_cases()))
+def test_example_patients_agree_with_the_reference_interpreter(stem, case):
+    """Law (differential): the generated evaluator and the reference interpreter give every criterion of the
+    formula trials the same status on their example patients."""
+    import datetime
+
+    import reference_interpreter as R
+    trial = compile_file(EXAMPLES / f"{stem}.elig", lib_path=[LIB])
+    anchors = {k: datetime.date.fromisoformat(v) for k, v in case.anchors.items()}
+    reference = R.evaluate(trial.checked, trial.bind(case.record), anchors)
+    decision = trial.evaluate(case.record, case.anchors)
+    assert {c.id: c.status.value for c in decision.criteria} == {k: R.STATUS[v] for k, v in reference.items()}
