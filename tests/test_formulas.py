@@ -303,3 +303,12 @@ def test_example_patients_agree_with_the_reference_interpreter(stem, case):
     reference = R.evaluate(trial.checked, trial.bind(case.record), anchors)
     decision = trial.evaluate(case.record, case.anchors)
     assert {c.id: c.status.value for c in decision.criteria} == {k: R.STATUS[v] for k, v in reference.items()}
+
+
+def test_the_editor_knows_a_function_and_shows_its_signature():
+    from eligibility_dsl.lsp import features
+    from eligibility_dsl.lsp.index import analyse
+    analysis = analyse(FUNCTIONS, "t.elig", None)
+    symbol = analysis.symbols["bmi_of"]
+    assert symbol.kind == "function"
+    assert "function bmi_of(w: quantity in kg, h: quantity in m)" in features.describe(analysis, symbol)
