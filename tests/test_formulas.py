@@ -312,3 +312,15 @@ def test_the_editor_knows_a_function_and_shows_its_signature():
     symbol = analysis.symbols["bmi_of"]
     assert symbol.kind == "function"
     assert "function bmi_of(w: quantity in kg, h: quantity in m)" in features.describe(analysis, symbol)
+
+
+BOUNDARIES = json.loads((Path(__file__).parent / "fixtures" / "formulas" / "boundaries.json").read_text("utf-8"))
+
+
+@pytest.mark.parametrize("case", BOUNDARIES["cases"], ids=lambda c: c["expression"])
+def test_formula_boundaries_from_the_data_file(case):
+    value = evaluate_expression(case["expression"])
+    if case["value"] is None:
+        assert value is None, case["why"]
+    else:
+        assert value == Decimal(case["value"]), (case["why"], value)
