@@ -91,6 +91,9 @@ CODES: dict[str, str] = {
     "W0102": "unused-declaration",
     "E0220": "analytes-of-different-molar-mass",  # check/analytes.py: a result could convert the wrong way
     "W0120": "result-without-analyte",  # a threshold in mass or molar units for codes that name no analyte
+    # formulas (lang11a)
+    "E0170": "formula-needs-plain-number",
+    "E0171": "formula-needs-whole-constant",
 }
 
 

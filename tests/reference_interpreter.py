@@ -27,6 +27,7 @@ from fractions import Fraction
 from typing import NamedTuple
 
 import attrs
+from reference_formulas import formula
 from reference_labs import NO_TOTAL, censored, censored_compare, result_is, titre_compare
 
 from eligibility_dsl.check import ir
@@ -377,6 +378,9 @@ class Interpreter:
                 if any(v is None or isinstance(v, Range) or order(v, values[0]) is None for v in values):
                     return None
                 return (max if func == "max" else min)(values, key=functools.cmp_to_key(order))
+            case ir.Formula(func=func, args=args):  # formulas: tests/reference_formulas.py
+                values = [self.ev(a, event) for a in args]
+                return None if any(isinstance(v, Range) or v is NO_TOTAL for v in values) else formula(func, values)
             case ir.Age(at=at):
                 birth, when = self.facts.get("birth_date"), self.ev(at, event)
                 return None if None in (birth, when) else Quantity(calendar.age_in_years(birth, when), "year")

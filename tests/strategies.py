@@ -403,8 +403,16 @@ class _Expressions:
         return f"{x()} {neg}in [{', '.join(items)}]"
 
     def number(self, draw, kind: str, depth: int) -> str:
-        form = draw(st.sampled_from(("+", "-", "*", "/", "max", "min", "neg", "if")))
+        form = draw(st.sampled_from(("+", "-", "*", "/", "max", "min", "neg", "if", "formula")))
         sub = lambda: _p(self.expr(draw, "number", depth))
+        if form == "formula":  # formulas (lang11a): domain errors (sqrt of a negative, ln of 0) are unknown
+            func = draw(st.sampled_from(("sqrt", "ln", "exp", "round", "^")))
+            if func == "round":
+                return f"round({self.expr(draw, 'number', depth)}, {draw(st.integers(0, 3))})"
+            if func == "^":
+                exponent = draw(st.one_of(st.sampled_from(("2", "-1", "0.5", "-1.200", "(-2)")), st.just(sub())))
+                return f"{sub()} ^ {exponent}"
+            return f"{func}({self.expr(draw, 'number', depth)})"
         if form in ("max", "min"):
             return f"{form}({', '.join(self.expr(draw, 'number', depth) for _ in range(draw(st.integers(2, 3))))})"
         if form == "neg":

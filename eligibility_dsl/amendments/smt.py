@@ -227,7 +227,8 @@ _WHAT = {"Aggregate": "a query over the record's history (`exists`, `count`, `da
          "Pick": "the latest or earliest value of a query", "Stable": "`stable`/`continuous`",
          "Change": "`change in`", "All": "`all ... have`", "InCodeset": "code-set membership",
          "Lookup": "a table lookup", "ScoreRef": "a score", "FieldRef": "an event field",
-         "DurationBetween": "a duration between two dates"}
+         "DurationBetween": "a duration between two dates",
+         "Formula": "a formula (`sqrt`, `ln`, `exp`, `round`, `^`)"}  # formulas (lang11a): not encoded
 
 
 def favour(kind: str, cond: tuple) -> z3.ArithRef:

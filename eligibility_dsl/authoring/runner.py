@@ -130,11 +130,18 @@ def _compile(path: str) -> Trial | list[str]:
     if not Path(path).is_file():
         return [f"the trial `{path}` does not exist (name it with `\"trial\"` in the test file)"]
     try:
-        return compile_file(path)
+        return compile_file(path, lib_path=_shipped_libraries(path))
     except CompileError as err:
         return [f"the trial `{path}` does not compile:\n" + render_text(err.diagnostics, err.sources).rstrip()]
     except (OSError, UnicodeDecodeError) as err:
         return [f"cannot read the trial `{path}`: {err}"]
+
+
+def _shipped_libraries(path: str) -> list[Path]:
+    """The `lib` folder beside the trial's folder (`trials/lib` for `trials/examples/x.elig`), the layout of
+    the shipped trials, which import `../lib/...`: a library folder as `--lib-path` names one."""
+    lib = Path(path).resolve().parent.parent / "lib"
+    return [lib] if lib.is_dir() else []
 
 
 def run_case(trial: Trial, case: Case, observe: Callable | None = None) -> CaseResult:

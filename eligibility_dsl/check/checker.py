@@ -22,6 +22,7 @@ from ..terminology import resolve as resolve_terminology
 from . import ir
 from .analytes import check_results, molar_bridge
 from .arith import _ARITH_RULES, _static
+from .formulas import FORMULA_EXPR, FORMULA_FUNCTIONS, FormulaChecks, FunctionChecks
 from .history import _KIND_WORDS, HISTORY_EXPR, HistoryChecks
 from .labs import LAB_EXPR, LabChecks
 from .names import NameHelp
@@ -30,7 +31,7 @@ from .names import NameHelp
 # or UnicodeDecodeError for a file that is not UTF-8 text.
 Loader = Callable[[str, str], tuple[str, str]]
 
-FUNCTIONS = {"max": "the largest of its arguments", "min": "the smallest of its arguments"}
+FUNCTIONS = {"max": "the largest of its arguments", "min": "the smallest of its arguments", **FORMULA_FUNCTIONS}
 _PERIOD_UNIT = {"years": "years", "months": "months", "weeks": "weeks", "days": "days"}
 
 
@@ -45,7 +46,7 @@ class _Symbol:
         self.kind, self.type, self.span, self.decl = kind, type_, span, decl
 
 
-class Checker(HistoryChecks, LabChecks, NameHelp):
+class Checker(HistoryChecks, LabChecks, FormulaChecks, FunctionChecks, NameHelp):
     def __init__(self, parsed: ParseResult, source: str, loader: Loader | None = None, terminology=None):
         self.module = parsed.module
         self.terminology = resolve_terminology(terminology)  # None: the shipped table
@@ -94,14 +95,15 @@ class Checker(HistoryChecks, LabChecks, NameHelp):
         library = next((d for d in self.module.decls if isinstance(d, A.LibraryDecl)), None)
         codeset_decls: list[A.CodesetDecl] = []
         for decl in self._with_imports(self.module, set()):
-            if isinstance(decl, A.CodesetDecl | A.TableDecl | A.ScoreDecl):
-                kind = {A.CodesetDecl: "codeset", A.TableDecl: "table", A.ScoreDecl: "score"}[type(decl)]
+            if isinstance(decl, A.CodesetDecl | A.TableDecl | A.ScoreDecl | A.FunctionDecl):
+                kind = {A.CodesetDecl: "codeset", A.TableDecl: "table", A.ScoreDecl: "score",
+                        A.FunctionDecl: "function"}[type(decl)]
                 if self._declare(decl.name, kind, T.NUMBER if kind == "score" else None, decl) and kind == "codeset":
                     codeset_decls.append(decl)
         for decl in self.module.decls:
             if library is not None and not isinstance(decl, A.LibraryDecl | A.ImportDecl | A.CodesetDecl
-                                                      | A.TableDecl | A.ValueSetImportDecl):
-                self.error("E0117", "a library may hold only code sets, tables and imports", decl.span)
+                                                      | A.TableDecl | A.ValueSetImportDecl | A.FunctionDecl):
+                self.error("E0117", "a library may hold only code sets, tables, functions and imports", decl.span)
                 continue
             if isinstance(decl, A.TrialDecl):
                 if header is not None:
@@ -135,6 +137,10 @@ class Checker(HistoryChecks, LabChecks, NameHelp):
             sym = self.symbols.get(decl.name) if isinstance(decl, A.DefineDecl) else None
             if sym is not None and sym.decl is decl:  # not when refused (a duplicate, in a library)
                 self._guarded(decl, lambda name=decl.name: self._definition(name))
+
+        for name, sym in self.symbols.items():  # formulas (lang11a): each function's body, checked once
+            if sym.kind == "function":
+                self._guarded(sym.decl, lambda name=name: self.check_function(name))
 
         criteria: list[ir.Criterion] = []
         seen: dict[str, A.Criterion] = {}
@@ -332,6 +338,9 @@ class Checker(HistoryChecks, LabChecks, NameHelp):
         anchor_position = self.__dict__.pop("_anchor_position", False)  # for this name only, not what it uses
         if self.scope and n.id in self.scope[-1].fields:
             return ir.FieldRef(self.scope[-1].fields[n.id].type, n.id, span=n.span)
+        bound = self.bound_parameter(n.id)  # a function's parameter (check/formulas.py)
+        if bound is not None:
+            return bound
         sym = self.symbols.get(n.id)
         if sym is None:
             if n.id not in self.broken:
@@ -350,6 +359,11 @@ class Checker(HistoryChecks, LabChecks, NameHelp):
             return ir.DefRef(self._definition(n.id), n.id, span=n.span)
         if sym.kind == "score":
             return ir.ScoreRef(self._score_type(n.id), n.id, span=n.span)
+        if sym.kind == "function":
+            decl = sym.decl
+            self.error("E0201", f"`{n.id}` is a function, not a value", n.span,
+                       f"call it: `{n.id}({', '.join(p.name for p in decl.params)})`")
+            return ir.Const(T.ERROR, None, span=n.span)
         if sym.kind in ("codeset", "table"):
             use = "test membership with `code in " if sym.kind == "codeset" else "look a coding up with `"
             use += f"{n.id}`" if sym.kind == "codeset" else f"{n.id}[code]`"
@@ -358,6 +372,10 @@ class Checker(HistoryChecks, LabChecks, NameHelp):
         return ir.Fact(sym.type, n.id, span=n.span)
 
     def _call(self, n: A.Call):
+        if n.func in FORMULA_FUNCTIONS:  # sqrt, ln, exp, round: check/formulas.py
+            return self.formula_call(n)
+        if n.func in self.symbols and self.symbols[n.func].kind == "function":
+            return self.function_call(n)
         args = tuple(self.expr(a) for a in n.args)
         if n.func not in FUNCTIONS:
             self.error("E0106", f"unknown function `{n.func}`", n.span, suggest(n.func, FUNCTIONS))
@@ -536,6 +554,7 @@ _EXPR: dict[type, Callable[[Checker, A.Expr], ir.Node]] = {
     A.Implies: Checker._implies,
     **HISTORY_EXPR,
     **LAB_EXPR,
+    **FORMULA_EXPR,
 }
 
 

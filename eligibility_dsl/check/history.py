@@ -219,10 +219,10 @@ class HistoryChecks:
                        decl.name_span)
             return
         for inner in self._with_imports(parsed.module, seen, (*stack, key)):
-            if isinstance(inner, A.CodesetDecl | A.TableDecl):
+            if isinstance(inner, A.CodesetDecl | A.TableDecl | A.FunctionDecl):  # functions: formulas (lang11a)
                 yield inner
             elif not isinstance(inner, A.LibraryDecl | A.ImportDecl | A.ValueSetImportDecl):
-                self.error("E0117", "a library may hold only code sets, tables and imports", inner.span)
+                self.error("E0117", "a library may hold only code sets, tables, functions and imports", inner.span)
 
     def _table(self, decl: A.TableDecl) -> ir.TableSpec:
         entries, typ = [], None

@@ -145,6 +145,20 @@ class Extremum(Node):
         return self.args
 
 
+# ---- formulas (lang11a)
+@attrs.frozen
+class Formula(Node):
+    """`sqrt(x)`, `ln(x)`, `exp(x)`, `round(x, n)` and `x ^ y` (func `^`), computed by ``runtime.formulas``
+    in its fixed 28-digit decimal context."""
+
+    func: str  # sqrt | ln | exp | round | ^
+    args: tuple[Node, ...]
+
+    def children(self):
+        return self.args
+# ---- end formulas
+
+
 @attrs.frozen
 class Age(Node):
     """Completed years from the record's birth date to ``at``."""

@@ -146,6 +146,21 @@ def _arith(r: _Reader, n: ir.Arith) -> str:
     return f"{r(n.left)} {_ARITH[n.op]} {r(n.right)}"
 
 
+_FORMULA_WORDS: dict[str, Callable[[_Reader, ir.Formula], str]] = {
+    "sqrt": lambda r, n: f"the square root of {r(n.args[0])}",
+    "ln": lambda r, n: f"the natural logarithm of {r(n.args[0])}",
+    "exp": lambda r, n: f"e to the power of {r(n.args[0])}",
+    "round": lambda r, n: f"{r(n.args[0])} rounded to {r(n.args[1])} decimal places",
+    "as": lambda r, n: f"{r(n.args[0])} (as {n.type.describe()})",
+    "^": lambda r, n: f"{_grouped(r, n.args[0])} to the power of {_grouped(r, n.args[1])}",
+}
+
+
+def _grouped(r: _Reader, n: ir.Node) -> str:
+    """An operand of a power, in parentheses when it is itself a calculation (`(a / b) ^ 2`)."""
+    return f"({r(n)})" if isinstance(n, ir.Arith | ir.Formula) and not isinstance(n, ir.Const) else r(n)
+
+
 def _not(r: _Reader, n: ir.Not) -> str:
     inner = n.operand
     if isinstance(inner, ir.Aggregate) and inner.kind == "exists":
@@ -185,6 +200,8 @@ _READINGS: dict[type, Callable[[_Reader, ir.Node], str]] = {
     ir.Neg: lambda r, n: f"minus {r(n.operand)}",
     ir.Extremum: lambda r, n: f"the {'larger' if n.func == 'max' else 'smaller'} of "
     + _join([r(a) for a in n.args], "and"),
+    # Formulas (lang11a): computed to 28 significant digits (runtime/formulas.py).
+    ir.Formula: lambda r, n: _FORMULA_WORDS[n.func](r, n),
     ir.Age: lambda r, n: f"the age at {r(n.at)}",
     ir.DurationBetween: lambda r, n: f"the time in {n.unit} from {r(n.start)} to {r(n.end)}",
     ir.Conditional: lambda r, n: f"{r(n.then)} if {r(n.cond)}, otherwise {r(n.otherwise)}",

@@ -102,6 +102,16 @@ class Arith(Expr):
     right: Expr
 
 
+# ---- formulas (lang11a)
+@attrs.frozen
+class Power(Expr):
+    """`base ^ exponent` (right-associative, tighter than unary minus)."""
+
+    base: Expr
+    exponent: Expr
+# ---- end formulas
+
+
 @attrs.frozen
 class Compare(Expr):
     op: str  # = != < <= > >=  (the Unicode forms are normalised by the parser)
@@ -295,6 +305,23 @@ class FactDecl(Decl):
 class DefineDecl(Decl):
     name: str
     expr: Expr
+
+
+# ---- formulas (lang11a)
+@attrs.frozen
+class FunctionParam(Node):
+    name: str
+    type: TypeExpr
+
+
+@attrs.frozen
+class FunctionDecl(Decl):
+    """`function bmi(weight: quantity in kg, height: quantity in m): weight / height ^ 2`."""
+
+    name: str
+    params: tuple[FunctionParam, ...]
+    expr: Expr
+# ---- end formulas
 
 
 @attrs.frozen

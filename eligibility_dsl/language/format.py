@@ -263,6 +263,27 @@ def _define(parts: list[Part]) -> Doc:
     return Group(concat(_words(parts[:colon + 1]), Nest(INDENT, concat(Line(), _words(parts[colon + 1:])))))
 
 
+def _function(parts: list[Part]) -> Doc:
+    """`function NAME(P: T, ...): EXPR` (formulas, lang11a): the parameters as a call's arguments, the body
+    as a definition's."""
+    close = next(n for n, p in enumerate(parts) if p.is_(")"))
+    head = concat(_words(parts[:2]), Group(concat(parts[2].doc, Align(_separated(parts[3:close], ",")),
+                                                  parts[close].doc)))
+    return Group(concat(head, _words(parts[close + 1:close + 2]),
+                        Nest(INDENT, concat(Line(), _words(parts[close + 2:])))))
+
+
+def _operation(parts: list[Part]) -> Doc:
+    """`a + b`, `a * b` (formulas, lang11a): flat when the operation itself fits, else a line break before
+    the operator, aligned with the first operand, so that a long formula reads one term per line. What
+    follows the operation does not count (an empty fill group ends the measure), so an operation that
+    fits never breaks for the text after it."""
+    if len(parts) != 3:
+        return _words(parts)
+    return concat(Group(Align(concat(parts[0].doc, Line(), parts[1].doc, " ", parts[2].doc))),
+                  Group(concat(), fill=True))
+
+
 def _entries(parts: list[Part]) -> Doc:
     """`codeset`, `table`: the entries below the header, indented, on one line when they fit, else one
     per line; a table's `source` text goes below its header when the header does not fit."""
@@ -380,7 +401,7 @@ def _conditional(parts: list[Part]) -> Doc:
 
 _RULES = {
     "include_decl": _criterion, "exclude_decl": _criterion,
-    "define_decl": _define, "codeset_decl": _entries, "table_decl": _entries,
+    "define_decl": _define, "function_decl": _function, "codeset_decl": _entries, "table_decl": _entries,
     "score_decl": _score, "score_category": _score,
     "fact_decl": _with_description, "anchor_decl": _with_description,
     "text": _text,
@@ -392,5 +413,6 @@ _RULES = {
     "list": _bracketed, "call": _bracketed, "lookup": _lookup,
     "atom": _parenthesised,
     "neg": _negation,
+    "add": _operation, "sub": _operation, "mul": _operation, "div": _operation,
     "conditional": _conditional,
 }

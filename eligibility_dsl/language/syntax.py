@@ -30,10 +30,11 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from ..diagnostics import Diagnostic, Span
 from . import ast as A
 from . import hints
+from .syntax_formulas import FormulaSyntax
 
 GRAMMAR_FILE = "elig.lark"
 DECLARATION_KEYWORDS = ("trial", "library", "import", "version", "anchor", "fact", "codeset", "table", "score",
-                        "define", "include", "exclude")
+                        "define", "include", "exclude", "function")
 # Words that are keywords inside expressions, so they cannot name a fact or definition.
 # Declaration keywords (`fact`, `score`, `code`, ...) are keywords only where a declaration
 # or type may start, so they remain usable as names (`latest score of assessments`).
@@ -48,7 +49,7 @@ RESERVED_WORDS = frozenset((
 # Recovery splits a broken file at declarations that start in column 1 (the layout the
 # formatter writes): indented continuation lines never start a declaration.
 _DECL_START = re.compile(r"^(" + "|".join(DECLARATION_KEYWORDS) + r")\b", re.MULTILINE)
-_DECLARED_NAME = re.compile(r"^(?:fact|define|anchor|codeset|table|score)[ \t]+([A-Za-z_][A-Za-z0-9_-]*)")
+_DECLARED_NAME = re.compile(r"^(?:fact|define|function|anchor|codeset|table|score)[ \t]+([A-Za-z_][A-Za-z0-9_-]*)")
 _LINE_WORD = re.compile(r"^([A-Za-z]{4,9})[ \t]", re.MULTILINE)
 # How deeply one expression may nest (`1 + 1 + ...` nests one level per `+`), here and, through the
 # definitions it uses, in the checker: every later stage (check, compile, evaluate, explain) walks
@@ -174,7 +175,7 @@ def _to_ast(tree: Tree, file: str, diagnostics: list[Diagnostic], broken: set[st
         name = decl.children[0]  # every declaration starts with its name (a token)
         span = Span(file, name.line, name.column, name.end_line, name.end_column, name.start_pos, name.end_pos)
         diagnostics.append(too_deep_diagnostic(str(name), span))
-        if decl.data in ("define_decl", "table_decl", "score_decl"):
+        if decl.data in ("define_decl", "table_decl", "score_decl", "function_decl"):
             broken.add(str(name))
     try:
         return ToAst(file).transform(Tree(tree.data, kept, tree.meta))
@@ -222,7 +223,8 @@ _TERMINAL_WORDS = {
     "COMP_OP": "a comparison (`=`, `!=`, `<`, `<=`, `>`, `>=`)",
     "$END": "the end of the file",
 }
-_OPERATOR_TERMINALS = {"COMP_OP", "AND", "OR", "PLUS", "MINUS", "STAR", "SLASH", "IMPLIES", "BETWEEN", "IN"}
+_OPERATOR_TERMINALS = {"COMP_OP", "AND", "OR", "PLUS", "MINUS", "STAR", "SLASH", "IMPLIES", "BETWEEN", "IN",
+                       "CIRCUMFLEX"}  # `^`: formulas (lang11a)
 _DECLARATION_TERMINALS = {k.upper() for k in DECLARATION_KEYWORDS}
 
 
@@ -331,7 +333,7 @@ _COMPARE_OPS = {"≥": ">=", "≤": "<=", "≠": "!="}
 
 
 @v_args(meta=True)
-class ToAst(Transformer_NonRecursive):
+class ToAst(FormulaSyntax, Transformer_NonRecursive):
     """Lark parse tree to :mod:`eligibility_dsl.ast`; one method per grammar rule (a dispatch table).
     Non-recursive: a long expression (`1 + 1 + ...`) is a deep tree."""
 

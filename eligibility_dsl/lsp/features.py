@@ -66,6 +66,10 @@ def describe(analysis: Analysis, symbol: Symbol) -> str:
     if isinstance(d, A.AnchorDecl):
         return f"**anchor {d.name}**: a date supplied when evaluating" + (f"\n\n{d.description}" if d.description
                                                                            else "") + where
+    if isinstance(d, A.FunctionDecl):  # formulas (lang11a)
+        text = analysis.sources.get(symbol.file, "")
+        head = text[d.span.start:d.expr.span.start].rstrip().rstrip(":") if d.span and d.expr.span else d.name
+        return f"**function**\n\n```elig\n{' '.join(head.split())}\n```" + where
     if isinstance(d, A.DefineDecl):
         text = analysis.sources.get(symbol.file, "")
         body = text[d.expr.span.start:d.expr.span.end] if d.expr.span else ""

@@ -24,7 +24,8 @@ Loader = Callable[[str, str], tuple[str, str]]
 
 # Tokens of a line that are not names: texts, quoted units and comments (skipped), then names.
 _TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"?|\'[^\'\n]*\'?|#[^\n]*|(?P<name>[A-Za-z_][A-Za-z0-9_]*)')
-_KIND_OF = {A.AnchorDecl: "anchor", A.FactDecl: "fact", A.DefineDecl: "define", A.CodesetDecl: "codeset",
+_KIND_OF = {A.AnchorDecl: "anchor", A.FactDecl: "fact", A.DefineDecl: "define", A.FunctionDecl: "function",
+            A.CodesetDecl: "codeset",
             A.TableDecl: "table", A.ScoreDecl: "score", A.Criterion: "criterion", A.TrialDecl: "trial",
             A.LibraryDecl: "library"}
 

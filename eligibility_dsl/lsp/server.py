@@ -25,7 +25,8 @@ from .index import Analysis, analyse
 _SEVERITY = {"error": L.DiagnosticSeverity.Error, "warning": L.DiagnosticSeverity.Warning}
 _SYMBOL_KIND = {"anchor": L.SymbolKind.Constant, "fact": L.SymbolKind.Field, "define": L.SymbolKind.Function,
                 "codeset": L.SymbolKind.Enum, "table": L.SymbolKind.Struct, "score": L.SymbolKind.Function,
-                "criterion": L.SymbolKind.Boolean, "trial": L.SymbolKind.Module, "library": L.SymbolKind.Module}
+                "criterion": L.SymbolKind.Boolean, "trial": L.SymbolKind.Module, "library": L.SymbolKind.Module,
+                "function": L.SymbolKind.Function}
 _COMPLETION_KIND = {"unit": L.CompletionItemKind.Unit, "codeset": L.CompletionItemKind.Enum,
                     "anchor": L.CompletionItemKind.Constant, "define": L.CompletionItemKind.Function,
                     "field": L.CompletionItemKind.Field, "fact": L.CompletionItemKind.Variable,

@@ -37,6 +37,7 @@ from ...runtime.bounded import Bounded
 from ...runtime.ops import ARITH, CMP, EXTREMUM_COMBINE, EXTREMUM_NOTE, FLIP, PERIOD_UNITS, conditional_value
 from . import support as S
 from .emitter import Emitter, Module
+from .generator_formulas import FORMULA_FAST, FORMULA_NAMES, FORMULA_TRACED
 from .generator_history import HISTORY_FAST, HISTORY_NAMES, HISTORY_TRACED, HistoryRules
 from .generator_labs import LAB_FAST, LAB_NAMES, LAB_TRACED
 from .values import arith_problem, value_fn
@@ -138,7 +139,7 @@ class Generator(HistoryRules):
                 found = node.value is not None or node.type.kind != "boolean"  # `unknown` reports itself
             elif isinstance(node, ir.DefRef):
                 found = self.is_constant(self.trial.definitions[node.name].expr)
-            elif isinstance(node, ir.Arith | ir.Neg | ir.Extremum | ir.DurationBetween):
+            elif isinstance(node, ir.Arith | ir.Neg | ir.Extremum | ir.DurationBetween | ir.Formula):
                 found = all(self.is_constant(k) for k in node.children())
             else:
                 found = False
@@ -147,7 +148,7 @@ class Generator(HistoryRules):
 
     def _may_have_problems(self, node: ir.Node) -> bool:
         node = self.resolve(node)
-        return isinstance(node, ir.Arith) or any(self._may_have_problems(k) for k in node.children())
+        return isinstance(node, ir.Arith | ir.Formula) or any(self._may_have_problems(k) for k in node.children())
 
     def slot(self, node: ir.Node) -> int:
         key = ("anchor", node.name) if isinstance(node, ir.Anchor) else node
@@ -565,8 +566,11 @@ RUNTIME_NAMES: dict[str, Any] = {
     "_CMP": CMP,
     **HISTORY_NAMES,
     **LAB_NAMES,
+    **FORMULA_NAMES,
 }
 FAST_RULES.update(HISTORY_FAST)
 TRACED_RULES.update(HISTORY_TRACED)
 FAST_RULES.update(LAB_FAST)
 TRACED_RULES.update(LAB_TRACED)
+FAST_RULES.update(FORMULA_FAST)
+TRACED_RULES.update(FORMULA_TRACED)
