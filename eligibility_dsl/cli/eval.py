@@ -14,6 +14,12 @@ appends every decision record to a hash-chained decision log, and ``--exit-code`
 say the outcome (0 ELIGIBLE, 3 INELIGIBLE, 4 INDETERMINATE; for several patients the highest).
 ``--fast`` stops at the first decisive criterion; the criteria after it are NOT_EVALUATED, and every view
 (``full`` included) shows the criteria that were evaluated, with their traces.
+
+Input streams too: a PATIENT file that is a JSON array of records, or JSON Lines (``*.jsonl``, ``*.ndjson``, or
+a first line that is a whole record), is read one record at a time (records/jsonstream.py), so the first
+decision is written before the last record is read. A record that is not strict JSON or does not fit the
+patient model is an ``error:`` line on standard error naming its place; the next record is still decided,
+and the exit status is then 2.
 """
 
 from __future__ import annotations

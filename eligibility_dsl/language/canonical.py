@@ -18,6 +18,7 @@ from typing import Any
 
 import attrs
 
+from ..runtime.decimal_context import EXACT as EXACT_CONTEXT
 from . import ast as A
 
 AST_FORMAT = "eligibility-dsl-ast/1"  # bump when the serialisation below changes
@@ -38,7 +39,7 @@ def _decimal(value: Decimal) -> str:
     # By value: Decimal("1.0") == Decimal("1"), so both are "1"; never an exponent.
     if not value.is_finite():
         return str(value)
-    text = format(value.normalize(), "f")
+    text = format(value.normalize(EXACT_CONTEXT), "f")  # never the caller's decimal context (its precision)
     return "0" if text in ("-0", "0") else text
 
 

@@ -36,6 +36,7 @@ from ..diagnostics import suggest
 from ..language import types as T
 from ..runtime.calendar import parse_date
 from ..runtime.codes import Coding
+from ..runtime.decimal_context import EXACT as EXACT_CONTEXT
 from ..runtime.events import Coverage, Event
 from ..runtime.numtext import number_text
 from ..runtime.quantity import Quantity
@@ -428,7 +429,7 @@ class RecordBinder:
                                           f"expected 0, 1, 2 or 3, found {_json_kind(value)}"))
                 complete = False
                 continue
-            total += Decimal(value)
+            total = EXACT_CONTEXT.add(total, Decimal(value))  # never the caller's decimal context
         if not complete:
             # A missing site leaves the total to the recorded score, which cannot be below the known sites.
             if fields.get("score") is not None and fields["score"] < total:
