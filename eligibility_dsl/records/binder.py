@@ -408,8 +408,10 @@ class RecordBinder:
             return
         codes = fields.get("code") or ()
         if not any(c.system == "LOCAL" and c.code == "mRSS" for c in codes):
+            garbled = next((c.problem for c in codes if c.problem is not None), None)
             issues.append(RecordIssue(f"{path}.components", "components are read for the mRSS "
-                                      '(code `{"system": "LOCAL", "code": "mRSS"}`) only'))
+                                      '(code `{"system": "LOCAL", "code": "mRSS"}`) only'
+                                      + (f", and {garbled}" if garbled else "")))
             return
         total, complete = Decimal(0), True
         for site in raw:
