@@ -84,6 +84,8 @@ CODES: dict[str, str] = {
     "E0152": "no-criteria",
     "E0153": "number-too-large",
     "E0154": "not-utf8-text",
+    "E0170": "fact-range-not-a-number",
+    "E0171": "empty-fact-range",
     "W0101": "absence-never-counts",
     "E0401": "not-compiled-to-sql",  # a construct the SQL backend (--engine duckdb|spark) does not compile yet
     "E0006": "invisible-character",

@@ -20,6 +20,7 @@ from ..runtime.units import UnitError, dimension_name, parse_unit
 from ..terminology import resolve as resolve_terminology
 from . import ir
 from .arith import _ARITH_RULES, _static
+from .fact_range import fact_range
 from .history import _KIND_WORDS, HISTORY_EXPR, HistoryChecks
 from .labs import LAB_EXPR, LabChecks
 from .names import NameHelp
@@ -112,7 +113,8 @@ class Checker(HistoryChecks, LabChecks, NameHelp):
             elif isinstance(decl, A.FactDecl):
                 typ = self._fact_type(decl.type)
                 if self._declare(decl.name, "fact", typ, decl):
-                    facts[decl.name] = ir.FactSpec(decl.name, typ, decl.description)
+                    facts[decl.name] = ir.FactSpec(decl.name, typ, decl.description,
+                                                   range=fact_range(self, decl, typ))
             elif isinstance(decl, A.DefineDecl):
                 self._declare(decl.name, "define", None, decl)
         codesets = {d.name: self._codeset(d) for d in codeset_decls}

@@ -24,6 +24,7 @@ from . import ast as A
 AST_FORMAT = "eligibility-dsl-ast/1"  # bump when the serialisation below changes
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
+_NEW_OPTIONAL = frozenset({(A.FactDecl, "range")})
 
 
 def _fields(cls: type) -> tuple[str, ...]:
@@ -48,7 +49,10 @@ def canonical_ast(node: Any) -> Any:
     if isinstance(node, A.Node):
         out: dict[str, Any] = {"node": type(node).__name__}
         for name in _fields(type(node)):
-            out[name] = canonical_ast(getattr(node, name))
+            value = getattr(node, name)
+            if value is None and (type(node), name) in _NEW_OPTIONAL:
+                continue  # a field added later, left out when absent: older files keep their hashes
+            out[name] = canonical_ast(value)
         return out
     if isinstance(node, tuple | list):
         return [canonical_ast(item) for item in node]

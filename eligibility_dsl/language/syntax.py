@@ -359,7 +359,8 @@ class ToAst(Transformer_NonRecursive):
         return A.AnchorDecl(str(c[0]), c[1], span=self._span(meta), name_span=self._tok_span(c[0]))
 
     def fact_decl(self, meta, c):
-        return A.FactDecl(str(c[0]), c[1], c[2], span=self._span(meta), name_span=self._tok_span(c[0]))
+        return A.FactDecl(str(c[0]), c[1], c[4], None if c[2] is None else (c[2], c[3]), span=self._span(meta),
+                          name_span=self._tok_span(c[0]))
 
     def define_decl(self, meta, c):
         return A.DefineDecl(str(c[0]), c[1], span=self._span(meta), name_span=self._tok_span(c[0]))
