@@ -88,3 +88,11 @@ def test_the_sql_backend_refuses_a_scaled_fact_with_a_located_e0401():
     found = [(d.code, d.message, d.span.line) for d in caught.value.diagnostics]
     assert ("E0401", "the SQL backend does not compile a fact with a declared range (`mrss` between ... and ...) "
             "(in criterion `SKIN`)", 5) in found
+
+
+def test_the_record_schema_states_the_scale():
+    from eligibility_dsl.records.schema import record_schema
+
+    facts = record_schema(TRIAL.facts)["properties"]["facts"]["properties"]
+    assert facts["mrss"]["description"] == ("modified Rodnan skin score; declared scale 0 to 51, a value outside "
+                                            "is not used")
