@@ -491,7 +491,7 @@ def _fact_decl(kind: str, draw) -> tuple[str, T.Type]:
     """A fact's type as declared; a number or quantity sometimes with a declared scale (`between -100 and
     100`), which some generated values fall outside of (those are a problem, and the fact unknown)."""
     ranged = kind == "number" or kind in UNIT_FAMILIES
-    scale = draw(st.sampled_from((None, None, (-100, 100), (0, 150)))) if ranged else None
+    scale = draw(st.sampled_from((None, None, None, None, None, (-100, 100), (0, 150)))) if ranged else None
     if kind in UNIT_FAMILIES:
         unit = draw(st.sampled_from(tuple(UNIT_FAMILIES[kind])))
         where = f" between {scale[0]} {unit} and {scale[1]} {unit}" if scale else ""
