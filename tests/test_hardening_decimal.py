@@ -107,3 +107,10 @@ def test_the_runtime_contexts_trap_every_bound():
         DC.EXACT.multiply(Decimal("1e9000"), Decimal("1e9000"))
     with pytest.raises(ArithmeticError):
         DC.EXACT.multiply(Decimal("1e-9000"), Decimal("1e-9000"))
+
+
+@pytest.mark.parametrize("context", HOSTILE.values(), ids=HOSTILE.keys())
+def test_compiling_inside_a_hostile_context_generates_the_same_module(context):
+    with decimal.localcontext(context):
+        again = compile_source(TRIAL_PATH.read_text(), str(TRIAL_PATH), file_loader)
+    assert again.python_source == TRIAL.python_source
