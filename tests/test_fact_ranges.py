@@ -96,3 +96,12 @@ def test_the_record_schema_states_the_scale():
     facts = record_schema(TRIAL.facts)["properties"]["facts"]["properties"]
     assert facts["mrss"]["description"] == ("modified Rodnan skin score; declared scale 0 to 51, a value outside "
                                             "is not used")
+
+
+def test_the_editor_hover_shows_the_scale():
+    from eligibility_dsl.lsp.features import describe
+    from eligibility_dsl.lsp.index import analyse
+
+    analysis = analyse(RANGED, "t.elig", None)
+    assert "scale: `0 %` to `250 %` (a record value outside is not used)" in describe(analysis,
+                                                                                   analysis.symbols["fvc"])
