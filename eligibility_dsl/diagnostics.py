@@ -85,6 +85,8 @@ CODES: dict[str, str] = {
     "E0153": "number-too-large",
     "E0154": "not-utf8-text",
     "E0155": "titre-not-a-dilution",
+    "E0172": "fact-range-not-a-number",
+    "E0173": "empty-fact-range",
     "W0101": "absence-never-counts",
     "E0401": "not-compiled-to-sql",  # a construct the SQL backend (--engine duckdb|spark) does not compile yet
     "E0006": "invisible-character",

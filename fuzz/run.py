@@ -60,6 +60,7 @@ def _check_record(text: str) -> None:
     from eligibility_dsl.records.binder import RecordError
     if _TRIAL is None:
         _TRIAL = compile_source(TRIAL.read_text(encoding="utf-8"), str(TRIAL), file_loader)
+    _check_stream(text)
     try:
         raw = jsonread.loads(text)
     except jsonread.JSONProblem:
@@ -71,6 +72,34 @@ def _check_record(text: str) -> None:
     decision = _TRIAL.evaluate_bound(bound, _TRIAL.parse_anchors(ANCHORS), trace="full")
     from eligibility_dsl.explain.render import render_text
     render_text(decision, "full", 100, _TRIAL.checked)
+
+
+def _check_stream(text: str) -> None:
+    """The incremental list reader (records/jsonstream.py) agrees with the strict reader on a list holding
+    the input twice: the same records when the list is strict JSON, else at least one problem item."""
+    import os
+    import tempfile
+
+    from eligibility_dsl.records import jsonread, jsonstream
+    listed = "[" + text + ",\n" + text + "]"
+    try:
+        expected = jsonread.loads(listed)
+    except jsonread.JSONProblem:
+        expected = None
+    fd, path = tempfile.mkstemp(suffix=".json")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="surrogatepass") as f:
+            f.write(listed)
+        try:
+            items = list(jsonstream.read_records(path).items)
+        except jsonread.JSONProblem:  # e.g. not UTF-8 (a lone surrogate): refused whole, as the strict reader
+            items = None
+    finally:
+        os.unlink(path)
+    if expected is not None and items != expected:
+        raise AssertionError(f"jsonstream read {items!r:.200} where the strict reader read {expected!r:.200}")
+    if expected is None and items is not None and not any(isinstance(i, jsonstream.ReadProblem) for i in items):
+        raise AssertionError(f"jsonstream read {items!r:.200} from a list the strict reader refuses")
 
 
 def _worker(target: str, jobs, results) -> None:

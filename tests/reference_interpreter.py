@@ -335,12 +335,21 @@ class Interpreter:
                 return k_or(parts) if RIGHT_COMBINE[(lf.func, flipped)] else k_and(parts)
         return compare(op, self.ev(left, event), self.ev(right, event))
 
+    def fact(self, name):
+        """A fact's value; one outside the fact's declared scale (`between LOW and HIGH`) is not used."""
+        value = self.facts.get(name)
+        spec = self.trial.facts.get(name)
+        if value is None or spec is None or spec.range is None:
+            return value
+        low, high = spec.range
+        return value if compare(">=", value, low) is True and compare("<=", value, high) is True else None
+
     def ev(self, node, event=None):
         match node:
             case ir.Const(value=v):
                 return v
             case ir.Fact(name=name):
-                return self.facts.get(name)
+                return self.fact(name)
             case ir.Anchor(name=name):
                 return self.anchors[name]
             case ir.DefRef(name=name):

@@ -497,9 +497,16 @@ _FACT_TYPES = ["boolean", "boolean", "number", "date", "code", "text", *UNIT_FAM
 
 
 def _fact_decl(kind: str, draw) -> tuple[str, T.Type]:
+    """A fact's type as declared; a number or quantity sometimes with a declared scale (`between -100 and
+    100`), which some generated values fall outside of (those are a problem, and the fact unknown)."""
+    ranged = kind == "number" or kind in UNIT_FAMILIES
+    scale = draw(st.sampled_from((None, None, None, None, None, (-100, 100), (0, 150)))) if ranged else None
     if kind in UNIT_FAMILIES:
         unit = draw(st.sampled_from(tuple(UNIT_FAMILIES[kind])))
-        return f"quantity in {unit}", T.quantity_of(unit)
+        where = f" between {scale[0]} {unit} and {scale[1]} {unit}" if scale else ""
+        return f"quantity in {unit}{where}", T.quantity_of(unit)
+    if scale:
+        return f"number between {scale[0]} and {scale[1]}", T.NUMBER
     if kind == "code":
         values = tuple(draw(st.lists(st.sampled_from(("a", "b", "c", "none")), min_size=1, max_size=3, unique=True)))
         return "code of [" + ", ".join(f'"{v}"' for v in values) + "]", T.code(values)

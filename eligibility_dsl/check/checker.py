@@ -22,6 +22,7 @@ from ..terminology import resolve as resolve_terminology
 from . import ir
 from .analytes import check_results, molar_bridge
 from .arith import _ARITH_RULES, _static
+from .fact_range import fact_range
 from .formulas import FORMULA_EXPR, FORMULA_FUNCTIONS, FormulaChecks, FunctionChecks
 from .history import _KIND_WORDS, HISTORY_EXPR, HistoryChecks
 from .labs import LAB_EXPR, LabChecks
@@ -118,7 +119,8 @@ class Checker(HistoryChecks, LabChecks, FormulaChecks, FunctionChecks, NameHelp)
             elif isinstance(decl, A.FactDecl):
                 typ = self._fact_type(decl.type)
                 if self._declare(decl.name, "fact", typ, decl):
-                    facts[decl.name] = ir.FactSpec(decl.name, typ, decl.description)
+                    facts[decl.name] = ir.FactSpec(decl.name, typ, decl.description,
+                                                   range=fact_range(self, decl, typ))
             elif isinstance(decl, A.DefineDecl):
                 self._declare(decl.name, "define", None, decl)
         codesets = {d.name: self._codeset(d) for d in codeset_decls}

@@ -370,6 +370,7 @@ class FactSpec:
     type: Type
     description: str | None = None
     builtin: bool = False
+    range: tuple[Any, Any] | None = None  # the declared scale (low, high), both included (check/fact_range.py)
 
 
 @attrs.frozen

@@ -14,16 +14,24 @@ appends every decision record to a hash-chained decision log, and ``--exit-code`
 say the outcome (0 ELIGIBLE, 3 INELIGIBLE, 4 INDETERMINATE; for several patients the highest).
 ``--fast`` stops at the first decisive criterion; the criteria after it are NOT_EVALUATED, and every view
 (``full`` included) shows the criteria that were evaluated, with their traces.
+
+Input streams too: a PATIENT file that is a JSON array of records, or JSON Lines (``*.jsonl``, ``*.ndjson``, or
+a first line that is a whole record), is read one record at a time (records/jsonstream.py), so the first
+decision is written before the last record is read. A record that is not strict JSON or does not fit the
+patient model is an ``error:`` line on standard error naming its place; the next record is still decided,
+and the exit status is then 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import itertools
 import json
 import os
 import re
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from ..explain.canonical import CanonicalError
@@ -33,9 +41,10 @@ from ..explain.markdown import record_markdown
 from ..explain.record import RecordBuilder
 from ..explain.render import render_text
 from ..explain.views import VIEWS
+from ..records import jsonread, jsonstream
 from ..records.binder import RecordError
 from . import present
-from .common import InputProblem, parse_anchors, read_json
+from .common import InputProblem, parse_anchors
 from .trialfile import add_lib_path, compile_trial
 
 # --exit-code: distinct from 1 (the criteria have errors) and 2 (the input does not fit).
@@ -83,11 +92,16 @@ def add_parser(sub) -> None:
     ev.set_defaults(run=run)
 
 
-def _records(path: str, args: argparse.Namespace | None = None) -> tuple[list[Any], bool]:
+def _records(path: str, args: argparse.Namespace | None = None) -> tuple[Iterator[Any], bool]:
+    """The file's records, read one at a time (records/jsonstream.py): a list is never held whole; a record
+    that is not strict JSON is a ReadProblem item at its place."""
     if args is not None and args.fhir:
-        return _fhir_records(path, args), True
-    data = read_json(path)
-    return (data, True) if isinstance(data, list) else ([data], False)
+        return iter(_fhir_records(path, args)), True
+    try:
+        found = jsonstream.read_records(path)
+    except jsonread.JSONProblem as err:
+        raise InputProblem(str(err)) from None
+    return found.items, found.is_list
 
 
 def _file_name(record: dict, path: str, position: int | None, suffix: str, taken: set[str]) -> str:
@@ -130,59 +144,91 @@ def _fhir_records(path: str, args: argparse.Namespace) -> list[Any]:
 
 def run(args: argparse.Namespace) -> int:
     trial = compile_trial(args.file, args)
-    anchors = trial.parse_anchors(parse_anchors(args.anchor))
-    needs_record = args.format != "text" or args.output_dir or args.log
-    builder = RecordBuilder(trial.checked) if needs_record else None
-    log = DecisionLog(args.log) if args.log else None
-    evaluated_at = args.evaluated_at or datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    batch = _Batch(args, trial, trial.parse_anchors(parse_anchors(args.anchor)))
     _escape_unencodable(sys.stdout)
-    con = present.console()
     if args.output_dir:
         os.makedirs(args.output_dir, exist_ok=True)
-    taken: set[str] = set()
-    outcomes, printed = [], 0
+    if args.format == "html" and not args.output_dir and len(args.patients) > 1:
+        raise InputProblem(_ONE_HTML)
+    bad = 0
     for path in args.patients:
         records, is_list = _records(path, args)
-        if args.format == "html" and not args.output_dir and (len(records) > 1 or len(args.patients) > 1):
-            raise InputProblem("an HTML report holds one patient: give one record, or `--output-dir DIR`")
+        if args.format == "html" and not args.output_dir:
+            records = _at_most_one(records)
         for index, raw in enumerate(records):
-            position = index if is_list else None
+            problem = batch.decide(path, index if is_list else None, raw)
+            if problem is not None:  # this record, not the run: said at its place, and the next one is decided
+                bad += 1
+                sys.stdout.flush()
+                print(f"error: {problem}", file=sys.stderr)
+    if bad:
+        return 2
+    return batch.status if args.exit_code else 0
+
+
+_ONE_HTML = "an HTML report holds one patient: give one record, or `--output-dir DIR`"
+
+
+def _at_most_one(records: Iterator[Any]) -> Iterator[Any]:
+    first = list(itertools.islice(records, 2))
+    if len(first) > 1:
+        raise InputProblem(_ONE_HTML)
+    return iter(first)
+
+
+class _Batch:
+    """One `elig eval` run: decides records one at a time and writes each one's output as it is decided."""
+
+    def __init__(self, args: argparse.Namespace, trial, anchors) -> None:
+        self.args, self.trial, self.anchors = args, trial, anchors
+        needs_record = args.format != "text" or args.output_dir or args.log
+        self.builder = RecordBuilder(trial.checked) if needs_record else None
+        self.log = DecisionLog(args.log) if args.log else None
+        self.evaluated_at = args.evaluated_at or datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+        self.con = present.console()
+        self.taken: set[str] = set()
+        self.printed = 0
+        self.status = 0  # the highest exit code of the outcomes so far (--exit-code)
+
+    def decide(self, path: str, position: int | None, raw: Any) -> str | None:
+        """Decide one record and write its output; the problem that stopped it, if any (a record error)."""
+        args = self.args
+        where = path if position is None else f"{path} item {position}"
+        if isinstance(raw, jsonstream.ReadProblem):
+            return raw.message
+        try:
+            bound = self.trial.bind(raw)
+        except RecordError as err:
+            where += f" (record `{err.record_id}`)" if err.record_id else ""
+            return f"{where} does not fit the patient model:\n" + "\n".join(f"  {issue}" for issue in err.issues)
+        decision = self.trial.evaluate_bound(bound, self.anchors, trace="full", fast=args.fast)
+        record = None
+        if self.builder is not None:
             try:
-                bound = trial.bind(raw)
-            except RecordError as err:
-                where = f"{path}" + (f" (record `{err.record_id}`)" if err.record_id else "")
-                raise InputProblem(f"{where} does not fit the patient model:\n" +
-                                   "\n".join(f"  {issue}" for issue in err.issues)) from None
-            decision = trial.evaluate_bound(bound, anchors, trace="full", fast=args.fast)
-            outcomes.append(str(decision.outcome))
-            record = None
-            if builder is not None:
-                try:
-                    record = builder.build(decision, raw, view=args.explain, input_file=path, position=position,
-                                           metadata={"evaluated_at": evaluated_at, "criteria_path": args.file,
-                                                     "record_path": path})
-                except CanonicalError as err:  # e.g. a lone surrogate: the record has no canonical hash
-                    raise InputProblem(f"{path}: cannot hash the record for its decision record: {err}") from None
-            if log is not None:
-                try:
-                    log.append(record)
-                except (LogError, OSError) as err:
-                    raise InputProblem(f"cannot append to the decision log `{args.log}`: {err}") from None
-            text = _render(args, decision, record, trial, present.width(con))
-            if args.output_dir:
-                name = _file_name(record or {"content": {"record": {"id": decision.record_id}}}, path, position,
-                                  _SUFFIX[args.format], taken)
-                with open(os.path.join(args.output_dir, name), "w", encoding="utf-8", errors="backslashreplace") as f:
-                    f.write(text)
-                continue
-            if args.format == "text":
-                present.write(con, ("\n" if printed else "") + text)
-            else:
-                sys.stdout.write(text if args.format == "json" else ("\n---\n\n" if printed else "") + text)
-            printed += 1
-    if args.exit_code:
-        return max((EXIT_CODES[o] for o in outcomes), default=0)
-    return 0
+                record = self.builder.build(decision, raw, view=args.explain, input_file=path, position=position,
+                                            metadata={"evaluated_at": self.evaluated_at, "criteria_path": args.file,
+                                                      "record_path": path})
+            except CanonicalError as err:  # e.g. a lone surrogate: the record has no canonical hash
+                return f"{where}: cannot hash the record for its decision record: {err}"
+        if self.log is not None:
+            try:
+                self.log.append(record)
+            except (LogError, OSError) as err:
+                raise InputProblem(f"cannot append to the decision log `{args.log}`: {err}") from None
+        self.status = max(self.status, EXIT_CODES[str(decision.outcome)])
+        text = _render(args, decision, record, self.trial, present.width(self.con))
+        if args.output_dir:
+            name = _file_name(record or {"content": {"record": {"id": decision.record_id}}}, path, position,
+                              _SUFFIX[args.format], self.taken)
+            with open(os.path.join(args.output_dir, name), "w", encoding="utf-8", errors="backslashreplace") as f:
+                f.write(text)
+            return None
+        if args.format == "text":
+            present.write(self.con, ("\n" if self.printed else "") + text)
+        else:
+            sys.stdout.write(text if args.format == "json" else ("\n---\n\n" if self.printed else "") + text)
+        self.printed += 1
+        return None
 
 
 def _escape_unencodable(stream) -> None:

@@ -242,7 +242,7 @@ def _tree_lines(t: TraceNode, src: SourceText, depth: int, out: list[str]) -> No
     if not (isinstance(n, ir.Const) and shown == text):
         line += f"  →  {shown}"
     if isinstance(n, ir.Fact):
-        line += "   (fact" + (", missing)" if t.value is None else ")")
+        line += "   (fact" + (", missing)" if t.value is None and not t.note else ")")
     elif isinstance(n, ir.Anchor):
         line += "   (anchor)"
     if n.span is not None and not isinstance(n, ir.Const | ir.Fact | ir.Anchor):

@@ -61,7 +61,11 @@ class _Reader:
 
     def fact(self, n: ir.Fact) -> str:
         spec = self.trial.facts.get(n.name)
-        return spec.description if spec is not None and spec.description else _words(n.name)
+        said = spec.description if spec is not None and spec.description else _words(n.name)
+        if spec is not None and spec.range is not None:  # its declared scale
+            low, high = (self.const(ir.Const(spec.type, v)) for v in spec.range)
+            said += f" ({low} to {high})"
+        return said
 
     def codeset(self, name: str) -> str:
         spec = self.trial.codesets.get(name)

@@ -299,6 +299,7 @@ class FactDecl(Decl):
     name: str
     type: TypeExpr
     description: str | None = None
+    range: tuple[Expr, Expr] | None = None  # `between LOW and HIGH`: the fact's scale, both ends included
 
 
 @attrs.frozen

@@ -18,11 +18,13 @@ from typing import Any
 
 import attrs
 
+from ..runtime.decimal_context import EXACT as EXACT_CONTEXT
 from . import ast as A
 
 AST_FORMAT = "eligibility-dsl-ast/1"  # bump when the serialisation below changes
 
 _FIELDS: dict[type, tuple[str, ...]] = {}
+_NEW_OPTIONAL = frozenset({(A.FactDecl, "range")})
 
 
 def _fields(cls: type) -> tuple[str, ...]:
@@ -38,7 +40,7 @@ def _decimal(value: Decimal) -> str:
     # By value: Decimal("1.0") == Decimal("1"), so both are "1"; never an exponent.
     if not value.is_finite():
         return str(value)
-    text = format(value.normalize(), "f")
+    text = format(value.normalize(EXACT_CONTEXT), "f")  # never the caller's decimal context (its precision)
     return "0" if text in ("-0", "0") else text
 
 
@@ -47,7 +49,10 @@ def canonical_ast(node: Any) -> Any:
     if isinstance(node, A.Node):
         out: dict[str, Any] = {"node": type(node).__name__}
         for name in _fields(type(node)):
-            out[name] = canonical_ast(getattr(node, name))
+            value = getattr(node, name)
+            if value is None and (type(node), name) in _NEW_OPTIONAL:
+                continue  # a field added later, left out when absent: older files keep their hashes
+            out[name] = canonical_ast(value)
         return out
     if isinstance(node, tuple | list):
         return [canonical_ast(item) for item in node]

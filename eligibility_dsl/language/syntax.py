@@ -31,6 +31,7 @@ from ..diagnostics import Diagnostic, Span
 from . import ast as A
 from . import hints
 from .syntax_formulas import FormulaSyntax
+from .syntax_history import HistorySyntax
 
 GRAMMAR_FILE = "elig.lark"
 DECLARATION_KEYWORDS = ("trial", "library", "import", "version", "anchor", "fact", "codeset", "table", "score",
@@ -333,7 +334,7 @@ _COMPARE_OPS = {"≥": ">=", "≤": "<=", "≠": "!="}
 
 
 @v_args(meta=True)
-class ToAst(FormulaSyntax, Transformer_NonRecursive):
+class ToAst(FormulaSyntax, HistorySyntax, Transformer_NonRecursive):
     """Lark parse tree to :mod:`eligibility_dsl.ast`; one method per grammar rule (a dispatch table).
     Non-recursive: a long expression (`1 + 1 + ...`) is a deep tree."""
 
@@ -362,7 +363,8 @@ class ToAst(FormulaSyntax, Transformer_NonRecursive):
         return A.AnchorDecl(str(c[0]), c[1], span=self._span(meta), name_span=self._tok_span(c[0]))
 
     def fact_decl(self, meta, c):
-        return A.FactDecl(str(c[0]), c[1], c[2], span=self._span(meta), name_span=self._tok_span(c[0]))
+        return A.FactDecl(str(c[0]), c[1], c[4], None if c[2] is None else (c[2], c[3]), span=self._span(meta),
+                          name_span=self._tok_span(c[0]))
 
     def define_decl(self, meta, c):
         return A.DefineDecl(str(c[0]), c[1], span=self._span(meta), name_span=self._tok_span(c[0]))
@@ -482,83 +484,6 @@ class ToAst(FormulaSyntax, Transformer_NonRecursive):
 
     def conditional(self, meta, c):
         return A.Conditional(c[0], c[1], c[2], span=self._span(meta))
-
-    # queries over event collections
-    def query(self, meta, c):
-        collection, codeset, filter_, window = c
-        return A.Query(str(collection), str(codeset) if codeset is not None else None, filter_, window,
-                       span=self._span(meta), collection_span=self._tok_span(collection))
-
-    def gaps(self, meta, c):
-        return c[0]
-
-    def exists(self, meta, c):
-        return A.Aggregate("exists", c[0], span=self._span(meta))
-
-    def count(self, meta, c):
-        return A.Aggregate("count", c[0], span=self._span(meta))
-
-    def days_on(self, meta, c):
-        return A.Aggregate("days_on", c[0], span=self._span(meta))
-
-    def all(self, meta, c):
-        return A.All(c[0], c[1], span=self._span(meta))
-
-    def latest(self, meta, c):
-        return A.Pick("latest", str(c[0]), c[1], span=self._span(meta))
-
-    def earliest(self, meta, c):
-        return A.Pick("earliest", str(c[0]), c[1], span=self._span(meta))
-
-    def stable(self, meta, c):
-        return A.Stable(str(c[0]), c[1], c[2], span=self._span(meta))
-
-    def continuous(self, meta, c):
-        return A.Stable(None, c[0], c[1], span=self._span(meta))
-
-    def change(self, meta, c):
-        return A.Change(str(c[0]), c[1], span=self._span(meta))
-
-    def daily_total(self, meta, c):
-        return A.DailyTotal(c[0], c[1], span=self._span(meta))
-
-    def result_is(self, meta, c):
-        return A.ResultIs(c[0], str(c[1]), span=self._span(meta), word_span=self._tok_span(c[1]))
-
-    def lookup(self, meta, c):
-        return A.Lookup(str(c[0]), c[1], span=self._span(meta))
-
-    def in_codeset(self, meta, c):
-        return A.InCodeset(c[0], str(c[1]), span=self._span(meta))
-
-    def not_in_codeset(self, meta, c):
-        return A.InCodeset(c[0], str(c[1]), negated=True, span=self._span(meta))
-
-    def window_before(self, meta, c):
-        return A.Window("before", length=c[0], anchor=c[1], span=self._span(meta))
-
-    def window_after(self, meta, c):
-        return A.Window("after", length=c[0], anchor=c[1], span=self._span(meta))
-
-    def window_ever_before(self, meta, c):
-        return A.Window("ever_before", anchor=c[0], span=self._span(meta))
-
-    def window_ever_after(self, meta, c):
-        return A.Window("ever_after", anchor=c[0], span=self._span(meta))
-
-    def window_range(self, meta, c):
-        return A.Window("range", low=c[0], high=c[1], span=self._span(meta))
-
-    def _bracket(low_closed, high_closed):
-        def method(self, meta, c):
-            return A.Window("range", low=c[0], high=c[1], low_closed=low_closed, high_closed=high_closed,
-                            span=self._span(meta))
-        return method
-
-    window_closed = _bracket(True, True)
-    window_closed_open = _bracket(True, False)
-    window_open_closed = _bracket(False, True)
-    window_open = _bracket(False, False)
 
     # operators
     def neg(self, meta, c):

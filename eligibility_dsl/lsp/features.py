@@ -57,6 +57,10 @@ def describe(analysis: Analysis, symbol: Symbol) -> str:
                                                       else ""))
         if d.type.values:
             lines.append("values: " + ", ".join(f"`{v}`" for v in d.type.values))
+        if d.range is not None:  # the declared scale, as written
+            text = analysis.sources.get(symbol.file, "")
+            low, high = (text[n.span.start:n.span.end] if n.span is not None else "?" for n in d.range)
+            lines.append(f"scale: `{low}` to `{high}` (a record value outside is not used)")
         if d.description:
             lines.append(d.description)
         return "\n\n".join(lines) + where

@@ -36,6 +36,7 @@ from ..diagnostics import suggest
 from ..language import types as T
 from ..runtime.calendar import parse_date
 from ..runtime.codes import Coding
+from ..runtime.decimal_context import EXACT as EXACT_CONTEXT
 from ..runtime.events import Coverage, Event
 from ..runtime.molar import analyte_of
 from ..runtime.numtext import number_text
@@ -425,8 +426,10 @@ class RecordBinder:
             return
         codes = fields.get("code") or ()
         if not any(c.system == "LOCAL" and c.code == "mRSS" for c in codes):
+            garbled = next((c.problem for c in codes if c.problem is not None), None)
             issues.append(RecordIssue(f"{path}.components", "components are read for the mRSS "
-                                      '(code `{"system": "LOCAL", "code": "mRSS"}`) only'))
+                                      '(code `{"system": "LOCAL", "code": "mRSS"}`) only'
+                                      + (f", and {garbled}" if garbled else "")))
             return
         total, complete = Decimal(0), True
         for site in raw:
@@ -446,7 +449,7 @@ class RecordBinder:
                                           f"expected 0, 1, 2 or 3, found {_json_kind(value)}"))
                 complete = False
                 continue
-            total += Decimal(value)
+            total = EXACT_CONTEXT.add(total, Decimal(value))  # never the caller's decimal context
         if not complete:
             # A missing site leaves the total to the recorded score, which cannot be below the known sites.
             if fields.get("score") is not None and fields["score"] < total:

@@ -20,11 +20,13 @@ a coding's ``display`` is a text): it describes the format to write.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
 from ..language import types as T
 from ..runtime import codes
+from ..runtime.numtext import number_text
 from ..runtime.units import dimension_name
 from .model import COLLECTIONS, MODEL_VERSION, MRSS_SITES, Collection, Field
 from .plausible import FIELD_CHECKS
@@ -92,6 +94,16 @@ def _value(t: T.Type, description: str | None, nullable: bool) -> dict:
         raise ValueError(f"no JSON Schema for values of kind `{t.kind}`")
     text = description or note
     return _nullable(schema, text) if nullable else {**schema, "description": text}
+
+
+def _scale_said(spec: Any) -> str | None:
+    """A fact's description, with its declared scale (a value outside it is not used: docs/patient_model.md)."""
+    scale = getattr(spec, "range", None)
+    if scale is None:
+        return spec.description
+    low, high = (number_text(v) if isinstance(v, Decimal) else str(v) for v in scale)
+    said = f"declared scale {low} to {high}, a value outside is not used"
+    return f"{spec.description}; {said}" if spec.description else said
 
 
 def _event(c: Collection) -> dict:
@@ -194,7 +206,7 @@ def record_schema(facts: Mapping[str, Any] | None = None, trial_id: str | None =
     else:
         props["facts"] = {"type": "object", "description": "the values of the facts this trial declares; "
                           "null or absent: missing (unknown)", "additionalProperties": False,
-                          "properties": {n: _value(s.type, s.description, nullable=True)
+                          "properties": {n: _value(s.type, _scale_said(s), nullable=True)
                                          for n, s in facts.items() if not s.builtin}}
     props["coverage"] = _nullable(
         {"type": "object", "properties": {name: _ref("coverage_period") for name in COLLECTIONS},

@@ -17,9 +17,29 @@ nobody can say that ``M34.9`` exists, but anyone can say that ``M3X.9`` cannot.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
-__all__ = ["code_problem", "label_code", "loinc_check_digit", "normalize_for", "prefix_problem", "verhoeff_valid"]
+__all__ = ["code_problem", "invisible_problem", "label_code", "loinc_check_digit", "normalize_for", "prefix_problem",
+           "verhoeff_valid"]
+
+# Trimmed from either end of a code: ASCII white space only. Any other space (NBSP, a thin space) and every
+# control or format character (a zero-width space, a BOM, an RTL/LTR mark or isolate) is kept, so that it can
+# never be trimmed into a match, and is the code's problem (``invisible_problem``).
+TRIMMED = " \t\r\n\f\v"
+_INVISIBLE = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp", "Zs"})
+
+
+def invisible_problem(text: str, what: str = "code") -> str | None:
+    """Why ``text`` (a code or a system, trimmed of ASCII white space) cannot be read as written, or None: it
+    holds a character that does not show (U+200B, U+FEFF, U+200F, U+2066, U+00A0, ...); an ASCII space is
+    left to each system's own checks."""
+    for ch in text:
+        if ch != " " and unicodedata.category(ch) in _INVISIBLE:
+            shown = text[:40].encode("unicode_escape").decode("ascii").replace("`", "\\x60")
+            name = unicodedata.name(ch, "unassigned or private character").lower()
+            return f"the {what} `{shown}` holds an invisible character (U+{ord(ch):04X}, {name})"
+    return None
 
 # Systems whose codes are matched whatever their letter case (letters in them are capitals by definition).
 _UPPER = frozenset({"ATC", "ICD10", "ICD10CM", "ICD10PCS", "ICD9CM", "CPT", "LOINC"})
@@ -30,7 +50,7 @@ def normalize_for(system: str, code: str) -> str:
     """``code`` as matched in canonical ``system``: trimmed; upper-cased where case means nothing;
     ICD-10 (and ICD-10-CM) without its dot; CVX without leading zeros beyond two digits (``3`` and
     ``003`` are ``03``); an NDC in its 11-digit form (``0002-3227-30`` is ``00002322730``)."""
-    code = code.strip()
+    code = code.strip(TRIMMED)
     if system in _UPPER:
         code = code.upper()
         if system in _DOTLESS:
@@ -46,7 +66,7 @@ def normalize_for(system: str, code: str) -> str:
 def label_code(system: str, code: str) -> str:
     """The code as shown in traces: normalised, but an ICD code keeps the dot it was written with
     and an NDC its hyphens."""
-    code = code.strip()
+    code = code.strip(TRIMMED)
     if system in _UPPER:
         return code.upper()
     if system == "CVX":
@@ -155,16 +175,19 @@ def code_problem(system: str, code: str) -> str | None:
     """Why ``code`` (as written) cannot be a code of canonical ``system``, or None when it is
     well-formed.  Cached: records repeat the same codes many times.  A long code is quoted cut short."""
     problem = _code_problem(system, code)
-    raw = code.strip()
+    raw = code.strip(TRIMMED)
     if problem is not None and len(raw) > SHOWN_CHARACTERS:
         problem = problem.replace(f"`{raw}`", f"`{shown(raw)}`")
     return problem
 
 
 def _code_problem(system: str, code: str) -> str | None:
-    raw = code.strip()
+    raw = code.strip(TRIMMED)
     if not raw:
         return f"empty code in system `{system}`"
+    hidden = invisible_problem(raw)
+    if hidden is not None:
+        return f"{hidden}: no {system} code does"
     check = _CHECKS.get(system)
     if (check is not None or system in _SHAPES) and any(c.isspace() for c in raw):
         return f"`{raw}` has a space inside: no {system} code does"

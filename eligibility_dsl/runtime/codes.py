@@ -20,7 +20,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from .code_formats import code_problem, label_code, normalize_for, shown
+from .code_formats import TRIMMED, code_problem, invisible_problem, label_code, normalize_for, shown
 
 __all__ = [
     "BROADER",
@@ -155,6 +155,9 @@ def is_system(name: str) -> bool:
 def _system_or_raise(system: str) -> str:
     if not isinstance(system, str):
         raise TypeError(f"a code system must be a str, not {type(system).__name__}")
+    hidden = invisible_problem(system.strip(TRIMMED), "code system")
+    if hidden is not None:  # never trimmed or squashed into a known system
+        raise ValueError(hidden)
     name = normalize_system(system)
     if name is not None:
         return name

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from .decimal_context import DISPLAY, DISPLAY_DIGITS
+
 # Written out in full when the point is at most this many places from the first digit.
 PLAIN_EXPONENT = 40
 # At most this many significant digits are shown; longer coefficients are shortened (marked `…`).
-MAX_DIGITS = 60
+MAX_DIGITS = DISPLAY_DIGITS
 
 
 def number_text(value: Decimal) -> str:
@@ -21,4 +23,5 @@ def number_text(value: Decimal) -> str:
         return format(value, "f")
     if digits <= MAX_DIGITS:
         return str(value) if "E" in str(value) else format(value, "E")
-    return format(value, f".{MAX_DIGITS - 1}E").replace("E", "…E", 1)
+    # Rounded in an explicit context: format(value, ".59E") would round in the caller's (runtime/decimal_context.py).
+    return format(DISPLAY.plus(value), "E").replace("E", "…E", 1)

@@ -6,9 +6,9 @@ a tolerance.  Values keep the digits they were written or received with so
 that explanations show the patient's own numbers; comparisons go through exact
 ``Fraction`` bases (value times unit factor).
 
-No operation here depends on the ambient ``decimal`` context: addition,
-subtraction and multiplication use an unbounded-precision context and are
-exact; division is the operation that may round (34 significant digits,
+No operation here depends on the ambient ``decimal`` context
+(runtime/decimal_context.py): addition, subtraction and multiplication use an
+unbounded-precision context and are exact; division is the operation that may round (34 significant digits,
 half-even), because a quotient such as 1/3 has no finite decimal.  The only
 other rounding is of a *result's display value* when its exact amount has no
 finite decimal in the unit it must be shown in (``1 min`` in hours); the
@@ -18,19 +18,10 @@ criterion itself divided.
 
 from __future__ import annotations
 
-from decimal import (
-    MAX_EMAX,
-    MAX_PREC,
-    MIN_EMIN,
-    ROUND_HALF_EVEN,
-    Context,
-    Decimal,
-    DivisionByZero,
-    InvalidOperation,
-    Overflow,
-)
+from decimal import Decimal
 from fractions import Fraction
 
+from . import decimal_context as DC
 from .molar import Analyte, hba1c_ifcc_to_ngsp
 from .numtext import number_text
 from .units import BASE_DIMENSIONS, DIMENSIONLESS, Unit, UnitError, UnitMismatch, dimension_name, parse_unit
@@ -56,17 +47,11 @@ __all__ = [
     "sub",
 ]
 
-# Big enough that +, - and * never round: their results have bounded digits.
-_EXACT = Context(
-    prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, Overflow]
-)
-# For other layers' exact number arithmetic (the compiler's `+ - *` on plain numbers).
+# The runtime's decimal contexts (runtime/decimal_context.py): +, - and * never round; division rounds at 34
+# digits, and only there; every bound is trapped, so an overflow is an ArithmeticError, never an Infinity.
+_EXACT = DC.EXACT
 EXACT_CONTEXT = _EXACT
-# Division rounds here, and only here; traps are explicit so that a changed
-# decimal.DefaultContext cannot turn an overflow into a silent Infinity.
-DIVISION_CONTEXT = Context(
-    prec=34, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow]
-)
+DIVISION_CONTEXT = DC.DIVISION
 # A conversion whose exact result has no finite decimal is shown with this many digits.
 DISPLAY_PRECISION = 28
 
@@ -138,8 +123,7 @@ def _to_decimal(value: Fraction, precision: int) -> Decimal:
     exact = _terminating(value)
     if exact is not None:
         return exact
-    context = Context(prec=precision, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, Overflow])
-    return context.divide(Decimal(value.numerator), Decimal(value.denominator))
+    return DC.rounding(precision).divide(Decimal(value.numerator), Decimal(value.denominator))
 
 
 _LIMIT = MAX_MAGNITUDE

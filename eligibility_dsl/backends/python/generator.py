@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from ...check import ir
+from ...check.fact_range import out_of_range
 from ...explain.trace import TraceNode
 from ...language import types as T
 from ...runtime import calendar
@@ -226,7 +227,18 @@ class Generator(HistoryRules):
         self.line(f"{out} = F[{name}]")
         with self.e.block(f"if {out} is None:"):
             self.line(f"M.append({name})")
+        outside = self.range_check(node.name)
+        if outside is not None:  # a value outside the declared scale: a problem, and unknown
+            with self.e.block(f"elif {outside}({out}) is not None:"):
+                self.line(f"P.append({outside}({out}))")
+                self.line(f"{out} = None")
         return out
+
+    def range_check(self, name: str) -> str | None:
+        spec = self.trial.facts.get(name)
+        if spec is None or spec.range is None:
+            return None
+        return self.c(out_of_range(name, *spec.range))
 
     def fast_anchor(self, node: ir.Anchor) -> str:
         if self.mode == "prepare":
@@ -449,7 +461,12 @@ class Generator(HistoryRules):
         if isinstance(node, ir.Const) and not (node.value is None and node.type.kind == "boolean"):
             # A literal's trace is the same for every record: made once, when compiling.
             return TV(self.c(TraceNode(node, node.value)), self.c(node.value))
-        return self.trace_leaf(node, FAST_RULES[type(node)](self, node))
+        value = FAST_RULES[type(node)](self, node)
+        outside = self.range_check(node.name) if isinstance(node, ir.Fact) else None
+        if outside is not None:  # the trace says why a recorded value is not used
+            raw = f"F[{self.c(node.name)}]"
+            return self.trace_leaf(node, value, note=f"(None if {raw} is None else {outside}({raw}))")
+        return self.trace_leaf(node, value)
 
     def traced_generic(self, node: ir.Node) -> TV:
         kids = [self.traced(k) for k in node.children()]

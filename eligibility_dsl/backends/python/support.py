@@ -35,6 +35,7 @@ from typing import Any
 from ...runtime import quantity as Q
 from ...runtime.bounded import Bounded, bounded_or_exact
 from ...runtime.codes import CodeSet, Coding
+from ...runtime.decimal_context import EMAX
 from ...runtime.events import Coverage, Event, Window, covered_continuously, exposure_days
 from ...runtime.ops import age_value, compare_value, junction, show
 from ...runtime.units import UnitMismatch, parse_unit
@@ -388,17 +389,25 @@ def arith(fn: Callable, a, b, dynamic: bool, problems: list, why: Callable):
     UNKNOWN always says why."""
     if a is None or b is None or type(a) is Bounded or type(b) is Bounded:
         return None
-    if dynamic:
-        try:
-            v = fn(a, b)
-        except RUNTIME_TYPE_ERRORS:
-            problems.append(f"cannot combine {show(a)}, {show(b)}")
-            return None
-    else:
+    try:
         v = fn(a, b)
+    except ArithmeticError as err:  # a result beyond the runtime's decimal bounds (runtime/decimal_context.py)
+        problems.append(f"{why(a, b)}: {_beyond(err)}")
+        return None
+    except RUNTIME_TYPE_ERRORS:
+        if not dynamic:
+            raise
+        problems.append(f"cannot combine {show(a)}, {show(b)}")
+        return None
     if v is None:
         problems.append(why(a, b))
     return v
+
+
+def _beyond(err: ArithmeticError) -> str:
+    if isinstance(err, Q.MagnitudeError):
+        return str(err)
+    return f"the result is beyond the range of exact numbers (10^-{EMAX} to 10^{EMAX})"
 
 
 def score_total(values: list) -> Any:
@@ -406,8 +415,8 @@ def score_total(values: list) -> Any:
     conditions are unknown. ``values``: per category, a list of (weight, condition value)."""
     low = high = Decimal(0)
     for items in values:
-        low += max((w for w, v in items if v is True), default=Decimal(0))
-        high += max((w for w, v in items if v is not False), default=Decimal(0))
+        low = Q.EXACT_CONTEXT.add(low, max((w for w, v in items if v is True), default=Decimal(0)))
+        high = Q.EXACT_CONTEXT.add(high, max((w for w, v in items if v is not False), default=Decimal(0)))
     return bounded_or_exact(low, high)
 
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 from ...check import ir
 from ...explain.trace import Evidence, TraceNode
 from ...runtime.bounded import bounded_or_exact
+from ...runtime.decimal_context import EXACT as EXACT_CONTEXT
 from ...runtime.events import Coverage, Event, Window
 from ...runtime.ops import show
 from . import support as S
@@ -96,6 +97,6 @@ def score_trace(node: ir.ScoreRef, categories: tuple) -> TraceNode:
         children.extend(t for _, t in items)
         best = max((w for w, t in items if t.value is True), default=Decimal(0))
         possible = max((w for w, t in items if t.value is not False), default=Decimal(0))
-        low, high = low + best, high + possible
+        low, high = EXACT_CONTEXT.add(low, best), EXACT_CONTEXT.add(high, possible)  # never the caller's context
         notes.append(f"{title}: {best}" + (f" (up to {possible})" if possible != best else ""))
     return TraceNode(node, bounded_or_exact(low, high), tuple(children), "; ".join(notes))

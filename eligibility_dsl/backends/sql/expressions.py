@@ -119,6 +119,9 @@ class ScalarRules:
         kind = node.type.kind
         if kind not in ("boolean", "number", "date", "code", "text"):
             raise Unsupported(node, f"a fact of type {kind}")
+        spec = self.trial.facts.get(node.name)
+        if spec is not None and spec.range is not None:
+            raise Unsupported(node, f"a fact with a declared range (`{node.name}` between ... and ...)")
         col = self.fact_ref(node.name, kind)
         missing = [(node.name, col.is_(exp.null()))]
         if kind == "boolean":
