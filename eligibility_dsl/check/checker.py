@@ -21,6 +21,7 @@ from ..terminology import resolve as resolve_terminology
 from . import ir
 from .arith import _ARITH_RULES, _static
 from .history import _KIND_WORDS, HISTORY_EXPR, HistoryChecks
+from .items import ITEMS_EXPR
 from .labs import LAB_EXPR, LabChecks
 from .names import NameHelp
 
@@ -518,6 +519,7 @@ _EXPR: dict[type, Callable[[Checker, A.Expr], ir.Node]] = {
     A.Implies: Checker._implies,
     **HISTORY_EXPR,
     **LAB_EXPR,
+    **ITEMS_EXPR,  # counting over items (lang11b)
 }
 
 

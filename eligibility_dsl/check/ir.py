@@ -277,6 +277,20 @@ class Change(Node):
         return self.query.children()
 
 
+# counting over items (lang11b)
+@attrs.frozen
+class ItemCount(Node):
+    """`count items with COND of latest Q`: how many items of Q's latest (earliest) assessment satisfy
+    COND (evaluated on each item, like a filter: bare names are the item's `score` and `item`)."""
+
+    which: str  # latest | earliest
+    query: Query
+    condition: Node
+
+    def children(self):
+        return (*self.query.children(), self.condition)
+
+
 @attrs.frozen
 class ResultIs(Node):
     """`value is positive` on the observation a query is looking at (rules: runtime/labs.py)."""

@@ -243,6 +243,17 @@ class DailyTotal(Expr):
     query: Query
 
 
+# counting over items (lang11b)
+@attrs.frozen
+class ItemCount(Expr):
+    """`count items with score >= 4 of latest assessments in cmai ...`: how many items of the latest
+    (earliest) matching assessment satisfy the condition (bare names: the item's `score` and `item`)."""
+
+    condition: Expr
+    which: str  # latest | earliest
+    query: Query
+
+
 # ---------------------------------------------------------------- declarations
 
 

@@ -40,6 +40,7 @@ from ..runtime.events import Coverage, Event
 from ..runtime.numtext import number_text
 from ..runtime.quantity import Quantity
 from ..runtime.units import BASE_DIMENSIONS, UnitError, dimension_name, parse_unit
+from .items import read_items
 from .model import COLLECTIONS, MODEL_VERSION, MRSS_SITES, Collection
 from .plausible import MAX_DIGITS, MAX_EXPONENT, PERCENT, event_problems, magnitude_problem
 
@@ -362,7 +363,7 @@ class RecordBinder:
         if not isinstance(event_id, str) or not event_id.strip():
             issues.append(RecordIssue(f"{path}.id", "every event needs an `id` (a text), for provenance"))
             event_id = None
-        allowed = set(collection.fields) | {"id"} | ({"components"} if collection.name == "assessments" else set())
+        allowed = set(collection.fields) | {"id"} | ({"components", "items"} if collection.name == "assessments" else set())
         for key in item:
             if key not in allowed:
                 issues.append(RecordIssue(f"{path}.{_key(key)}", _unknown(f"{collection.name} have no field", key),
@@ -388,6 +389,10 @@ class RecordBinder:
             _check_doses(fields, path, issues)
         if collection.name == "assessments":
             self._components(item.get("components"), fields, path, issues)
+            items, item_problems = read_items(item.get("items"))
+            issues.extend(RecordIssue(f"{path}.items{sub}", message) for sub, message in item_problems)
+            if items is not None:
+                fields["items"] = items
         if len(issues) > before or event_id is None:
             return None
         start = fields[collection.start]
