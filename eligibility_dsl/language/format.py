@@ -388,6 +388,7 @@ _RULES = {
     "exists": _aggregate, "count": _aggregate, "all": _aggregate, "latest": _aggregate, "earliest": _aggregate,
     "days_on": _aggregate, "stable": _aggregate, "continuous": _aggregate, "change": _aggregate,
     "daily_total": _aggregate,
+    "item_count": _aggregate, "item_pick": _splice,  # counting over items (lang11b)
     "query": _splice, "gaps": _splice,
     "list": _bracketed, "call": _bracketed, "lookup": _lookup,
     "atom": _parenthesised,

@@ -516,12 +516,8 @@ class ToAst(Transformer_NonRecursive):
     def daily_total(self, meta, c):
         return A.DailyTotal(c[0], c[1], span=self._span(meta))
 
-    # counting over items (lang11b)
-    def item_count(self, meta, c):
-        return A.ItemCount(c[0], str(c[1]), c[2], span=self._span(meta))
-
-    def item_pick(self, meta, c):
-        return str(c[0])
+    def item_count(self, meta, c):  # counting over items (lang11b); c[1] is the `item_pick` tree
+        return A.ItemCount(c[0], str(c[1].children[0]), c[2], span=self._span(meta))
 
     def result_is(self, meta, c):
         return A.ResultIs(c[0], str(c[1]), span=self._span(meta), word_span=self._tok_span(c[1]))
