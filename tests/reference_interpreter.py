@@ -348,7 +348,7 @@ class Interpreter:
                 if event is None:
                     raise IllFormed("`value is ...` read outside a query")
                 return result_is(word, event.fields, compare)
-            case ir.Aggregate() | ir.All() | ir.Pick() | ir.Change() | ir.Stable() | ir.DailyTotal():
+            case ir.Aggregate() | ir.All() | ir.Pick() | ir.Change() | ir.Stable() | ir.DailyTotal() | ir.ItemCount():
                 sel = self.select(node.query, event)
                 return None if sel is None else self.history(node, sel, event)
         raise IllFormed(f"no rule for {type(node).__name__}")
@@ -437,6 +437,8 @@ class Interpreter:
                 return arith("-", "number" if isinstance(last, Decimal) else "quantity", last, first)
             case ir.DailyTotal(amount=amount):
                 return self.daily_total(amount, sel, node.type)
+            case ir.ItemCount(which=which, condition=cond):  # counting over items (lang11b)
+                return _item_count(self, which, cond, sel)
             case ir.Stable(field=field, gap=gap):
                 values = [e.fields.get(field) if field else True for e in matched]
                 known = [v for v in values if v is not None]
@@ -502,6 +504,24 @@ def _daily_total(self, amount, sel: Selection, node_type):
 
 
 Interpreter.daily_total = _daily_total
+
+
+class _Item(NamedTuple):  # one item of an assessment, as a condition sees it
+    fields: dict
+
+
+def _item_count(self, which: str, cond, sel: Selection):
+    """The items of the latest (earliest) assessment that satisfy ``cond``: between those that surely do
+    and those that may; unknown when that assessment is not certain or lists no items."""
+    if not sel.covered or not sel.matched:
+        return None
+    key = lambda e: (e.start, e.id)
+    pick = max if which == "latest" else min
+    best = pick(sel.matched, key=key)
+    if any(pick([e, best], key=key) is e for e in sel.undecided) or best.fields.get("items") is None:
+        return None
+    values = [self.ev(cond, _Item({"item": name, "score": score})) for name, score in best.fields["items"]]
+    return make_range(Decimal(sum(v is True for v in values)), Decimal(sum(v is not False for v in values)))
 
 
 def _same_value(a, b) -> bool:
