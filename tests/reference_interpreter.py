@@ -376,6 +376,8 @@ class Interpreter:
             if empty or (last is not None and e.start.toordinal() > last) or (
                     first is not None and e.end is not None and e.end.toordinal() < first):
                 continue  # outside the window
+            if w is not None and w.starts_only and first is not None and e.start.toordinal() < first:
+                continue  # `starting during`: started before the window
             if q.codeset is not None:
                 codes = _codings(e.fields.get("code"))
                 if not codes:  # uncoded: may or may not belong

@@ -213,6 +213,7 @@ class Window:
     low_closed: bool = True
     high_closed: bool = True
     span: Span | None = attrs.field(default=None, eq=False)
+    starts_only: bool = attrs.field(default=False, kw_only=True)  # `starting during`: events that start in it
 
     def bounds(self) -> tuple[Node, ...]:
         return tuple(b for b in (self.low, self.high) if b is not None)

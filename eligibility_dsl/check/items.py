@@ -14,7 +14,7 @@ from . import ir
 
 
 def check_item_count(self, n: A.ItemCount):
-    q, collection = self.query(n.query)
+    q, _ = self.query(n.query)
     if q is None:
         return ir.Const(T.ERROR, None, span=n.span)
     if q.collection != "assessments":

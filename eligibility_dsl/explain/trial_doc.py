@@ -17,6 +17,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from importlib import resources
 
+import attrs
 import jinja2
 
 from ..check import ir
@@ -81,6 +82,8 @@ class _Reader:
     def window(self, w: ir.Window | None) -> str:
         if w is None:
             return "at any time"
+        if w.starts_only:  # `starting during` (lang11b)
+            return "started " + self.window(attrs.evolve(w, starts_only=False))
         low, high = w.low, w.high
         if (isinstance(low, ir.Arith) and low.kind == "date_shift" and low.op == "-" and low.left == high
                 and w.low_closed and w.high_closed):

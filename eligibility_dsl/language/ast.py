@@ -183,6 +183,7 @@ class Query(Node):
     filter: Expr | None = None
     window: Window | None = None
     collection_span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+    starting: bool = attrs.field(default=False, kw_only=True)  # `starting during W` (lang11b)
 
 
 @attrs.frozen

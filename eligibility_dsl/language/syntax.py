@@ -479,9 +479,9 @@ class ToAst(Transformer_NonRecursive):
 
     # queries over event collections
     def query(self, meta, c):
-        collection, codeset, filter_, window = c
+        collection, codeset, filter_, starting, window = c
         return A.Query(str(collection), str(codeset) if codeset is not None else None, filter_, window,
-                       span=self._span(meta), collection_span=self._tok_span(collection))
+                       span=self._span(meta), collection_span=self._tok_span(collection), starting=bool(starting))
 
     def gaps(self, meta, c):
         return c[0]

@@ -363,7 +363,8 @@ class RecordBinder:
         if not isinstance(event_id, str) or not event_id.strip():
             issues.append(RecordIssue(f"{path}.id", "every event needs an `id` (a text), for provenance"))
             event_id = None
-        allowed = set(collection.fields) | {"id"} | ({"components", "items"} if collection.name == "assessments" else set())
+        extra = {"components", "items"} if collection.name == "assessments" else set()
+        allowed = set(collection.fields) | {"id"} | extra
         for key in item:
             if key not in allowed:
                 issues.append(RecordIssue(f"{path}.{_key(key)}", _unknown(f"{collection.name} have no field", key),

@@ -16,6 +16,7 @@ from typing import Any
 from ...check import ir
 from ...records.model import COLLECTIONS
 from ...runtime.codes import CodeSet
+from ...runtime.relative import start_window_of
 from . import support as S
 from . import support_labs as SL
 from . import support_trace as ST
@@ -62,7 +63,8 @@ class HistoryRules:
 
     def _make_window(self, window: ir.Window, low: str, high: str) -> str:
         out = self.tmp()
-        self.line(f"{out} = _window_of({low}, {high}, {window.low_closed}, {window.high_closed}, "
+        make = "_start_window_of" if window.starts_only else "_window_of"  # `starting during` (lang11b)
+        self.line(f"{out} = {make}({low}, {high}, {window.low_closed}, {window.high_closed}, "
                   f"{window.low is not None}, {window.high is not None})")
         return out
 
@@ -277,6 +279,7 @@ HISTORY_TRACED.update({ir.FieldRef: lambda g, n: g.traced_leaf(n), ir.Lookup: Hi
 
 HISTORY_NAMES: dict[str, Any] = {
     "_window_of": S.window_of,
+    "_start_window_of": start_window_of,
     "_select": S.select,
     "_all": S.all_value,
     "_pick": S.pick_value,
