@@ -336,7 +336,8 @@ def query(draw, depth: int, scope, defs, collection=None, need_low=False, need_h
     if draw(st.booleans()):
         text += " where " + _p(draw(expr("bool", depth - 1, coll, defs)))
     if windowed or need_low or need_high or (windowed is None and draw(st.integers(0, 4)) > 0):
-        text += " during " + draw(window(depth, scope, defs, need_low, need_high))
+        starting = " starting" if draw(st.integers(0, 4)) == 0 else ""  # windows relative to events (lang11b)
+        text += starting + " during " + draw(window(depth, scope, defs, need_low, need_high))
     return text, coll
 
 
