@@ -348,7 +348,8 @@ class Interpreter:
                 if event is None:
                     raise IllFormed("`value is ...` read outside a query")
                 return result_is(word, event.fields, compare)
-            case ir.Aggregate() | ir.All() | ir.Pick() | ir.Change() | ir.Stable() | ir.DailyTotal() | ir.ItemCount():
+            case ir.Aggregate() | ir.All() | ir.Pick() | ir.Change() | ir.Stable() | ir.DailyTotal() | ir.ItemCount() \
+                    | ir.Extreme():
                 sel = self.select(node.query, event)
                 return None if sel is None else self.history(node, sel, event)
         raise IllFormed(f"no rule for {type(node).__name__}")
@@ -439,6 +440,8 @@ class Interpreter:
                 return arith("-", "number" if isinstance(last, Decimal) else "quantity", last, first)
             case ir.DailyTotal(amount=amount):
                 return self.daily_total(amount, sel, node.type)
+            case ir.Extreme(which=which, field=field):  # the worst / best value in a window (lang11b)
+                return _extreme(which, field, sel)
             case ir.ItemCount(which=which, condition=cond):  # counting over items (lang11b)
                 return _item_count(self, which, cond, sel)
             case ir.Stable(field=field, gap=gap):
@@ -506,6 +509,25 @@ def _daily_total(self, amount, sel: Selection, node_type):
 
 
 Interpreter.daily_total = _daily_total
+
+
+def _extreme(which: str, field: str, sel: Selection):
+    """The largest (smallest) known value; `highest` from an incomplete selection is "at least" it, `lowest`
+    unknown; values that cannot be ordered together are unknown."""
+    values = [e.fields.get(field) for e in sel.matched]
+    known = [v for v in values if isinstance(v, Decimal | Quantity) and not isinstance(v, bool)]
+    if not known:
+        return None
+    best = known[0]
+    for v in known[1:]:
+        o = order(v, best)
+        if o is None:
+            return None
+        if (o > 0) if which == "highest" else (o < 0):
+            best = v
+    if len(known) == len(values) and not sel.undecided and sel.covered:
+        return best
+    return Range(best, None) if which == "highest" else None
 
 
 class _Item(NamedTuple):  # one item of an assessment, as a condition sees it

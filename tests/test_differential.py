@@ -344,7 +344,12 @@ def query(draw, depth: int, scope, defs, collection=None, need_low=False, need_h
 def _bool_history(draw, sub, depth, scope, defs):
     q = lambda **kw: draw(query(depth, scope, defs, **kw))
     form = draw(st.sampled_from(["exists", "all", "count", "days_on", "stable", "continuous", "latest", "change",
-                                 "result", "total", "items"]))
+                                 "result", "total", "items", "extreme"]))
+    if form == "extreme":  # the worst / best value in a window (lang11b)
+        coll, field, rhs = draw(st.sampled_from([("observations", "value", "50 mg"), ("assessments", "score", "10"),
+                                                 ("medications", "daily_dose", "10 mg/day")]))
+        which = draw(st.sampled_from(["highest", "lowest"]))
+        return _p(f"({which} {field} of {q(collection=coll)[0]}) {draw(st.sampled_from(OPS))} {rhs}")
     if form == "items":  # counting over items (lang11b)
         text, _ = q(collection="assessments")
         which = draw(st.sampled_from(["latest", "earliest"]))

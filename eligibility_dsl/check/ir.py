@@ -278,6 +278,19 @@ class Change(Node):
         return self.query.children()
 
 
+# sequences (lang11b)
+@attrs.frozen
+class Extreme(Node):
+    """`highest F of Q` / `lowest F of Q`: the largest (smallest) F over Q's matching events."""
+
+    which: str  # highest | lowest
+    field: str
+    query: Query
+
+    def children(self):
+        return self.query.children()
+
+
 # counting over items (lang11b)
 @attrs.frozen
 class ItemCount(Node):

@@ -197,7 +197,9 @@ _READINGS: dict[type, Callable[[_Reader, ir.Node], str]] = {
     ir.ResultIs: lambda r, n: f"its result is {n.word}",
     ir.DailyTotal: lambda r, n: f"the highest total over one day of {r(n.amount)}, adding up the "
                                 f"{r.query(n.query)} active that day,",
-    # Counting over items (lang11b).
+    # The worst / best value in a window, and counting over items (lang11b).
+    ir.Extreme: lambda r, n: f"the {'highest' if n.which == 'highest' else 'lowest'} {_words(n.field)} of the "
+                             f"{r.query(n.query)},",
     ir.ItemCount: lambda r, n: f"the number of items of the {'most recent' if n.which == 'latest' else 'earliest'} "
                                f"of the {r.query(n.query)}, for which {r(n.condition)},",
 }

@@ -244,6 +244,16 @@ class DailyTotal(Expr):
     query: Query
 
 
+# sequences (lang11b)
+@attrs.frozen
+class Extreme(Expr):
+    """`highest value of Q` / `lowest value of Q`: the largest (smallest) value of a field over Q's events."""
+
+    which: str  # highest | lowest
+    field: str
+    query: Query
+
+
 # counting over items (lang11b)
 @attrs.frozen
 class ItemCount(Expr):

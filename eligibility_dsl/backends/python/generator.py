@@ -304,7 +304,7 @@ class Generator(HistoryRules):
         node = self.resolve(node)
         if isinstance(node, ir.Aggregate):
             return node.kind in ("count", "days_on")
-        if isinstance(node, ir.DailyTotal | ir.ItemCount):  # known from below, or between bounds (unscored items)
+        if isinstance(node, ir.DailyTotal | ir.ItemCount | ir.Extreme):  # known from below, or between bounds
             return True
         if isinstance(node, ir.Conditional):
             return self.may_be_bounded(node.then) or self.may_be_bounded(node.otherwise)

@@ -266,7 +266,7 @@ class HistoryRules:
         return self.value_of(self.call(self._functions[key]))
 
 
-QUERY_NODES = (ir.Aggregate, ir.All, ir.Pick, ir.Change, ir.Stable, ir.DailyTotal, ir.ItemCount)
+QUERY_NODES = (ir.Aggregate, ir.All, ir.Pick, ir.Change, ir.Stable, ir.DailyTotal, ir.ItemCount, ir.Extreme)
 # The aggregate of a query node another module generates (counting over items: generator_items).
 AGGREGATE_CALLS: dict[type, Callable[..., str]] = {}
 
