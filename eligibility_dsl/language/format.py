@@ -389,7 +389,7 @@ _RULES = {
     "days_on": _aggregate, "stable": _aggregate, "continuous": _aggregate, "change": _aggregate,
     "daily_total": _aggregate,
     "item_count": _aggregate, "item_pick": _splice,  # counting over items (lang11b)
-    "highest_of": _aggregate, "lowest_of": _aggregate,  # sequences (lang11b)
+    "extreme_of": _aggregate, "extreme_word": _splice,  # sequences (lang11b)
     "query": _splice, "gaps": _splice, "starting": _splice,
     "list": _bracketed, "call": _bracketed, "lookup": _lookup,
     "atom": _parenthesised,

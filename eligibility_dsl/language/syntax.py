@@ -516,11 +516,8 @@ class ToAst(Transformer_NonRecursive):
     def daily_total(self, meta, c):
         return A.DailyTotal(c[0], c[1], span=self._span(meta))
 
-    def highest_of(self, meta, c):  # sequences (lang11b)
-        return A.Extreme("highest", str(c[0]), c[1], span=self._span(meta))
-
-    def lowest_of(self, meta, c):
-        return A.Extreme("lowest", str(c[0]), c[1], span=self._span(meta))
+    def extreme_of(self, meta, c):  # sequences (lang11b); c[0] is the `extreme_word` tree
+        return A.Extreme(str(c[0].children[0]), str(c[1]), c[2], span=self._span(meta))
 
     def item_count(self, meta, c):  # counting over items (lang11b); c[1] is the `item_pick` tree
         return A.ItemCount(c[0], str(c[1].children[0]), c[2], span=self._span(meta))
