@@ -79,6 +79,7 @@ CODES: dict[str, str] = {
     "E0140": "unknown-result-word",
     "E0141": "result-word-outside-observations",
     "E0142": "daily-total-needs-dose-records",
+    "E0174": "items-need-assessments",  # counting over items (lang11b)
     "E0150": "import-refused",
     "E0151": "import-cycle",
     "E0152": "no-criteria",

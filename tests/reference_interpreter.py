@@ -420,7 +420,8 @@ class Interpreter:
                 if event is None:
                     raise IllFormed("`value is ...` read outside a query")
                 return result_is(word, event.fields, compare)
-            case ir.Aggregate() | ir.All() | ir.Pick() | ir.Change() | ir.Stable() | ir.DailyTotal():
+            case ir.Aggregate() | ir.All() | ir.Pick() | ir.Change() | ir.Stable() | ir.DailyTotal() | ir.ItemCount() \
+                    | ir.Extreme():
                 sel = self.select(node.query, event)
                 return None if sel is None else self.history(node, sel, event)
         raise IllFormed(f"no rule for {type(node).__name__}")
@@ -448,6 +449,8 @@ class Interpreter:
             if empty or (last is not None and e.start.toordinal() > last) or (
                     first is not None and e.end is not None and e.end.toordinal() < first):
                 continue  # outside the window
+            if w is not None and w.starts_only and first is not None and e.start.toordinal() < first:
+                continue  # `starting during`: started before the window
             if q.codeset is not None:
                 codes = _codings(e.fields.get("code"))
                 if not codes:  # uncoded: may or may not belong
@@ -511,6 +514,10 @@ class Interpreter:
                 return arith("-", "number" if isinstance(last, Decimal) else "quantity", last, first)
             case ir.DailyTotal(amount=amount):
                 return self.daily_total(amount, sel, node.type)
+            case ir.Extreme(which=which, field=field):  # the worst / best value in a window (lang11b)
+                return _extreme(which, field, sel)
+            case ir.ItemCount(which=which, condition=cond):  # counting over items (lang11b)
+                return _item_count(self, which, cond, sel)
             case ir.Stable(field=field, gap=gap):
                 values = [e.fields.get(field) if field else True for e in matched]
                 known = [v for v in values if v is not None]
@@ -576,6 +583,43 @@ def _daily_total(self, amount, sel: Selection, node_type):
 
 
 Interpreter.daily_total = _daily_total
+
+
+def _extreme(which: str, field: str, sel: Selection):
+    """The largest (smallest) known value; `highest` from an incomplete selection is "at least" it, `lowest`
+    unknown; values that cannot be ordered together are unknown."""
+    values = [e.fields.get(field) for e in sel.matched]
+    known = [v for v in values if isinstance(v, Decimal | Quantity) and not isinstance(v, bool)]
+    if not known:
+        return None
+    best = known[0]
+    for v in known[1:]:
+        o = order(v, best)
+        if o is None:
+            return None
+        if (o > 0) if which == "highest" else (o < 0):
+            best = v
+    if len(known) == len(values) and not sel.undecided and sel.covered:
+        return best
+    return Range(best, None) if which == "highest" else None
+
+
+class _Item(NamedTuple):  # one item of an assessment, as a condition sees it
+    fields: dict
+
+
+def _item_count(self, which: str, cond, sel: Selection):
+    """The items of the latest (earliest) assessment that satisfy ``cond``: between those that surely do
+    and those that may; unknown when that assessment is not certain or lists no items."""
+    if not sel.covered or not sel.matched:
+        return None
+    key = lambda e: (e.start, e.id)
+    pick = max if which == "latest" else min
+    best = pick(sel.matched, key=key)
+    if any(pick([e, best], key=key) is e for e in sel.undecided) or best.fields.get("items") is None:
+        return None
+    values = [self.ev(cond, _Item({"item": name, "score": score})) for name, score in best.fields["items"]]
+    return make_range(Decimal(sum(v is True for v in values)), Decimal(sum(v is not False for v in values)))
 
 
 def _same_value(a, b) -> bool:

@@ -770,6 +770,9 @@ def _event_strategy(draw, collection: str, event_id: str, pool: tuple, anchors: 
                 e["score"] = sum(sites)
         else:
             put("score", _optional(draw, st.integers(0, 51)))
+        if draw(st.integers(0, 2)) == 0:  # counting over items (lang11b): item scores, some unscored
+            e["items"] = draw(st.dictionaries(st.sampled_from(["i1", "i2", "i3", "i4"]),
+                                              st.one_of(st.none(), st.integers(0, 4)), max_size=4))
     return e
 
 
@@ -928,6 +931,9 @@ def less_informed(draw, record: Mapping) -> dict:
             for name in _WITHHOLDABLE.get(collection, ()):
                 if name in e and draw(st.integers(0, 3)) == 0:
                     del e[name]
+            if e.get("items") and draw(st.integers(0, 3)) == 0:  # some items unscored (never removed: fewer items)
+                for item in draw(st.lists(st.sampled_from(sorted(e["items"])), max_size=2, unique=True)):
+                    e["items"][item] = None
             if "components" in e and draw(st.integers(0, 3)) == 0:  # some sites unrecorded
                 for site in draw(st.lists(st.sampled_from(MRSS_SITES), max_size=3, unique=True)):
                     e["components"][site] = None

@@ -336,14 +336,25 @@ def query(draw, depth: int, scope, defs, collection=None, need_low=False, need_h
     if draw(st.booleans()):
         text += " where " + _p(draw(expr("bool", depth - 1, coll, defs)))
     if windowed or need_low or need_high or (windowed is None and draw(st.integers(0, 4)) > 0):
-        text += " during " + draw(window(depth, scope, defs, need_low, need_high))
+        starting = " starting" if draw(st.integers(0, 4)) == 0 else ""  # windows relative to events (lang11b)
+        text += starting + " during " + draw(window(depth, scope, defs, need_low, need_high))
     return text, coll
 
 
 def _bool_history(draw, sub, depth, scope, defs):
     q = lambda **kw: draw(query(depth, scope, defs, **kw))
     form = draw(st.sampled_from(["exists", "all", "count", "days_on", "stable", "continuous", "latest", "change",
-                                 "result", "total"]))
+                                 "result", "total", "items", "extreme"]))
+    if form == "extreme":  # the worst / best value in a window (lang11b)
+        coll, field, rhs = draw(st.sampled_from([("observations", "value", "50 mg"), ("assessments", "score", "10"),
+                                                 ("medications", "daily_dose", "10 mg/day")]))
+        which = draw(st.sampled_from(["highest", "lowest"]))
+        return _p(f"({which} {field} of {q(collection=coll)[0]}) {draw(st.sampled_from(OPS))} {rhs}")
+    if form == "items":  # counting over items (lang11b)
+        text, _ = q(collection="assessments")
+        which = draw(st.sampled_from(["latest", "earliest"]))
+        cond = draw(st.sampled_from(["score >= 3", "score = 2", 'item = "i1"', "score >= n1", "not (score < 4)"]))
+        return _p(f"(count items with {cond} of {which} {text}) {draw(st.sampled_from(OPS))} {sub('num')}")
     if form == "result":  # laboratory-result words (also among the observation filters of FIELDS)
         text, _ = q(collection="observations")
         word = draw(st.sampled_from(["positive", "negative", "abnormal", "normal", "high", "low"]))
@@ -488,6 +499,11 @@ def _period(draw, event: dict, start: str, end: str):
     return event
 
 
+def _items():  # an assessment's items (counting over items, lang11b): scores 0-4, some unscored
+    return st.dictionaries(st.sampled_from(["i1", "i2", "i3", "i4"]), st.one_of(st.none(), st.integers(0, 4)),
+                           max_size=4)
+
+
 @st.composite
 def records(draw):
     maybe = lambda s: draw(st.one_of(st.none(), s))
@@ -527,7 +543,8 @@ def records(draw):
         **({"status": draw(st.sampled_from(["active", "relapse", "resolved"]))} if draw(st.booleans()) else {})},
         "onset", "abatement")) for i in range(draw(st.integers(0, 2)))]
     record["assessments"] = [{"id": f"a{i}", "code": {"system": "LOCAL", "code": "mRSS"}, "date": draw(dates()),
-                              **({"score": draw(st.sampled_from([5, 10, 12, 30]))} if draw(st.booleans()) else {})}
+                              **({"score": draw(st.sampled_from([5, 10, 12, 30]))} if draw(st.booleans()) else {}),
+                              **({"items": draw(_items())} if draw(st.booleans()) else {})}  # counting over items
                              for i in range(draw(st.integers(0, 2)))]
     coverage = {}
     for coll in ("medications", "observations", "conditions", "assessments"):

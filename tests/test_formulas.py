@@ -135,8 +135,15 @@ def test_a_zero_height_is_unknown_with_its_reason_not_a_crash():
     assert status == "UNKNOWN" and problems
 
 
+def test_a_creatinine_in_umol_per_l_converts_through_its_analyte():
+    # LOINC 2160-0 names creatinine (runtime/molar.py): 106 umol/L is 1.19909... mg/dL, so it decides as that.
+    assert status_of(TRIAL, record(creatinine=("106", "umol/L")), "L")[0] == "MET"
+    assert status_of(TRIAL, record(creatinine=("106", "umol/L")), "L") == status_of(
+        TRIAL, record(creatinine=(str(Decimal(106) * Decimal("113.12") / Decimal(10_000)), "mg/dL")), "L")
+
+
 def test_an_observation_in_a_unit_of_another_dimension_is_unknown_with_a_problem():
-    status, problems = status_of(TRIAL, record(creatinine=("106", "umol/L")), "L")
+    status, problems = status_of(TRIAL, record(creatinine=("106", "U/L")), "L")
     assert status == "UNKNOWN"
     assert any("needs a number without a unit" in p or "cannot" in p for p in problems), problems
 

@@ -25,6 +25,7 @@ from .arith import _ARITH_RULES, _static
 from .fact_range import fact_range
 from .formulas import FORMULA_EXPR, FORMULA_FUNCTIONS, FormulaChecks, FunctionChecks
 from .history import _KIND_WORDS, HISTORY_EXPR, HistoryChecks
+from .items import ITEMS_EXPR
 from .labs import LAB_EXPR, LabChecks
 from .names import NameHelp
 
@@ -557,6 +558,7 @@ _EXPR: dict[type, Callable[[Checker, A.Expr], ir.Node]] = {
     **HISTORY_EXPR,
     **LAB_EXPR,
     **FORMULA_EXPR,
+    **ITEMS_EXPR,  # counting over items (lang11b)
 }
 
 

@@ -12,6 +12,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import attrs
+
 from ..diagnostics import Diagnostic, Span, suggest
 from ..language import ast as A
 from ..language import types as T
@@ -305,6 +307,8 @@ class HistoryChecks:
             else:
                 codeset = q.codeset
         window = self.window(q.window) if q.window is not None else None
+        if window is not None and q.starting:  # `starting during` (lang11b)
+            window = attrs.evolve(window, starts_only=True)
         filter_ = None
         if collection is not None and q.filter is not None:
             self.scope.append(collection)

@@ -227,6 +227,7 @@ class Window:
     low_closed: bool = True
     high_closed: bool = True
     span: Span | None = attrs.field(default=None, eq=False)
+    starts_only: bool = attrs.field(default=False, kw_only=True)  # `starting during`: events that start in it
 
     def bounds(self) -> tuple[Node, ...]:
         return tuple(b for b in (self.low, self.high) if b is not None)
@@ -292,6 +293,33 @@ class Change(Node):
 
     def children(self):
         return self.query.children()
+
+
+# sequences (lang11b)
+@attrs.frozen
+class Extreme(Node):
+    """`highest F of Q` / `lowest F of Q`: the largest (smallest) F over Q's matching events."""
+
+    which: str  # highest | lowest
+    field: str
+    query: Query
+
+    def children(self):
+        return self.query.children()
+
+
+# counting over items (lang11b)
+@attrs.frozen
+class ItemCount(Node):
+    """`count items with COND of latest Q`: how many items of Q's latest (earliest) assessment satisfy
+    COND (evaluated on each item, like a filter: bare names are the item's `score` and `item`)."""
+
+    which: str  # latest | earliest
+    query: Query
+    condition: Node
+
+    def children(self):
+        return (*self.query.children(), self.condition)
 
 
 @attrs.frozen

@@ -35,7 +35,7 @@ DEFAULT_WIDTH = 100
 
 
 _QUERY_WORDS = {"exists": "exists", "count": "count", "days_on": "days on"}
-_QUERY_NODES = (ir.Aggregate, ir.All, ir.Stable, ir.Change, ir.Pick, ir.DailyTotal)
+_QUERY_NODES = (ir.Aggregate, ir.All, ir.Stable, ir.Change, ir.Pick, ir.DailyTotal, ir.ItemCount, ir.Extreme)
 
 
 def _query_label(n: ir.Node, src: SourceText | None = None) -> str:
@@ -45,7 +45,10 @@ def _query_label(n: ir.Node, src: SourceText | None = None) -> str:
             ir.Stable: lambda: f"stable {n.field} of" if n.field else "continuous",
             ir.Change: lambda: f"change in {n.field} of", ir.Pick: lambda: f"{n.which} {n.field} of",
             ir.DailyTotal: lambda: "highest daily total of "
-            + (f"{src.of(n.amount)} over" if src is not None else "... over")}[type(n)]()
+            + (f"{src.of(n.amount)} over" if src is not None else "... over"),
+            ir.Extreme: lambda: f"{n.which} {n.field} of",  # sequences (lang11b)
+            ir.ItemCount: lambda: "count items with "  # counting over items (lang11b)
+            + (f"{src.of(n.condition)} of {n.which}" if src is not None else f"... of {n.which}")}[type(n)]()
     where = ""
     if q.filter is not None:
         where = f" where {src.of(q.filter)}" if src is not None else " where ..."

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from importlib import resources
 
+import attrs
 import jinja2
 
 from ..check import ir
@@ -88,6 +89,8 @@ class _Reader:
     def window(self, w: ir.Window | None) -> str:
         if w is None:
             return "at any time"
+        if w.starts_only:  # `starting during` (lang11b)
+            return "started " + self.window(attrs.evolve(w, starts_only=False))
         low, high = w.low, w.high
         if (isinstance(low, ir.Arith) and low.kind == "date_shift" and low.op == "-" and low.left == high
                 and w.low_closed and w.high_closed):
@@ -222,6 +225,11 @@ _READINGS: dict[type, Callable[[_Reader, ir.Node], str]] = {
     ir.ResultIs: lambda r, n: f"its result is {n.word}",
     ir.DailyTotal: lambda r, n: f"the highest total over one day of {r(n.amount)}, adding up the "
                                 f"{r.query(n.query)} active that day,",
+    # The worst / best value in a window, and counting over items (lang11b).
+    ir.Extreme: lambda r, n: f"the {'highest' if n.which == 'highest' else 'lowest'} {_words(n.field)} of the "
+                             f"{r.query(n.query)},",
+    ir.ItemCount: lambda r, n: f"the number of items of the {'most recent' if n.which == 'latest' else 'earliest'} "
+                               f"of the {r.query(n.query)}, for which {r(n.condition)},",
 }
 
 

@@ -198,6 +198,7 @@ class Query(Node):
     filter: Expr | None = None
     window: Window | None = None
     collection_span: Span | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+    starting: bool = attrs.field(default=False, kw_only=True)  # `starting during W` (lang11b)
 
 
 @attrs.frozen
@@ -255,6 +256,27 @@ class DailyTotal(Expr):
     EXPR over the records of Q active on that day."""
 
     amount: Expr
+    query: Query
+
+
+# sequences (lang11b)
+@attrs.frozen
+class Extreme(Expr):
+    """`highest value of Q` / `lowest value of Q`: the largest (smallest) value of a field over Q's events."""
+
+    which: str  # highest | lowest
+    field: str
+    query: Query
+
+
+# counting over items (lang11b)
+@attrs.frozen
+class ItemCount(Expr):
+    """`count items with score >= 4 of latest assessments in cmai ...`: how many items of the latest
+    (earliest) matching assessment satisfy the condition (bare names: the item's `score` and `item`)."""
+
+    condition: Expr
+    which: str  # latest | earliest
     query: Query
 
 

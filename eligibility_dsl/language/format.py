@@ -119,7 +119,7 @@ class _Comments:
 
 _NO_SPACE_AFTER = {"(", "["}
 _NO_SPACE_BEFORE = {")", "]", ",", ":"}
-_CLAUSES = {"where", "during", "allowing", "have", "over"}  # `over`: `highest daily total of A over Q`
+_CLAUSES = {"where", "during", "allowing", "have", "over", "starting"}  # `over`: `highest daily total of A over Q`
 
 
 class Part(NamedTuple):
@@ -343,8 +343,8 @@ def _aggregate(parts: list[Part]) -> Doc:
     head: list[Part] = []
     clauses: list[list[Part]] = []
     for p in parts:
-        if p.token and p.first in _CLAUSES:
-            clauses.append([p])
+        if p.token and p.first in _CLAUSES and not (clauses and clauses[-1][-1].is_("starting")):
+            clauses.append([p])  # `starting during W` is one clause
         elif clauses:
             clauses[-1].append(p)
         else:
@@ -409,7 +409,9 @@ _RULES = {
     "exists": _aggregate, "count": _aggregate, "all": _aggregate, "latest": _aggregate, "earliest": _aggregate,
     "days_on": _aggregate, "stable": _aggregate, "continuous": _aggregate, "change": _aggregate,
     "daily_total": _aggregate,
-    "query": _splice, "gaps": _splice,
+    "item_count": _aggregate, "item_pick": _splice,  # counting over items (lang11b)
+    "extreme_of": _aggregate, "extreme_word": _splice,  # sequences (lang11b)
+    "query": _splice, "gaps": _splice, "starting": _splice,
     "list": _bracketed, "call": _bracketed, "lookup": _lookup,
     "atom": _parenthesised,
     "neg": _negation,

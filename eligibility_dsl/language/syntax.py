@@ -241,7 +241,7 @@ def _describe_terminal(name: str) -> str:
 # Tokens that can only continue a construct the parser is inside of; after a complete
 # expression they clutter the message, which names operators and declarations instead.
 _CLOSERS = {"RPAR", "LPAR", "COMMA", "RSQB", "LSQB", "ELSE", "THEN", "STRING", "COLON", "AFTER", "BEFORE",
-            "DURING", "WHERE", "HAVE", "TO", "ALLOWING", "NUMBER", "CATEGORY", "SOURCE"}
+            "DURING", "WHERE", "HAVE", "TO", "ALLOWING", "NUMBER", "CATEGORY", "SOURCE", "STARTING", "OF"}
 
 
 def _describe_expected(expected: set[str]) -> str:
@@ -254,7 +254,7 @@ def _describe_expected(expected: set[str]) -> str:
         words.append("an expression")
         expected -= {"NAME", "NUMBER", "LPAR", "DATE", "STRING", "MINUS", "TRUE", "FALSE", "UNKNOWN",
                      "AGE", "IF", "YEARS", "MONTHS", "WEEKS", "DAYS", "NOT", "EXISTS", "COUNT", "ALL",
-                     "LATEST", "EARLIEST", "STABLE", "CONTINUOUS", "CHANGE", "HIGHEST"}
+                     "LATEST", "EARLIEST", "STABLE", "CONTINUOUS", "CHANGE", "HIGHEST", "LOWEST"}
     if len(expected & _OPERATOR_TERMINALS) > 2:
         words.append("an operator")
         expected -= _OPERATOR_TERMINALS | _CLOSERS | {"MUL", "NOT", "UNIT", "QUOTED_UNIT", "IS", "OVER"}

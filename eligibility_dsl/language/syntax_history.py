@@ -14,9 +14,9 @@ from . import ast as A
 class HistorySyntax(Transformer_NonRecursive):
     # queries over event collections
     def query(self, meta, c):
-        collection, codeset, filter_, window = c
+        collection, codeset, filter_, starting, window = c
         return A.Query(str(collection), str(codeset) if codeset is not None else None, filter_, window,
-                       span=self._span(meta), collection_span=self._tok_span(collection))
+                       span=self._span(meta), collection_span=self._tok_span(collection), starting=bool(starting))
 
     def gaps(self, meta, c):
         return c[0]
@@ -50,6 +50,12 @@ class HistorySyntax(Transformer_NonRecursive):
 
     def daily_total(self, meta, c):
         return A.DailyTotal(c[0], c[1], span=self._span(meta))
+
+    def extreme_of(self, meta, c):  # sequences (lang11b); c[0] is the `extreme_word` tree
+        return A.Extreme(str(c[0].children[0]), str(c[1]), c[2], span=self._span(meta))
+
+    def item_count(self, meta, c):  # counting over items (lang11b); c[1] is the `item_pick` tree
+        return A.ItemCount(c[0], str(c[1].children[0]), c[2], span=self._span(meta))
 
     def result_is(self, meta, c):
         return A.ResultIs(c[0], str(c[1]), span=self._span(meta), word_span=self._tok_span(c[1]))

@@ -42,6 +42,7 @@ from ..runtime.molar import analyte_of
 from ..runtime.numtext import number_text
 from ..runtime.quantity import Quantity, with_analyte
 from ..runtime.units import BASE_DIMENSIONS, UnitError, dimension_name, parse_unit
+from .items import read_items
 from .model import COLLECTIONS, MODEL_VERSION, MRSS_SITES, Collection
 from .plausible import MAX_DIGITS, MAX_EXPONENT, PERCENT, event_problems, magnitude_problem
 
@@ -377,7 +378,8 @@ class RecordBinder:
         if not isinstance(event_id, str) or not event_id.strip():
             issues.append(RecordIssue(f"{path}.id", "every event needs an `id` (a text), for provenance"))
             event_id = None
-        allowed = set(collection.fields) | {"id"} | ({"components"} if collection.name == "assessments" else set())
+        extra = {"components", "items"} if collection.name == "assessments" else set()
+        allowed = set(collection.fields) | {"id"} | extra
         for key in item:
             if key not in allowed:
                 issues.append(RecordIssue(f"{path}.{_key(key)}", _unknown(f"{collection.name} have no field", key),
@@ -403,6 +405,10 @@ class RecordBinder:
             _check_doses(fields, path, issues)
         if collection.name == "assessments":
             self._components(item.get("components"), fields, path, issues)
+            items, item_problems = read_items(item.get("items"))
+            issues.extend(RecordIssue(f"{path}.items{sub}", message) for sub, message in item_problems)
+            if items is not None:
+                fields["items"] = items
         if collection.name == "observations" and isinstance(fields.get("value"), Quantity):
             # A result whose LOINC code names an analyte converts between mass and molar units
             # (runtime/molar.py, docs/units.md).

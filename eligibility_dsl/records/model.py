@@ -166,3 +166,15 @@ MRSS_SITES = (
     "upper_arms_right", "upper_arms_left", "thighs_right", "thighs_left", "lower_legs_right", "lower_legs_left",
     "feet_right", "feet_left",
 )
+
+
+# counting over items (lang11b): the fields of one item of an assessment (`items`), in scope inside
+# `count items with ...`. Not a collection of the record: items live inside their assessment.
+ITEM_FIELDS = Collection(
+    "items", "the items (components) of an assessment",
+    _fields(
+        Field("item", T.TEXT, "the item's name, as the record writes it", required=True),
+        Field("score", T.NUMBER, "the item's score (null in the record: not scored)"),
+    ),
+    start="date", end=None, summary=("item", "score"),
+)

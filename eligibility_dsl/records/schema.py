@@ -122,6 +122,9 @@ def _event(c: Collection) -> dict:
         props["components"] = _nullable(_ref("mrss_components"), "the modified Rodnan skin score by site; "
                                         f"only with the code {{\"system\": \"{MRSS_CODE[0]}\", "
                                         f"\"code\": \"{MRSS_CODE[1]}\"}}")
+        props["items"] = _nullable({"type": "object", "additionalProperties": {
+            "anyOf": [{"type": "number"}, {"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$"}, {"type": "null"}]}},
+            "the assessment's items (components) by name, each with its score (null: not scored)")
         out["if"] = {"properties": {"components": {"type": "object"}}, "required": ["components"]}
         out["then"] = {"properties": {"code": {"anyOf": [_ref("mrss_coding"),
                                                          {"type": "array", "contains": _ref("mrss_coding")}]}}}

@@ -39,7 +39,8 @@ from ...runtime.ops import ARITH, CMP, EXTREMUM_COMBINE, EXTREMUM_NOTE, FLIP, PE
 from . import support as S
 from .emitter import Emitter, Module
 from .generator_formulas import FORMULA_FAST, FORMULA_NAMES, FORMULA_TRACED
-from .generator_history import HISTORY_FAST, HISTORY_NAMES, HISTORY_TRACED, HistoryRules
+from .generator_history import AGGREGATE_CALLS, HISTORY_FAST, HISTORY_NAMES, HISTORY_TRACED, HistoryRules
+from .generator_items import ITEM_AGGREGATE_CALLS, ITEM_NAMES
 from .generator_labs import LAB_FAST, LAB_NAMES, LAB_TRACED
 from .values import arith_problem, value_fn
 
@@ -316,7 +317,7 @@ class Generator(HistoryRules):
         node = self.resolve(node)
         if isinstance(node, ir.Aggregate):
             return node.kind in ("count", "days_on")
-        if isinstance(node, ir.DailyTotal):  # known from below ("at least"), or the total of nothing
+        if isinstance(node, ir.DailyTotal | ir.ItemCount | ir.Extreme):  # known from below, or between bounds
             return True
         if isinstance(node, ir.Conditional):
             return self.may_be_bounded(node.then) or self.may_be_bounded(node.otherwise)
@@ -584,6 +585,7 @@ RUNTIME_NAMES: dict[str, Any] = {
     **HISTORY_NAMES,
     **LAB_NAMES,
     **FORMULA_NAMES,
+    **ITEM_NAMES,
 }
 FAST_RULES.update(HISTORY_FAST)
 TRACED_RULES.update(HISTORY_TRACED)
@@ -591,3 +593,4 @@ FAST_RULES.update(LAB_FAST)
 TRACED_RULES.update(LAB_TRACED)
 FAST_RULES.update(FORMULA_FAST)
 TRACED_RULES.update(FORMULA_TRACED)
+AGGREGATE_CALLS.update(ITEM_AGGREGATE_CALLS)  # counting over items (lang11b)

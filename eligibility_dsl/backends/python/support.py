@@ -38,6 +38,7 @@ from ...runtime.codes import CodeSet, Coding
 from ...runtime.decimal_context import EMAX
 from ...runtime.events import Coverage, Event, Window, covered_continuously, exposure_days
 from ...runtime.ops import age_value, compare_value, junction, show
+from ...runtime.relative import StartWindow
 from ...runtime.units import UnitMismatch, parse_unit
 
 _DAYS = parse_unit("days")
@@ -85,12 +86,15 @@ def select(collection: str, events: Sequence[Event], window: Window, coverage: C
     undecided: list[Event] = []
     first, last = window.first, window.last
     empty = first is not None and last is not None and first > last
+    starting = first is not None and type(window) is StartWindow  # `starting during`: the start is inside
     if not empty:
         for event in events:
             # The period overlaps the window (both ends included; no end: ongoing).
             if last is not None and event.start_day > last:
                 continue
             if first is not None and event.end_day is not None and event.end_day < first:
+                continue
+            if starting and event.start_day < first:
                 continue
             if match is not None:
                 codes = event.fields.get("code")

@@ -90,6 +90,8 @@ class QueryRules(PickRules):
         w = q.window
         if w is None:
             return ALL_TIME
+        if w.starts_only:
+            raise Unsupported(q, "a window on start dates (`starting during`)")
         bounds = []
         for b in (w.low, w.high):
             if b is None:
