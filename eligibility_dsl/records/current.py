@@ -34,6 +34,13 @@ def coverage_entry(period: Any, read_date: Callable[[Any], Any]):
         parts.append(Coverage(low, read_date(period["to"])))
     if "current" in period:
         parts.append(CurrentList(read_date(period["current"])))
+    if len(parts) == 2:
+        # The union must be one run of days (the SQL engines keep one period per collection): the list's
+        # day falls inside the history period or on the day after it.
+        history, current = parts
+        if current.day < (history.low or current.day) or current.day.toordinal() > history.high.toordinal() + 1:
+            raise ValueError(f"the current list's date {current.day.isoformat()} must fall within the history "
+                             f"period or on the day after it ({history})")
     return parts[0] if len(parts) == 1 else AnyOf(*parts)
 
 
