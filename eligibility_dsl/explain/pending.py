@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 import attrs
 
+from ..runtime.bounded import Bounded
 from ..runtime.pending import PendingCoverage, pending_coverage
 from .outcome import Outcome, Status
 
@@ -150,11 +151,15 @@ def pending_of(as_of: datetime.date | None, anchors: dict, coverage: dict, specs
     outcome = _outcome(specs, mixed)
     statuses = tuple((specs[i][0], _STATUS[again[i]]) for i in which)
     found: list[ToConfirm] = []
+    # Only the queries left open without the assumption (unknown, or known only within bounds) are to
+    # confirm: one decided from the record alone needs nothing more.
+    open_nodes = {id(t.node) for tree in traces(which, coverage).values() for t in tree.walk()
+                  if t.evidence is not None and (t.value is None or isinstance(t.value, Bounded))}
     for i, tree in sorted(traces(which, assumed).items()):
         cid, expected = specs[i][0], _STATUS[again[i]]
         for t in _deciding(tree):
             e = t.evidence
-            if e is None or not isinstance(e.coverage, PendingCoverage):
+            if e is None or not isinstance(e.coverage, PendingCoverage) or id(t.node) not in open_nodes:
                 continue
             part = e.coverage.pending_part(e.window)
             if part is None:

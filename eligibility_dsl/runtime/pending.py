@@ -83,17 +83,12 @@ class AnyOf:
         return "; ".join(str(p) for p in self.parts)
 
 
-def _reaches(base, day: int) -> bool:
-    """Whether the stated coverage runs up to the as-of day (its last day is the as-of day or later)."""
-    return base.high.toordinal() >= day
-
-
 class PendingCoverage:
     """A collection's coverage read with "nothing changes from ``as_of`` to ``horizon``" (both dates).
 
     ``covers(window)`` is true when the stated coverage covers it; or when the window ends after ``as_of``
-    and by ``horizon``, and the stated coverage covers its days up to ``as_of`` (a current list: the window
-    is one day from ``as_of`` on, the list being as of ``as_of``). ``pending_part(window)`` is the part of a
+    and by ``horizon``, and the stated coverage covers its days up to ``as_of`` (a window starting after
+    ``as_of``: the coverage reaches ``as_of``, so what is ongoing then is known). ``pending_part(window)`` is the part of a
     window that only the assumption covers (None when the stated coverage covers it, or nothing does)."""
 
     __slots__ = ("as_of", "base", "high", "horizon", "low")
@@ -112,7 +107,7 @@ class PendingCoverage:
         as_of, horizon = self.as_of.toordinal(), self.horizon.toordinal()
         if last is None or last <= as_of or last > horizon:
             return None
-        if not _head_covered(self.base, first, last, as_of):
+        if not _head_covered(self.base, first, as_of):
             return None
         start = as_of + 1 if first is None or first <= as_of else first
         return Window(date.fromordinal(start), date.fromordinal(last))
@@ -124,19 +119,18 @@ class PendingCoverage:
         return f"PendingCoverage({self.base!r}, {self.as_of!r}, {self.horizon!r})"
 
 
-def _head_covered(base, first: int | None, last: int, as_of: int) -> bool:
-    """Whether the stated coverage covers the window's days up to the as-of day."""
-    if isinstance(base, AnyOf):
-        return any(_head_covered(p, first, last, as_of) for p in base.parts)
-    if isinstance(base, CurrentList):
-        # The list as of `as_of` stands for the days after it: a one-day window from then on.
-        return base.day.toordinal() == as_of and first is not None and first == last and first > as_of
-    if not _reaches(base, as_of):
+def _head_covered(base, first: int | None, as_of: int) -> bool:
+    """Whether the stated coverage covers the window's days up to the as-of day (the days after it, if the
+    window starts later: the coverage must then reach the as-of day, to know what is ongoing on it).
+
+    Every coverage is one run of days ``low .. high`` (a current list: its one day; a history period and a
+    current list together: their union, which the binder keeps contiguous), so this reads ``low``/``high``
+    alone."""
+    if base.high.toordinal() < as_of:
         return False
     if first is not None and first > as_of:
         return True
-    head = Window(None if first is None else date.fromordinal(first), date.fromordinal(as_of))
-    return base.covers(head)
+    return base.low is None or (first is not None and first >= base.low.toordinal())
 
 
 def pending_coverage(coverage: dict, as_of: date, horizon: date) -> dict:
