@@ -172,7 +172,10 @@ _ATOM_SPECS: list[tuple[Dims, list[tuple[str, Fraction | int]]]] = [
     (_IU, [("IU [IU] [iU]", 1), ("mIU", _MILLI), ("kIU", 1000)]),
     (_ENZYME, [("U", 1), ("mU", _MILLI), ("kU", 1000)]),
     (_dims(percent=1), [("%", 1)]),
-    (_dims(pressure=1), [("mmHg [mm_Hg]", 1)]),
+    # Pressure (and elastic modulus: liver stiffness by transient elastography is given in kPa). The
+    # conventional millimetre of mercury is exactly 133.322387415 Pa, so kPa and Pa convert exactly.
+    (_dims(pressure=1), [("mmHg [mm_Hg]", 1), ("kPa", 1000 / Fraction("133.322387415")),
+                         ("Pa", 1 / Fraction("133.322387415"))]),
 ]
 # fmt: on
 _ATOMS: dict[str, tuple[Fraction, Dims]] = {}
