@@ -43,7 +43,8 @@ def record_markdown(record: dict) -> str:
             f"- **evaluation**: {md(c['evaluation']['mode'])} mode, view {md(c['evaluation']['view'])}", ""]
     pending = c.get("pending")
     if pending and pending["provisional"]:
-        out += [f"## {md(pending['provisional'])} pending confirmation at {md(pending['anchor'] or pending['until'])}", "",
+        at = md(pending["anchor"] or pending["until"])
+        out += [f"## {md(pending['provisional'])} pending confirmation at {at}", "",
                 f"The outcome is {md(c['outcome'])}: the record is as of {md(pending['as_of'])}. If nothing changes "
                 f"until {md(pending['until'])}, it is {md(pending['provisional'])}. To confirm:", ""]
         out += [f"- {md(item['text'])}" for item in pending["to_confirm"]]

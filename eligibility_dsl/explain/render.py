@@ -299,7 +299,8 @@ def _bullets(label: str, items, pad: str) -> list[str]:
 def _head(decision) -> list[str]:
     pending = getattr(decision, "pending", None)
     headline = pending.headline if pending is not None else None
-    head = f"{decision.outcome}: {headline}  {decision.trial_id}" if headline else f"{decision.outcome}  {decision.trial_id}"
+    word = f"{decision.outcome}: {headline}" if headline else str(decision.outcome)
+    head = f"{word}  {decision.trial_id}"
     if decision.trial_version:
         head += f" v{decision.trial_version}"
     if decision.record_id:

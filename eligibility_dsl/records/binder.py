@@ -44,8 +44,8 @@ from .current import as_of_issues, coverage_entry
 from .model import COLLECTIONS, MODEL_VERSION, MRSS_SITES, Collection
 from .plausible import MAX_DIGITS, MAX_EXPONENT, PERCENT, event_problems, magnitude_problem
 
-RECORD_FIELDS = ("record_version", "id", "as_of", "birth_date", "sex", "facts", "coverage", "coverage_policy", "problems",
-                 *COLLECTIONS)
+RECORD_FIELDS = ("record_version", "id", "as_of", "birth_date", "sex", "facts", "coverage", "coverage_policy",
+                 "problems", *COLLECTIONS)
 
 
 @attrs.frozen

@@ -88,8 +88,9 @@ class PendingCoverage:
 
     ``covers(window)`` is true when the stated coverage covers it; or when the window ends after ``as_of``
     and by ``horizon``, and the stated coverage covers its days up to ``as_of`` (a window starting after
-    ``as_of``: the coverage reaches ``as_of``, so what is ongoing then is known). ``pending_part(window)`` is the part of a
-    window that only the assumption covers (None when the stated coverage covers it, or nothing does)."""
+    ``as_of``: the coverage reaches ``as_of``, so what is ongoing then is known). ``pending_part(window)``
+    is the part of a window that only the assumption covers (None when the stated coverage covers it, or
+    nothing does)."""
 
     __slots__ = ("as_of", "base", "high", "horizon", "low")
 
