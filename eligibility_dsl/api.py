@@ -20,6 +20,8 @@ from .backends.python.module import CompiledTrial, EvaluationError, evaluate_clo
 from .check import check, check_expression, ir
 from .diagnostics import CompileError, Diagnostic, Span
 from .explain import Decision, Outcome, RecordFailure
+from .explain.pending import pending_of, query_label
+from .explain.quote import SourceText
 from .language.loader import ImportLoader, read_criteria_file
 from .language.syntax import EXPRESSION_NAME, parse, parse_expression
 from .records.binder import BoundRecord, InputError, RecordBinder, RecordError, RecordIssue
@@ -186,9 +188,21 @@ class Trial:
                 i for i, v in enumerate(values) if v is None or v is excludes[i]]
             traces = compiled.traces(which, facts, events, coverage, batch)
         checked = self.checked
+        pending = None
+        if bound.as_of is not None and code == 1 and not fast:  # a record taken before the last anchor
+            pending = self._pending(bound, anchors, batch, values)
         return Decision.of_run(checked.registry_id, checked.version, bound.id, anchors, _OUTCOMES[code],
                                self._specs, values, extras, traces, "fast" if fast else "full", checked.source,
-                               checked.sources, level)
+                               checked.sources, level, pending)
+
+    def _pending(self, bound: BoundRecord, anchors: dict, batch: tuple, values: tuple):
+        """What the record's as-of date leaves pending (explain/pending.py), or None."""
+        compiled, facts, events = self._compiled, bound.facts, bound.events
+        src = SourceText(self.checked.source, self.checked.sources)
+        return pending_of(bound.as_of, anchors, bound.coverage, self._specs, values,
+                          lambda cov: compiled.evaluate(facts, events, cov, batch, False)[0],
+                          lambda which, cov: compiled.traces(which, facts, events, cov, batch),
+                          lambda t: query_label(t.node, src))
 
 
 def _compiled(checked: ir.CheckedTrial) -> CompiledTrial:

@@ -97,6 +97,9 @@ CODES: dict[str, str] = {
     # formulas (lang11a)
     "E0170": "formula-needs-plain-number",
     "E0171": "formula-needs-whole-constant",
+    # never / always met (check/intervals.py)
+    "W0122": "condition-never-true",
+    "W0123": "condition-always-true",
 }
 
 

@@ -311,6 +311,7 @@ class Interpreter:
         self.own_codesets = {name: CodeSet(name, [(s, c) for s, c, _ in spec.codes])
                              for name, spec in trial.codesets.items()}
         self.memo: dict = {}
+        self.pending = None  # (as_of, horizon) ordinals: read "nothing changes" between them (pending_values)
 
     def in_codeset(self, name: str, codings) -> bool:
         spec = self.trial.codesets[name]
@@ -474,6 +475,14 @@ class Interpreter:
         cov = self.coverage.get(q.collection)
         covered = empty or (cov is not None and last is not None and last <= cov.high.toordinal() and (
             cov.low is None or (first is not None and first >= cov.low.toordinal())))
+        if not covered and cov is not None and self.pending is not None and last is not None:
+            # Records taken before the last anchor: a window ending after the as-of day (and by the last
+            # anchor) counts as covered if the coverage holds every day of it up to the as-of day, or, for
+            # a window starting later, reaches the as-of day; nothing changes afterwards.
+            as_of, horizon = self.pending
+            covered = as_of < last <= horizon and cov.high.toordinal() >= as_of and (
+                (first is not None and first > as_of) or cov.low is None
+                or (first is not None and first >= cov.low.toordinal()))
         return Selection(first, last, tuple(matched), tuple(undecided), covered)
 
     def history(self, node, sel: Selection, outer):
@@ -634,6 +643,16 @@ def _same_value(a, b) -> bool:
 def evaluate(trial: ir.CheckedTrial, bound, anchors: dict) -> dict[str, bool | None]:
     """Every criterion's value: True (MET), False (NOT_MET) or None (UNKNOWN)."""
     interp = Interpreter(trial, bound, anchors)
+    return {c.id: interp.ev(c.expr) for c in trial.criteria}
+
+
+def pending_values(trial: ir.CheckedTrial, bound, anchors: dict) -> dict[str, bool | None]:
+    """Every criterion's value if nothing changes from the record's as-of date to the last anchor (the
+    provisional reading of a record taken at screening); the plain values when the record has no as-of date
+    or no anchor falls after it."""
+    interp = Interpreter(trial, bound, anchors)
+    if bound.as_of is not None and interp.anchors and max(interp.anchors.values()) > bound.as_of:
+        interp.pending = (bound.as_of.toordinal(), max(interp.anchors.values()).toordinal())
     return {c.id: interp.ev(c.expr) for c in trial.criteria}
 
 

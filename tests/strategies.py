@@ -784,11 +784,14 @@ def _coverage(anchors: tuple[date, ...]) -> st.SearchStrategy[dict | None]:
 @st.composite
 def _coverage_strategy(draw, anchors: tuple[date, ...]) -> dict | None:
     """Present (complete from birth, or from long before, to after the anchors), partial (starting
-    late or ending early) or absent (None)."""
+    late or ending early), a current list as of an anchor or a day near one (docs/screening_time.md), or
+    absent (None)."""
     last = max(anchors)
-    form = draw(st.sampled_from(("present", "present", "partial", "absent")))
+    form = draw(st.sampled_from(("present", "present", "partial", "current", "absent")))
     if form == "absent":
         return None
+    if form == "current":
+        return {"current": draw(st.one_of(st.sampled_from(anchors), near(draw(st.sampled_from(anchors))))).isoformat()}
     if form == "present":
         start = draw(st.one_of(st.none(), dates(date(1990, 1, 1), min(anchors) - timedelta(days=800))))
         end = last + timedelta(days=draw(st.integers(0, 60)))
@@ -910,6 +913,8 @@ def less_informed(draw, record: Mapping) -> dict:
     coverage = out.get("coverage") or {}
     for name in sorted(coverage):
         choice = draw(st.sampled_from(("keep", "keep", "drop", "narrow")))
+        if choice == "narrow" and "to" not in coverage[name]:
+            choice = "drop"  # a current list has no period to narrow: less information is no list
         if choice == "drop":
             del coverage[name]
         elif choice == "narrow":

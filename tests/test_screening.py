@@ -33,7 +33,7 @@ TRIAL = DATA / "attrition.elig"
 ANCHORS = {"screening": "2025-01-01"}
 SSC = ROOT / "trials" / "ssc_telitacicept.elig"
 COLUMNS = ["source", "position", "record_id", "outcome", "status_I1", "status_I2", "status_E1",
-           "reasons", "missing", "problems", "errors"]
+           "reasons", "missing", "problems", "errors", "provisional", "pending"]
 
 
 def where(rows):
@@ -105,7 +105,7 @@ def read_csv(path):
     with open(path, newline="", encoding="utf-8") as f:
         out = []
         for row in csv.DictReader(f):
-            for key in ("reasons", "missing", "problems", "errors"):
+            for key in ("reasons", "missing", "problems", "errors", "pending"):
                 row[key] = json.loads(row[key])
             row["position"] = int(row["position"])
             out.append({k: (None if v == "" else v) for k, v in row.items()})
@@ -295,5 +295,5 @@ def test_the_documented_columns_are_the_columns():
     documented = [line.split("|")[1].strip().strip("`") for line in table.splitlines()
                   if line.startswith("| `")]
     assert documented == ["source", "position", "record_id", "outcome", "status_<ID>", "reasons", "missing",
-                          "problems", "errors"]
+                          "problems", "errors", "provisional", "pending"]
     assert columns(["<ID>"]) == documented

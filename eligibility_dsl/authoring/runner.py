@@ -183,6 +183,11 @@ def compare(decision, case: Case) -> list[Mismatch]:
         out.append(Mismatch("missing", list(expect.missing), list(decision.missing)))
     if expect.reasons is not None and tuple(decision.reasons) != expect.reasons:
         out.append(Mismatch("reasons", list(expect.reasons), list(decision.reasons)))
+    provisional = None if decision.provisional is None else str(decision.provisional)
+    if isinstance(expect.provisional, str | type(None)) and expect.provisional != provisional:
+        out.append(Mismatch("provisional", expect.provisional, provisional))
+    if expect.to_confirm is not None and tuple(decision.to_confirm) != expect.to_confirm:
+        out.append(Mismatch("to_confirm", list(expect.to_confirm), list(decision.to_confirm)))
     for cid, texts in expect.evidence.items():
         block = explanation(cid)
         absent = [t for t in texts if t not in block]

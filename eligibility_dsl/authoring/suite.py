@@ -19,7 +19,9 @@ other files there (a base record) are data the suites name. A suite:
             "criteria": {"I3": "MET", "I4": {"status": "UNKNOWN", "missing": ["..."]}},
             "missing": ["..."],              decision.missing, exactly, in order
             "reasons": ["I2"],               decision.reasons, exactly, in order
-            "evidence": {"I2": ["46 years"]}   texts the criterion's full explanation must contain
+            "evidence": {"I2": ["46 years"]},  texts the criterion's full explanation must contain
+            "provisional": "ELIGIBLE",       decision.provisional (a record with `as_of`; null: none)
+            "to_confirm": ["..."]            decision.to_confirm, exactly, in order
           }
         }
       ]
@@ -47,7 +49,8 @@ STATUSES = ("MET", "NOT_MET", "UNKNOWN")
 OUTCOMES = ("ELIGIBLE", "INELIGIBLE", "INDETERMINATE")
 _SUITE_KEYS = {"trial", "base", "anchors", "cases", "description"}
 _CASE_KEYS = {"name", "why", "record", "patch", "anchors", "expect"}
-_EXPECT_KEYS = {"outcome", "criteria", "missing", "reasons", "evidence"}
+_EXPECT_KEYS = {"outcome", "criteria", "missing", "reasons", "evidence", "provisional", "to_confirm"}
+_NOTHING = object()  # an expectation not stated (None is a stated "no provisional outcome")
 
 
 class SuiteError(Exception):
@@ -66,6 +69,9 @@ class Expectation:
     missing: tuple[str, ...] | None = None
     reasons: tuple[str, ...] | None = None
     evidence: dict[str, tuple[str, ...]] = attrs.field(factory=dict)
+    # Decisions at screening (explain/pending.py): the provisional outcome and what to confirm, when stated.
+    provisional: Any = _NOTHING
+    to_confirm: tuple[str, ...] | None = None
 
 
 @attrs.frozen
@@ -275,7 +281,11 @@ def _expectation(raw: Any, where: str, known: list[str] | None, problems: list[s
         evidence[cid] = _texts(texts, f"{where}.evidence.{cid}", problems)
     missing = _texts(raw["missing"], f"{where}.missing", problems) if "missing" in raw else None
     reasons = _texts(raw["reasons"], f"{where}.reasons", problems) if "reasons" in raw else None
-    return Expectation(outcome, statuses, criterion_missing, missing, reasons, evidence)
+    provisional = raw.get("provisional", _NOTHING)
+    if provisional is not _NOTHING and provisional not in (None, "ELIGIBLE", "INELIGIBLE"):
+        problems.append(f"{where}.provisional: `{provisional}` is not one of ELIGIBLE, INELIGIBLE or null")
+    to_confirm = _texts(raw["to_confirm"], f"{where}.to_confirm", problems) if "to_confirm" in raw else None
+    return Expectation(outcome, statuses, criterion_missing, missing, reasons, evidence, provisional, to_confirm)
 
 
 def _mapping(value: Any, where: str, problems: list[str]) -> dict:

@@ -23,6 +23,7 @@ from . import ir
 __all__ = ["check_result_conversion", "check_results", "molar_bridge"]
 
 _MASS, _AMOUNT = BASE_DIMENSIONS.index("mass"), BASE_DIMENSIONS.index("amount")
+_LENGTH = BASE_DIMENSIONS.index("length")
 
 
 def _codes(specs: dict, name: str, seen: set[str]) -> list[tuple[str, str]]:
@@ -59,10 +60,11 @@ def molar_bridge(a, b) -> bool:
 
 
 def _concentration_kind(t) -> bool:
-    """Whether a threshold's type is a mass or an amount (per anything): where molar masses matter."""
+    """Whether a threshold's type is a mass or an amount per volume (a concentration): where molar masses
+    matter. A mass alone (a birth weight in `g`) is not: no result converts it to moles."""
     if t.kind != "quantity" or t.dims is None:
         return False
-    return (t.dims[_MASS] != 0) != (t.dims[_AMOUNT] != 0)
+    return (t.dims[_MASS] != 0) != (t.dims[_AMOUNT] != 0) and t.dims[_LENGTH] < 0
 
 
 def check_result_conversion(checker, value: ir.Node, other: ir.Node, codeset: str | None, span) -> None:

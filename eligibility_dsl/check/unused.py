@@ -80,4 +80,7 @@ def with_unused(trial: ir.CheckedTrial, diagnostics: list[Diagnostic]) -> list[D
     if any(d.severity == "error" for d in diagnostics) or trial.is_library:
         return list(diagnostics)
     module = parse(trial.source, trial.file).module
-    return sorted([*diagnostics, *unused_warnings(module, trial)], key=sort_key)
+    # Conditions that can never be true or are always true (W0122/W0123, check/intervals.py).
+    from .intervals import interval_warnings
+
+    return sorted([*diagnostics, *unused_warnings(module, trial), *interval_warnings(trial)], key=sort_key)

@@ -23,6 +23,9 @@ class CriterionResult:
     missing: tuple[str, ...] = ()  # facts whose absence left it UNKNOWN
     trace: TraceNode | None = attrs.field(default=None, eq=False, repr=False)
     problems: tuple[str, ...] = ()  # data that could not be compared (e.g. a dose in IU against mg)
+    # UNKNOWN only for want of the days after the record's as-of date: the status it has if nothing changes
+    # then (explain/pending.py); None otherwise.
+    provisional: Status | None = None
 
     @property
     def decisive(self) -> bool:
@@ -49,13 +52,14 @@ class Decision:
     one; the rest are NOT_EVALUATED).
     """
 
-    __slots__ = ("_criteria", "_lazy", "_missing", "anchors", "mode", "outcome", "record_id", "source", "sources",
-                 "trace_level", "trial_id", "trial_version")
+    __slots__ = ("_criteria", "_lazy", "_missing", "anchors", "mode", "outcome", "pending", "record_id", "source",
+                 "sources", "trace_level", "trial_id", "trial_version")
 
     def __init__(self, trial_id: str, trial_version: str | None, record_id: str | None,
                  anchors: dict[str, datetime.date], outcome: Outcome, criteria: tuple[CriterionResult, ...],
                  missing: tuple[str, ...], mode: str = "full", source: str = "", sources: dict | None = None,
-                 trace_level: str = "full"):
+                 trace_level: str = "full", pending=None):
+        self.pending = pending  # explain/pending.Pending: what the record's as-of date leaves to confirm
         self.trial_id, self.trial_version, self.record_id = trial_id, trial_version, record_id
         self.anchors, self.outcome, self.mode = anchors, outcome, mode
         # The trial's source text, shared with the trial, so renderers can quote each sub-expression.
@@ -65,11 +69,12 @@ class Decision:
     @classmethod
     def of_run(cls, trial_id: str, trial_version: str | None, record_id: str | None, anchors: dict,
                outcome: Outcome, specs: tuple, values: tuple, extras: dict | None, traces: dict | None,
-               mode: str, source: str, sources: dict, trace_level: str) -> Decision:
+               mode: str, source: str, sources: dict, trace_level: str, pending=None) -> Decision:
         """A decision from an evaluation: ``specs`` (id, kind, text) per criterion, ``values`` the
         criteria evaluated (True / False / None; fewer than ``specs`` when a fast evaluation stopped),
         ``extras`` {index: (missing, problems)}, ``traces`` {index: TraceNode}."""
         self = cls.__new__(cls)
+        self.pending = pending
         self.trial_id, self.trial_version, self.record_id = trial_id, trial_version, record_id
         self.anchors, self.outcome, self.mode = anchors, outcome, mode
         self.source, self.sources, self.trace_level = source, sources, trace_level
@@ -92,7 +97,8 @@ class Decision:
                     cid, kind, text, status,
                     tuple(sorted(set(missing))) if status is Status.UNKNOWN and missing else (),
                     traces.get(i) if traces else None,
-                    tuple(sorted(set(problems))) if problems else ()))
+                    tuple(sorted(set(problems))) if problems else (),
+                    self.pending.status_of(cid) if self.pending is not None else None))
             self._criteria = tuple(out)
         return self._criteria
 
@@ -105,7 +111,7 @@ class Decision:
 
     def _key(self) -> tuple:
         return (self.trial_id, self.trial_version, self.record_id, self.anchors, self.outcome, self.criteria,
-                self.missing, self.mode)
+                self.missing, self.mode, self.pending)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Decision):
@@ -134,6 +140,17 @@ class Decision:
             if c.id == criterion_id:
                 return c
         raise KeyError(criterion_id)
+
+    @property
+    def provisional(self) -> Outcome | None:
+        """The outcome if nothing changes after the record's as-of date (the decision itself stays
+        INDETERMINATE): ``ELIGIBLE`` reads "eligible pending confirmation". None: nothing pending."""
+        return self.pending.provisional if self.pending is not None else None
+
+    @property
+    def to_confirm(self) -> tuple[str, ...]:
+        """What to confirm for the provisional outcome to hold, one text per item (empty: nothing)."""
+        return self.pending.items if self.pending is not None and self.pending.provisional else ()
 
     @property
     def reasons(self) -> tuple[str, ...]:

@@ -22,6 +22,8 @@ def md(text) -> str:
 
 
 def _effect(c: dict) -> str:
+    if c["status"] == "UNKNOWN" and c.get("provisional"):
+        return f"UNKNOWN (pending: {c['provisional']})"
     if c["status"] in ("UNKNOWN", "NOT_EVALUATED"):
         return c["status"]
     fails = (c["kind"] == "include") == (c["status"] == "NOT_MET")
@@ -39,6 +41,14 @@ def record_markdown(record: dict) -> str:
     out += [f"- **{md(k)}**: {md(v)}" for k, v in c["anchors"].items()]
     out += [f"- **record as of**: {md(c['as_of']['date'] or 'not stated')}",
             f"- **evaluation**: {md(c['evaluation']['mode'])} mode, view {md(c['evaluation']['view'])}", ""]
+    pending = c.get("pending")
+    if pending and pending["provisional"]:
+        at = md(pending["anchor"] or pending["until"])
+        out += [f"## {md(pending['provisional'])} pending confirmation at {at}", "",
+                f"The outcome is {md(c['outcome'])}: the record is as of {md(pending['as_of'])}. If nothing changes "
+                f"until {md(pending['until'])}, it is {md(pending['provisional'])}. To confirm:", ""]
+        out += [f"- {md(item['text'])}" for item in pending["to_confirm"]]
+        out.append("")
     if c["reasons"] or c["missing"] or c["problems"]:
         out += ["## Why", ""]
         out += [f"- **{md(cr['id'])}**: {'inclusion not met' if cr['kind'] == 'include' else 'exclusion met'} — "

@@ -124,6 +124,8 @@ class RecordBuilder:
             "problems": list(decision.problems),
             "criteria": criteria,
             "worklist": _located(worklist(decision, checked)),
+            # Only for a record whose as-of date leaves criteria pending: other records' ids are unchanged.
+            **({"pending": decision.pending.to_dict()} if getattr(decision, "pending", None) is not None else {}),
         }
 
     def _criterion(self, c, src: SourceText, view: str) -> dict:
@@ -132,6 +134,8 @@ class RecordBuilder:
             "id": c.id, "kind": c.kind, "text": c.text, "status": str(c.status), "missing": list(c.missing),
             "problems": list(c.problems),
             "source": {"file": self.names.get(span.file, span.file), "line": span.line} if span else None}
+        if c.provisional is not None:
+            entry["provisional"] = str(c.provisional)
         if c.trace is None:
             return entry
         entry["summary"] = summarize(c.trace, src)
@@ -205,7 +209,12 @@ def _coverage(record: Any) -> dict:
     for name, period in sorted((raw or {}).items()):
         if isinstance(period, dict):
             collections[name] = {"from": json_value(period.get("from")), "to": json_value(period.get("to"))}
+            if "current" in period:  # a current list (records/current.py)
+                collections[name]["current"] = json_value(period["current"])
     ends = [p["to"] for p in collections.values() if isinstance(p["to"], str)]
+    if isinstance(record, dict) and isinstance(record.get("as_of"), str):  # stated by the record itself
+        return {"as_of": {"date": record["as_of"], "basis": "stated by the record (as_of)"},
+                "coverage": {"policy": COVERAGE_POLICY, "collections": collections}}
     return {"as_of": {"date": max(ends) if ends else None, "basis": "latest coverage end"},
             "coverage": {"policy": COVERAGE_POLICY, "collections": collections}}
 

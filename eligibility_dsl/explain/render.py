@@ -305,7 +305,10 @@ def _bullets(label: str, items, pad: str) -> list[str]:
 
 
 def _head(decision) -> list[str]:
-    head = f"{decision.outcome}  {decision.trial_id}"
+    pending = getattr(decision, "pending", None)
+    headline = pending.headline if pending is not None else None
+    word = f"{decision.outcome}: {headline}" if headline else str(decision.outcome)
+    head = f"{word}  {decision.trial_id}"
     if decision.trial_version:
         head += f" v{decision.trial_version}"
     if decision.record_id:
@@ -317,6 +320,8 @@ def _head(decision) -> list[str]:
         why = ", ".join(f"{c.id} ({'inclusion not met' if c.kind == 'include' else 'exclusion met'})"
                         for c in decision.criteria if c.decisive)
         lines.append(f"  because: {why}")
+    if headline:
+        lines.extend(_bullets(f"to confirm (the record is as of {pending.as_of.isoformat()})", pending.items, "  "))
     if decision.missing:
         lines.extend(_bullets("missing (supplying these would settle the decision)", decision.missing, "  "))
     for problem in decision.problems:
@@ -363,7 +368,8 @@ def _render_text(decision, detail: str, width: int | None, checked) -> str:
             lines.append("  nothing failed: every inclusion is met and every exclusion is not met")
         width_id = max((len(c.id) for c in decision.criteria), default=2)
         for c in shown:
-            lines.append(f"  {c.id:<{width_id}}  {c.kind}  {c.status!s:<13} \"{c.text}\"")
+            status = f"{c.status} (pending: {c.provisional})" if c.provisional is not None else f"{c.status!s:<13}"
+            lines.append(f"  {c.id:<{width_id}}  {c.kind}  {status} \"{c.text}\"")
             tree = shows_tree(detail, c)
             if tree:
                 _tree_lines(c.trace, src, 0, lines)
@@ -403,6 +409,8 @@ def decision_to_dict(decision) -> dict:
     for c in decision.criteria:
         entry = {"id": c.id, "kind": c.kind, "text": c.text, "status": str(c.status), "missing": list(c.missing),
                  "problems": list(c.problems)}
+        if c.provisional is not None:
+            entry["provisional"] = str(c.provisional)
         if c.trace is not None:
             entry["summary"] = summarize(c.trace, src)
             entry["facts_read"] = {k: json_value(v) for k, v in c.facts_read().items()}
@@ -417,4 +425,5 @@ def decision_to_dict(decision) -> dict:
         "missing": list(decision.missing),
         "mode": decision.mode,
         "criteria": criteria,
+        **({"pending": decision.pending.to_dict()} if getattr(decision, "pending", None) is not None else {}),
     }

@@ -42,12 +42,13 @@ from ..runtime.molar import analyte_of
 from ..runtime.numtext import number_text
 from ..runtime.quantity import Quantity, with_analyte
 from ..runtime.units import BASE_DIMENSIONS, UnitError, dimension_name, parse_unit
+from .current import as_of_issues, coverage_entry
 from .items import read_items
 from .model import COLLECTIONS, MODEL_VERSION, MRSS_SITES, Collection
 from .plausible import MAX_DIGITS, MAX_EXPONENT, PERCENT, event_problems, magnitude_problem
 
-RECORD_FIELDS = ("record_version", "id", "birth_date", "sex", "facts", "coverage", "coverage_policy", "problems",
-                 *COLLECTIONS)
+RECORD_FIELDS = ("record_version", "id", "as_of", "birth_date", "sex", "facts", "coverage", "coverage_policy",
+                 "problems", *COLLECTIONS)
 
 
 @attrs.frozen
@@ -282,6 +283,9 @@ class BoundRecord:
     # Problems the record's builder found in its source and could not map (non-fatal ones: a fatal one
     # refuses the record), e.g. a FHIR value in a unit this library does not know, left out.
     problems: tuple[RecordIssue, ...] = ()
+    # The date the record's data were extracted (records taken at screening): what a window holds after
+    # it is pending (runtime/pending.py), never missing.
+    as_of: datetime.date | None = None
 
 
 _DAY = parse_unit("day")
@@ -343,6 +347,7 @@ class RecordBinder:
             issues.append(RecordIssue("coverage_policy", f"expected a text, found {_json_kind(policy)}"))
             policy = None
         problems = _source_problems(record.get("problems"), issues)
+        as_of = self._as_of(record.get("as_of"), coverage, issues)  # as-of date (records/current.py)
         seen: dict[str, str] = {}
         for name, items in events.items():
             for i, e in enumerate(items):
@@ -351,9 +356,20 @@ class RecordBinder:
                 seen.setdefault(e.id, f"{name}[{i}]")
         if issues:
             raise RecordError(issues, record_id)
-        if policy is None and not problems:
+        if policy is None and not problems and as_of is None:
             return BoundRecord(record_id, values, events, coverage)
-        return BoundRecord(record_id, values, events, coverage, policy, problems)
+        return BoundRecord(record_id, values, events, coverage, policy, problems, as_of)
+
+    def _as_of(self, raw: Any, coverage: dict, issues: list) -> datetime.date | None:
+        if raw is None:
+            return None
+        try:
+            as_of = _date(raw, T.DATE)
+        except _Invalid as err:
+            issues.append(RecordIssue("as_of", err.message))
+            return None
+        issues.extend(RecordIssue(path, message) for path, message in as_of_issues(as_of, coverage))
+        return as_of
 
     def _events(self, raw: Any, collection: Collection, issues: list[RecordIssue]) -> list[Event]:
         if raw is None:
@@ -481,12 +497,8 @@ class RecordBinder:
                 path = f"coverage.{_key(name)}"
                 issues.append(RecordIssue(path, _unknown("unknown collection", name), _suggest(name, COLLECTIONS)))
                 continue
-            if not isinstance(period, Mapping) or "to" not in period or not set(period) <= {"from", "to"}:
-                issues.append(RecordIssue(path, 'expected `{"from": "YYYY-MM-DD" or null, "to": "YYYY-MM-DD"}`'))
-                continue
-            try:
-                low = None if period.get("from") is None else _date(period["from"], T.DATE)
-                out[name] = Coverage(low, _date(period["to"], T.DATE))
+            try:  # a history period, a current list or both (records/current.py)
+                out[name] = coverage_entry(period, lambda raw: _date(raw, T.DATE))
             except _Invalid as err:
                 issues.append(RecordIssue(path, err.message))
             except ValueError as err:

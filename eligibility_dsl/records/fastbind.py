@@ -47,7 +47,7 @@ def specialise(binder: RecordBinder) -> Callable[[Any], BoundRecord]:
     emit("        return slow(record)")
     # A record's coverage_policy and source problems (e.g. from the FHIR adapter) are read by the
     # general binder only.
-    emit("    if 'coverage_policy' in record or 'problems' in record:")
+    emit("    if 'coverage_policy' in record or 'problems' in record or 'as_of' in record:")
     emit("        return slow(record)")
     emit("    if 'facts' in record:")
     emit("        facts = record['facts']")

@@ -179,8 +179,12 @@ def _defs() -> dict:
         "coverage_period": {
             "type": "object", "description": "the days over which a collection is complete, both ends included",
             "properties": {"from": _nullable(_ref("date"), "first day covered; null or absent: since birth"),
-                           "to": {**_ref("date"), "description": "last day covered, typically the extraction date"}},
-            "required": ["to"], "additionalProperties": False},
+                           "to": {**_ref("date"), "description": "last day covered, typically the extraction date"},
+                           "current": {**_ref("date"), "description": "the current list (active problems, current "
+                                       "medications) is complete as of this day: every event ongoing that day is "
+                                       "in the record"}},
+            "anyOf": [{"required": ["to"]}, {"required": ["current"]}],
+            "dependentRequired": {"from": ["to"]}, "additionalProperties": False},
     }
     for c in COLLECTIONS.values():
         defs[f"{c.name}_event"] = _event(c)
@@ -200,6 +204,8 @@ def record_schema(facts: Mapping[str, Any] | None = None, trial_id: str | None =
         "record_version": _nullable({"const": MODEL_VERSION}, f"the patient model version: the text \"{MODEL_VERSION}\""
                                     " (a JSON text, not a number); absent: the version this library reads"),
         "id": _nullable({"type": "string"}, "the record's identifier, echoed in decisions"),
+        "as_of": _nullable(_ref("date"), "the day the record's data were extracted: no coverage runs past it, and "
+                           "what a criterion's window holds after it is pending, to confirm"),
     }
     for f in builtin.values():
         props[f.name] = _value(f.type, f.description, nullable=True)

@@ -52,6 +52,11 @@ ANALYTES: dict[str, Analyte] = {a.name: a for a in (
     Analyte("urea nitrogen", Fraction("28.014"), _YOUNG + "; N2 per mol urea; 0.357 mmol/L urea per mg/dL BUN"),
     Analyte("uric acid", Fraction("168.11"), _YOUNG + "; C5H4N4O3; 59.48 umol/L per mg/dL"),
     Analyte("calcium", Fraction("40.08"), _YOUNG + "; Ca; 0.2495 mmol/L per mg/dL"),
+    Analyte("potassium", Fraction("39.0983"), "IUPAC standard atomic weight of K; 1 mEq/L = 1 mmol/L"),
+    Analyte("lactate", Fraction("90.08"), _YOUNG + "; as lactic acid C3H6O3; 0.111 mmol/L per mg/dL"),
+    Analyte("hemoglobin", Fraction("16114"), _YOUNG + "; as the monomer Hb(Fe); 0.6206 mmol/L per g/dL"),
+    Analyte("albumin", Fraction("66438"), "Peters T, All About Albumin (1996): 585 residues, 66,438 Da; "
+            "about 150.5 umol/L per g/dL"),
     Analyte("hba1c", None, "IFCC-NGSP master equation: IFCC = (NGSP - 2.15) x 10.929 (Hoelzel 2004; ngsp.org)",
             kind="hba1c"),
 )}
@@ -72,6 +77,10 @@ LOINC_ANALYTES: dict[str, str] = {
     "3094-0": "urea nitrogen",
     "3084-1": "uric acid", "14933-6": "uric acid",
     "17861-6": "calcium", "2000-8": "calcium",
+    "2823-3": "potassium",                                                                # SerPl moles
+    "2524-7": "lactate", "32693-4": "lactate",                                            # SerPl, Bld moles
+    "718-7": "hemoglobin",                                                                # Bld mass
+    "1751-7": "albumin",                                                                  # SerPl mass
     "4548-4": "hba1c", "17856-6": "hba1c", "59261-8": "hba1c",  # NGSP %, HPLC %, IFCC mmol/mol
 }
 # fmt: on

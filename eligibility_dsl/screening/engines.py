@@ -109,8 +109,10 @@ def _row(source: str, position: int, result: Any, n: int) -> Row:
     reasons = tuple(c.id for c in criteria if c.decisive) if outcome is Outcome.INELIGIBLE else ()
     missing = result.missing if outcome is Outcome.INDETERMINATE else ()
     problems = tuple(f"{c.id}: {p}" for c in criteria if c.problems for p in c.problems)
+    provisional = result.provisional  # a record taken before the last anchor (explain/pending.py)
     return Row(source, position, result.record_id, outcome.value, tuple(_NAMES[c.status] for c in criteria),
-               reasons, missing, problems)
+               reasons, missing, problems, (), None if provisional is None else provisional.value,
+               result.to_confirm)
 
 
 def _trial_spec(trial: Trial) -> tuple[str, dict[str, str]]:

@@ -13,6 +13,9 @@ Columns, in this order (documented in docs/screening.md):
     missing      the data that would settle an INDETERMINATE record
     problems     data that could not be compared, as `ID: problem`
     errors       why an ERROR row could not be decided (`path: message`)
+    provisional  for an INDETERMINATE record taken before the last anchor (its `as_of` date): the outcome if
+                 nothing changes until then (`ELIGIBLE` reads "eligible pending confirmation"), else null
+    pending      what to confirm for that provisional outcome to hold (docs/screening_time.md)
 
 The last four are lists: JSON arrays in NDJSON, list<string> in Parquet, a JSON array in a CSV cell (items may
 themselves contain commas).  Criterion ids are prefixed (`status_I1`) so that no id can collide with the fixed
@@ -29,7 +32,8 @@ from typing import Any, NamedTuple
 SCHEMA_VERSION = "1"
 ERROR = "ERROR"
 FIXED_HEAD = ("source", "position", "record_id", "outcome")
-FIXED_TAIL = ("reasons", "missing", "problems", "errors")
+FIXED_TAIL = ("reasons", "missing", "problems", "errors", "provisional", "pending")
+_LISTS = ("reasons", "missing", "problems", "errors", "pending")
 
 
 class Row(NamedTuple):
@@ -45,11 +49,14 @@ class Row(NamedTuple):
     missing: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
     errors: tuple[str, ...] = ()
+    provisional: str | None = None
+    pending: tuple[str, ...] = ()
 
     def values(self) -> list[Any]:
         """The row's cells in column order."""
         return [self.source, self.position, self.record_id, self.outcome, *self.statuses,
-                list(self.reasons), list(self.missing), list(self.problems), list(self.errors)]
+                list(self.reasons), list(self.missing), list(self.problems), list(self.errors), self.provisional,
+                list(self.pending)]
 
 
 def error_row(source: str, position: int, errors: tuple[str, ...], n_criteria: int,
@@ -94,7 +101,8 @@ class RowSchema:
         fields = [pa.field("source", pa.string(), nullable=False), pa.field("position", pa.int64(), nullable=False),
                   pa.field("record_id", pa.string()), pa.field("outcome", pa.string(), nullable=False)]
         fields += [pa.field(f"status_{c}", pa.string()) for c in self.criterion_ids]
-        fields += [pa.field(name, pa.list_(pa.string()), nullable=False) for name in FIXED_TAIL]
+        fields += [pa.field(name, pa.list_(pa.string()), nullable=False) if name in _LISTS
+                   else pa.field(name, pa.string()) for name in FIXED_TAIL]
         return pa.schema(fields, metadata=metadata)
 
     def arrow_table(self, rows: list[Row], schema):
@@ -105,7 +113,8 @@ class RowSchema:
                 [r.outcome for r in rows]]
         data += [[r.statuses[i] for r in rows] for i in range(n)]
         data += [[list(r.reasons) for r in rows], [list(r.missing) for r in rows],
-                 [list(r.problems) for r in rows], [list(r.errors) for r in rows]]
+                 [list(r.problems) for r in rows], [list(r.errors) for r in rows], [r.provisional for r in rows],
+                 [list(r.pending) for r in rows]]
         return pa.Table.from_arrays([pa.array(col, type=f.type) for col, f in zip(data, schema, strict=True)],
                                     schema=schema)
 
