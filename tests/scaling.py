@@ -21,6 +21,7 @@ codeset betamethasone: ATC "H02AB01"
 codeset fvc: LOINC "19872-1"
 codeset crp: LOINC "1988-5"
 codeset viral_load: LOINC "20447-9"
+codeset cmai: LOCAL "CMAI"
 table equivalent "dose equivalent to 5 mg prednisone": prednisone: 5 mg, methylprednisolone: 4 mg,
     betamethasone: 0.75 mg
 include EXISTS "exists":
@@ -50,10 +51,15 @@ include CENSORED "censored values in a filter":
     exists observations in viral_load where value >= 1000 {copies}/mL during 1 year before screening
 include CENSORED_LATEST "latest censored value":
     latest value of observations in viral_load during 1 year before screening < 50 {copies}/mL
+include HIGHEST "highest of a field": highest value of observations in fvc during 1 year before screening > 50 %
+include LOWEST "lowest of a field": lowest value of observations in fvc during 1 year before screening >= 40 %
+include ITEMS "counting over items":
+    count items with score >= 3 of latest assessments in cmai during 1 year before screening >= 2
 """
 
 FORMS = ("EXISTS", "COUNT", "DAYS_ON", "LATEST", "EARLIEST", "CHANGE", "STABLE", "STABLE_GAPS", "CONTINUOUS",
-         "ALL", "POINT", "DAILY_TOTAL", "RESULT_WORD", "RESULT_ALL", "CENSORED", "CENSORED_LATEST")
+         "ALL", "POINT", "DAILY_TOTAL", "RESULT_WORD", "RESULT_ALL", "CENSORED", "CENSORED_LATEST", "HIGHEST",
+         "LOWEST", "ITEMS")
 
 _STEROIDS = ("H02AB06", "H02AB04", "H02AB07", "H02AB01")  # prednisolone (no table entry), the other three
 _HIGH = {"system": "HL7:v3-ObservationInterpretation", "code": "H"}
@@ -67,11 +73,12 @@ def only(form: str) -> str:
 
 def record(n: int) -> dict:
     """n overlapping steroid courses (doses that differ, so `stable` must compare them all), and n each of
-    FVC measurements, CRP results (against a reference range, some with an interpretation) and viral loads
+    FVC measurements, CMAI assessments of 29 items,
+    CRP results (against a reference range, some with an interpretation) and viral loads
     (every other one censored, `<20 {copies}/mL`), over the year before screening, with the history
     complete."""
     start = SCREENING - datetime.timedelta(days=365)
-    meds, obs = [], []
+    meds, obs, scales = [], [], []
     for i in range(n):
         first = start + datetime.timedelta(days=(i * 7) % 360)
         day = (start + datetime.timedelta(days=i % 365)).isoformat()
@@ -89,6 +96,8 @@ def record(n: int) -> dict:
         obs.append(crp)
         obs.append({"id": f"v{i}", "code": {"system": "LOINC", "code": "20447-9"}, "date": day,
                     "value": "<20 {copies}/mL" if i % 2 else f"{100 + i % 2000} {{copies}}/mL"})
+        scales.append({"id": f"a{i}", "code": {"system": "LOCAL", "code": "CMAI"}, "date": day,
+                       "items": {f"item{k}": (i + k) % 5 for k in range(29)}})
     complete = {"from": "2020-01-01", "to": SCREENING.isoformat()}
-    return {"id": f"n{n}", "medications": meds, "observations": obs,
-            "coverage": {"medications": complete, "observations": complete}}
+    return {"id": f"n{n}", "medications": meds, "observations": obs, "assessments": scales,
+            "coverage": {"medications": complete, "observations": complete, "assessments": complete}}

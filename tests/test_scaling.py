@@ -54,7 +54,7 @@ def test_the_scaling_trial_decides_as_expected():
         "EXISTS": "MET", "COUNT": "MET", "DAYS_ON": "MET", "LATEST": "MET", "EARLIEST": "NOT_MET", "CHANGE": "MET",
         "STABLE": "NOT_MET", "STABLE_GAPS": "NOT_MET", "CONTINUOUS": "MET", "ALL": "MET", "POINT": "MET",
         "DAILY_TOTAL": "NOT_MET", "RESULT_WORD": "MET", "RESULT_ALL": "MET", "CENSORED": "MET",
-        "CENSORED_LATEST": "MET"}
+        "CENSORED_LATEST": "MET", "HIGHEST": "MET", "LOWEST": "MET", "ITEMS": "MET"}
 
 
 GRAMMAR = (Path(__file__).parent.parent / "grammars" / "elig.lark").read_text(encoding="utf-8")
