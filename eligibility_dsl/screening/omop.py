@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from ..runtime.codes import Coding
-from .inputs import InputUnavailable
 
 # vocabulary_id -> the library's system
 VOCABULARIES = {"SNOMED": "SNOMED", "ICD10CM": "ICD10CM", "ICD10": "ICD10", "RxNorm": "RxNorm",
@@ -78,11 +77,19 @@ ROUTES = {"26643006": "oral", "47625008": "intravenous", "34206005": "subcutaneo
 SEX = {8507: "male", 8532: "female"}
 
 
-class OmopProblem(InputUnavailable):
+class OmopProblem(Exception):
     """An OMOP input that cannot be read as a CDM database (reported before the run starts)."""
 
 
 # ------------------------------------------------------------------ the source tables
+
+SCHEME = "omop:"
+
+
+def strip_scheme(path: str) -> str:
+    """``omop:PATH`` (the input syntax that names the kind) is PATH."""
+    return path[len(SCHEME):] if path.startswith(SCHEME) else path
+
 
 
 def _q(text: str) -> str:
@@ -118,6 +125,7 @@ def _sources(con: Any, path: str) -> dict[str, str | None]:
 
 
 def _source_views(con: Any, path: str) -> None:
+    path = strip_scheme(path)
     sources = _sources(con, path)
     if sources["person"] is None:
         raise OmopProblem(f"`{path}` has no `person` table: it is not an OMOP CDM database")
@@ -361,8 +369,9 @@ def install_views(con: Any, anchors: dict[str, datetime.date]) -> None:
                     f'AS t({", ".join(chr(34) + c + chr(34) for c, _ in cols)})')
 
 
-def open_omop(path: str, anchors: dict[str, datetime.date], threads: int | None = None) -> Any:
-    """A DuckDB connection holding the event tables of the OMOP CDM database at ``path`` (docs/omop.md)."""
+def open_omop(path: str, anchors: dict[str, datetime.date] | None, threads: int | None = None) -> Any:
+    """A DuckDB connection holding the event tables of the OMOP CDM database at ``path`` (docs/omop.md);
+    with ``anchors`` None, only the CDM tables are checked (``omop_*`` views: the probe before a run)."""
     import duckdb
 
     con = duckdb.connect(":memory:")
@@ -370,7 +379,8 @@ def open_omop(path: str, anchors: dict[str, datetime.date], threads: int | None 
         con.execute(f"SET threads TO {int(threads)}")
     try:
         _source_views(con, path)
-        install_views(con, anchors)
+        if anchors is not None:
+            install_views(con, anchors)
     except OmopProblem:
         con.close()
         raise
