@@ -41,7 +41,9 @@ def _quantity(value: Any, unit: Any) -> Any:
 def _stream(con: Any, sql: str) -> Iterator[dict]:
     """Rows of a query as dicts, fetched in batches (a cursor of its own: the streams run side by side)."""
     cur = con.cursor()
-    reader = cur.sql(sql).fetch_arrow_reader(FETCH)
+    relation = cur.sql(sql)
+    reader = (relation.to_arrow_reader(FETCH) if hasattr(relation, "to_arrow_reader")
+              else relation.fetch_arrow_reader(FETCH))
     for batch in reader:
         yield from batch.to_pylist()
     cur.close()
