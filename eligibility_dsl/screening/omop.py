@@ -305,7 +305,8 @@ def install_views(con: Any, anchors: dict[str, datetime.date]) -> None:
     bad_units = [cid for cid, code in con.execute("SELECT concept_id, code FROM omop_codings WHERE system = 'UCUM'")
                  .fetchall() if not _unit_ok(code)]
     if bad_units:
-        con.execute(f"DELETE FROM omop_codings WHERE system = 'UCUM' AND concept_id IN ({', '.join(map(str, bad_units))})")
+        listed = ", ".join(map(str, bad_units))
+        con.execute(f"DELETE FROM omop_codings WHERE system = 'UCUM' AND concept_id IN ({listed})")
     con.execute(f"CREATE TABLE omop_event_codes AS {_event_codings()}")
     events = " UNION ALL ".join(f"SELECT '{source}' AS source, * FROM ({sql})" for source, sql in _event_sql().items())
     con.execute(f"CREATE TABLE omop_events AS SELECT x.*, EXISTS (SELECT 1 FROM omop_event_codes k "

@@ -123,8 +123,8 @@ def records(con: Any) -> Iterator[tuple[int, dict]]:
     collections = list(COLLECTIONS)
     facts = _Merge(_stream(con, _ordered("facts")))
     coverage = _Merge(_stream(con, _ordered("coverage")))
-    codes = _Merge(_stream(con, 'SELECT p.position AS _position, c.* FROM codes c JOIN patients p USING '
-                                '(patient_id) ORDER BY p.position, c.collection, c.event_id, c.field, c.system, c.code'))
+    codes = _Merge(_stream(con, "SELECT p.position AS _position, c.* FROM codes c JOIN patients p USING (patient_id) "
+                                "ORDER BY p.position, c.collection, c.event_id, c.field, c.system, c.code"))
     events = {c: _Merge(_stream(con, _ordered(c) + ", t.event_id")) for c in collections}
     for patient in _stream(con, "SELECT position AS _position, * FROM patients ORDER BY position"):
         position = patient["_position"]
