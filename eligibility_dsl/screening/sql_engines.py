@@ -11,6 +11,7 @@ place; the trial is refused before anything is read when a construct does not co
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -143,6 +144,7 @@ class SqlEngine:
                 con = open_omop(directory, omop, threads)  # type: ignore[arg-type]
             else:
                 con = X.duckdb_connection(threads)
+            _tune(con)
             try:
                 if arrow is not None:
                     X.load_arrow_duckdb(con, arrow)
@@ -203,6 +205,17 @@ class SqlEngine:
             grouped.append(out[i:i + size])
             i += size
         return grouped  # type: ignore[return-value]
+
+
+def _tune(con: Any) -> None:
+    """DuckDB settings for a screening query: the query orders its rows itself (``ORDER BY position``), so
+    insertion order need not be kept (less memory); ``ELIG_DUCKDB_MEMORY_LIMIT`` (e.g. ``3GB``) caps DuckDB's
+    memory, spilling to a temporary directory beyond it (DuckDB's default: 80% of the machine's memory)."""
+    con.execute("SET preserve_insertion_order = false")
+    limit = os.environ.get("ELIG_DUCKDB_MEMORY_LIMIT")
+    if limit:
+        con.execute("SET memory_limit = ?", [limit])
+        con.execute("SET temp_directory = ?", [os.path.join(tempfile.gettempdir(), f"elig-duckdb-{os.getpid()}")])
 
 
 def _threads(plan: Any) -> int | None:
