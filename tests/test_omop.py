@@ -158,3 +158,28 @@ def test_databases_that_are_not_omop_are_refused_before_the_run(tmp_path, capsys
     assert main(["screen", str(TRIAL), str(folder), *anchors, "--out", str(out)]) == 2
     assert "the OMOP table `person` has no column `gender_concept_id`" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_the_python_engine_reads_event_tables_as_it_reads_the_records_they_came_from(tmp_path, trial):
+    """Records bound and written as the event tables (docs/event_tables.md), read back by the Python engine
+    (screening/table_records.py): the same statuses as the records themselves, on every criterion the tables
+    can hold (the SQL-compilable ones: what the others read, e.g. assessment components, has no column)."""
+    import cohort
+
+    from eligibility_dsl.backends.sql.execute import write_parquet
+    from eligibility_dsl.backends.sql.schema import Tables
+    from eligibility_dsl.records.binder import RecordError
+
+    restricted = sql_trial()
+    records, tables = [], Tables()
+    for record in cohort.ssc_cohort(60, seed=7):
+        try:
+            bound = restricted.bind(record)
+        except RecordError:
+            continue
+        tables.add(bound.id, len(records), bound, restricted.checked.facts)
+        records.append(record)
+    write_parquet(tmp_path / "tables", tables.arrow())
+    want = decided(screen_rows(restricted, [inputs.Input("mem", records=records)], cohort.ANCHORS))
+    got = decided(screen_rows(restricted, [tmp_path / "tables"], cohort.ANCHORS))
+    assert got == want and len(got) == len(records)
