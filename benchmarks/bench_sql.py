@@ -88,7 +88,6 @@ def build_tables(trial, base: int, directory: Path, size: int, base_records: Pat
             k += 1
     arrow = tables.arrow()
     copies = -(-size // k)
-    directory.mkdir(parents=True, exist_ok=True)
     partial = directory.with_name(directory.name + ".partial")
     partial.mkdir(parents=True, exist_ok=True)
     for name, table in arrow.items():
@@ -102,9 +101,7 @@ def build_tables(trial, base: int, directory: Path, size: int, base_records: Pat
                 t = t.set_column(t.schema.get_field_index("patient_id"), "patient_id",
                                  pc.binary_join_element_wise(t["patient_id"], pa.scalar(f"{c}"), "#"))
                 writer.write_table(t)
-    for f in partial.iterdir():  # complete tables only: an interrupted build is redone, never half-read
-        f.rename(directory / f.name)
-    partial.rmdir()
+    partial.rename(directory)  # complete tables only: an interrupted build is redone, never half-read
 
 
 def child(engine: str, source: str, jobs: int) -> None:
