@@ -134,7 +134,9 @@ def measure(engine: str, source: Path, jobs: int) -> dict:
                          capture_output=True, text=True, check=False)
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
     if out.returncode != 0 or not lines:
-        return {"engine": engine, "error": (out.stderr or out.stdout).strip().splitlines()[-1:]}
+        text = (out.stderr or out.stdout).strip().splitlines()
+        errors = [ln for ln in text if "Error" in ln or "error" in ln][-1:] or text[-1:]  # the message, not a URL
+        return {"engine": engine, "error": errors}
     return json.loads(lines[-1])
 
 
