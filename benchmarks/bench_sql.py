@@ -1,7 +1,8 @@
 """Benchmark: screening a population with the SQL engines (DuckDB, Spark) and the Python backend.
 
-    python benchmarks/bench_sql.py                                   # DuckDB 100k and 1M, Python 20k, Spark 100k
-    python benchmarks/bench_sql.py --sizes 100000 1000000 10000000   # add 10M (disk: ~1 GB of Parquet per 1M)
+    python benchmarks/bench_sql.py                                   # DuckDB 100k and 1M, Python 100k
+    python benchmarks/bench_sql.py --sizes 100000 1000000 10000000 --spark 1000000 --work /tmp/bench
+                                                                     # the issue's run (disk: ~0.2 GB per 1M)
     python benchmarks/bench_sql.py --sizes 2000 --python 500 --spark 0   # smoke run (CI)
 
 The trial: trials/ssc_telitacicept.elig.  The SQL backend does not compile every construct of it yet (the
@@ -66,11 +67,12 @@ def sql_trial():
 
 
 def build_tables(trial, base: int, directory: Path, size: int, base_records: Path) -> None:
-    """Bind ``base`` generated records, replicate them to ``size`` patients, write the event tables."""
+    """Bind ``base`` generated records, replicate them to ``size`` patients, write the event tables.  Written
+    copy by copy (one Parquet row group each): memory holds the base tables and one copy, whatever the size."""
     import pyarrow as pa
     import pyarrow.compute as pc
+    import pyarrow.parquet as pq
 
-    from eligibility_dsl.backends.sql.execute import write_parquet
     from eligibility_dsl.backends.sql.schema import Tables
     from eligibility_dsl.records.binder import RecordError
 
@@ -86,20 +88,20 @@ def build_tables(trial, base: int, directory: Path, size: int, base_records: Pat
             k += 1
     arrow = tables.arrow()
     copies = -(-size // k)
-    out = {}
+    partial = directory.with_name(directory.name + ".partial")
+    partial.mkdir(parents=True, exist_ok=True)
     for name, table in arrow.items():
-        parts = []
-        for c in range(copies):
-            t = table
-            if name == "patients":
-                t = t.filter(pc.less(t["position"], size - c * k)) if (c + 1) * k > size else t
-                t = t.set_column(t.schema.get_field_index("position"), "position",
-                                 pc.add(t["position"], pa.scalar(c * k, pa.int64())))
-            t = t.set_column(t.schema.get_field_index("patient_id"), "patient_id",
-                             pc.binary_join_element_wise(t["patient_id"], pa.scalar(f"{c}"), "#"))
-            parts.append(t)
-        out[name] = pa.concat_tables(parts)
-    write_parquet(directory, out)
+        with pq.ParquetWriter(partial / f"{name}.parquet", table.schema) as writer:
+            for c in range(copies):
+                t = table
+                if name == "patients":
+                    t = t.filter(pc.less(t["position"], size - c * k)) if (c + 1) * k > size else t
+                    t = t.set_column(t.schema.get_field_index("position"), "position",
+                                     pc.add(t["position"], pa.scalar(c * k, pa.int64())))
+                t = t.set_column(t.schema.get_field_index("patient_id"), "patient_id",
+                                 pc.binary_join_element_wise(t["patient_id"], pa.scalar(f"{c}"), "#"))
+                writer.write_table(t)
+    partial.rename(directory)  # complete tables only: an interrupted build is redone, never half-read
 
 
 def child(engine: str, source: str, jobs: int) -> None:
@@ -132,16 +134,19 @@ def measure(engine: str, source: Path, jobs: int) -> dict:
                          capture_output=True, text=True, check=False)
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
     if out.returncode != 0 or not lines:
-        return {"engine": engine, "error": (out.stderr or out.stdout).strip().splitlines()[-1:]}
+        text = (out.stderr or out.stdout).strip().splitlines()
+        errors = [ln for ln in text if "Error" in ln or "error" in ln][-1:] or text[-1:]  # the message, not a URL
+        return {"engine": engine, "error": errors}
     return json.loads(lines[-1])
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000], help="DuckDB cohort sizes")
-    ap.add_argument("--python", type=int, default=20_000, help="Python backend cohort size (0: skip)")
-    ap.add_argument("--spark", type=int, default=100_000, help="Spark cohort size (0: skip)")
+    ap.add_argument("--python", type=int, default=100_000, help="Python backend cohort size (0: skip)")
+    ap.add_argument("--spark", type=int, default=0, help="Spark cohort size (0: skip; the issue's run: 1000000)")
     ap.add_argument("--base", type=int, default=10_000, help="distinct generated records")
+    ap.add_argument("--work", type=Path, help="keep the generated tables here (reused by later runs)")
     ap.add_argument("--json", type=Path, help="also write the results here")
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -149,29 +154,54 @@ def main() -> None:
         child(args.child[0], args.child[1], int(args.child[2]))
         return
     trial, dropped, diagnostics = sql_trial()
-    print(f"trial: {TRIAL.name}, {len(trial.criteria)} criteria on every engine")
+    print(f"trial: {TRIAL.name}, {len(trial.criteria)} criteria on every engine", flush=True)
     if dropped:
         print(f"left out (the SQL backend does not compile them yet): {', '.join(dropped)}")
         for d in diagnostics:
             print(f"  {d}")
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
+        work = args.work or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
         base = min(args.base, max([*args.sizes, args.python, args.spark]))
-        base_records = cohort.write_ndjson(work / "base.ndjson", cohort.ssc_cohort(base, seed=0))
+        base_records = work / f"base-{base}.ndjson"
+        if not base_records.exists():
+            cohort.write_ndjson(base_records, cohort.ssc_cohort(base, seed=0))
         runs = [("duckdb", n) for n in args.sizes] + ([("spark", args.spark)] if args.spark else [])
         for engine, n in runs:
-            directory = work / f"tables-{n}"
+            directory = work / f"tables-{base}-{n}"
             if not directory.exists():
                 build_tables(trial, base, directory, n, base_records)
             results.append({"size": n, **measure(engine, directory, 2)})
             print(_line(results[-1]), flush=True)
         if args.python:
-            records = cohort.write_ndjson(work / "python.ndjson", cohort.ssc_cohort(args.python, seed=0))
+            records = work / f"python-{args.python}.ndjson"
+            if not records.exists():
+                cohort.write_ndjson(records, cohort.ssc_cohort(args.python, seed=0))
             results.append({"size": args.python, **measure("python", records, 2)})
             print(_line(results[-1]), flush=True)
+    print()
+    print(_table(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1, default=str) + "\n", encoding="utf-8")
+
+
+_ENGINES = {"duckdb": "DuckDB, 2 threads", "spark": "Spark `local[2]`", "python": "Python, `--jobs 2`"}
+
+
+def _table(results: list[dict]) -> str:
+    """The results as one Markdown table (the README's)."""
+    lines = ["| engine | patients | time to the attrition table | patients/s | peak memory |",
+             "| --- | --- | --- | --- | --- |"]
+    for r in results:
+        name = _ENGINES.get(r["engine"], r["engine"])
+        if "error" in r:
+            lines.append(f"| {name} | {r['size']:,} | failed: {' '.join(r['error'])} | | |")
+            continue
+        rate = r["patients"] / r["seconds"] if r["seconds"] else float("inf")
+        peak = "JVM not counted" if r["engine"] == "spark" else f"{r['peak_mib']:,.0f} MiB"
+        lines.append(f"| {name} | {r['patients']:,} | {r['seconds']:,.1f} s | {rate:,.0f} | {peak} |")
+    return "\n".join(lines)
 
 
 def _line(r: dict) -> str:

@@ -20,6 +20,7 @@ committed in chunks keeps them in its manifest and a resumed run carries on from
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
@@ -48,37 +49,38 @@ class Attrition:
         return cls((c.id, c.kind, c.text) for c in trial.criteria)
 
     def add(self, rows: Iterable[Row]) -> None:
+        # Rows repeat a few status patterns: count the patterns, then add each pattern once, times its count.
+        patterns = Counter((row.outcome, row.statuses, getattr(row, "provisional", None)) for row in rows)
         met, not_met, unknown = self.counts["met"], self.counts["not_met"], self.counts["unknown"]
         excluded, alone, review = self.counts["excluded"], self.counts["excluded_alone"], self.counts["review"]
         pending = self.counts["pending"]
         decisive_status = self._decisive
-        for row in rows:
-            self.records += 1
-            self.outcomes[row.outcome] += 1
-            if row.outcome == ERROR:
+        for (outcome, statuses, provisional), n in patterns.items():
+            self.records += n
+            self.outcomes[outcome] += n
+            if outcome == ERROR:
                 continue
-            provisional = getattr(row, "provisional", None)
             if provisional is not None:
-                self.provisional[provisional] = self.provisional.get(provisional, 0) + 1
+                self.provisional[provisional] = self.provisional.get(provisional, 0) + n
             first, decisive = None, 0
-            for k, status in enumerate(row.statuses):
+            for k, status in enumerate(statuses):
                 if status == "MET":
-                    met[k] += 1
+                    met[k] += n
                 elif status == "NOT_MET":
-                    not_met[k] += 1
+                    not_met[k] += n
                 elif status == "UNKNOWN":
-                    unknown[k] += 1
+                    unknown[k] += n
                 if status == decisive_status[k]:
                     decisive += 1
                     if first is None:
                         first = k
-                        excluded[k] += 1
+                        excluded[k] += n
                 elif first is None and status == "UNKNOWN":
-                    review[k] += 1
+                    review[k] += n
                     if provisional is not None:
-                        pending[k] += 1
+                        pending[k] += n
             if decisive == 1:
-                alone[first] += 1  # type: ignore[index]
+                alone[first] += n  # type: ignore[index]
 
     # --------------------------------------------------------- state (kept in a run's manifest)
     def state(self) -> dict[str, Any]:

@@ -166,9 +166,10 @@ class PythonEngine:
         for inp in plan.inputs:
             try:
                 KINDS[inp.kind].available()
+                KINDS[inp.kind].probe(inp)
             except InputUnavailable as err:
                 raise EngineUnavailable(f"`{inp.path}`: {err}") from None
-            if KINDS[inp.kind].units is None:
+            if KINDS[inp.kind].units is None and KINDS[inp.kind].reader is None:
                 raise EngineUnavailable(
                     f"`{inp.path}` is {KINDS[inp.kind].description}; the python engine does not read "
                     f"`{inp.kind}` inputs: use `--engine duckdb`")
@@ -179,7 +180,11 @@ class PythonEngine:
 
     def units(self, plan: Plan) -> Iterator[Unit]:
         for inp in plan.inputs:
-            yield from KINDS[inp.kind].units(inp)  # type: ignore[misc]
+            kind = KINDS[inp.kind]
+            if kind.reader is not None:
+                yield from kind.reader(inp, plan.anchors)
+            else:
+                yield from kind.units(inp)  # type: ignore[misc]
 
     def batches(self, plan: Plan, skip: int) -> Iterator[Batch]:
         groups = _grouped(itertools.islice(self.units(plan), skip, None), plan.batch_size)

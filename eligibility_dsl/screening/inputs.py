@@ -9,9 +9,10 @@ FHIR mapping) happens where the records are evaluated, in the worker processes w
 A file that cannot be read, a line that is not JSON, a bundle the FHIR adapter refuses: each is an item of type
 :class:`ReadProblem`, which becomes an ERROR row at its place; it never stops the batch.
 
-Kinds the Python engine cannot read itself (the event tables as Parquet, an OMOP CDM database) have no
-``units``; the SQL engines read them natively, and a reader into records can be added by giving the kind a
-``units`` function.
+Table kinds (the event tables as Parquet, an OMOP CDM database) have no ``units`` but a ``reader``: the SQL
+engines read their tables natively, and the Python engine reads records built from the same tables
+(``table_records.py``), one unit per patient; a reader needs the anchors (OMOP coverage is the observation
+period of the anchors).  ``probe(input)`` raises InputUnavailable before a run when the input cannot be read.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import attrs
 from ..records import jsonread
 
 STDIN = "-"
+OMOP_SCHEME = "omop:"  # `omop:PATH` names an OMOP CDM database whatever its file name
 RECORD_SUFFIXES = (".json",)
 LINE_SUFFIXES = (".ndjson", ".jsonl")
 _SNIFF_BYTES = 1 << 16
@@ -67,6 +69,8 @@ class InputKind:
     count: Callable[[Input], int | None] = lambda _input: None  # units in the input, when cheap to know
     resumable: bool = True  # whether the same input can be read again (stdin cannot)
     available: Callable[[], Any] = lambda: None  # raises InputUnavailable when this build cannot read the kind
+    reader: Callable[[Input, dict], Iterator[Unit]] | None = None  # table kinds: (input, anchors) -> units
+    probe: Callable[[Input], None] = lambda _input: None  # raises InputUnavailable when this input is unreadable
 
 
 # ------------------------------------------------------------------ decoding (runs in the workers)
@@ -288,6 +292,40 @@ def _memory_units(inp: Input) -> Iterator[Unit]:
         yield Unit(inp.path, position, "record", record)
 
 
+def _table_units(inp: Input, anchors: dict) -> Iterator[Unit]:
+    from .table_records import read
+
+    for position, record in read(inp.kind or "event-tables", inp.path, anchors):
+        yield Unit(inp.path, position, "record", record)
+
+
+def _duckdb_available() -> None:
+    try:
+        import duckdb  # noqa: F401
+    except ImportError:
+        raise InputUnavailable("reading event tables or OMOP needs DuckDB: pip install 'eligibility_dsl[duckdb]'"
+                               ) from None
+
+
+def _probe_omop(inp: Input) -> None:
+    from .omop import OmopProblem, open_omop
+
+    _duckdb_available()
+    try:
+        open_omop(inp.path, None).close()
+    except OmopProblem as err:
+        raise InputUnavailable(str(err)) from None
+
+
+def _probe_tables(inp: Input) -> None:
+    from .table_records import probe
+
+    _duckdb_available()
+    problem = probe(inp.path)
+    if problem is not None:
+        raise InputUnavailable(problem)
+
+
 # ------------------------------------------------------------------ counting (for the progress bar only)
 
 
@@ -323,8 +361,10 @@ KINDS: dict[str, InputKind] = {kind.name: kind for kind in (
               lambda inp: None if inp.path == STDIN else 1, available=lambda: _fhir_adapter()),
     InputKind("fhir-bulk", "FHIR Bulk Data NDJSON (a directory of Patient.ndjson, Condition.ndjson, ...)",
               _bulk_units, available=lambda: _fhir_adapter()),
-    InputKind("event-tables", "the event tables as Parquet (docs/event_tables.md): read by the SQL engines"),
-    InputKind("omop", "an OMOP CDM v5.4 database: read by the SQL engines"),
+    InputKind("event-tables", "the event tables as Parquet (docs/event_tables.md)", reader=_table_units,
+              available=_duckdb_available, probe=_probe_tables),
+    InputKind("omop", "an OMOP CDM v5.4 database (a DuckDB file or a directory of Parquet tables; docs/omop.md)",
+              reader=_table_units, available=_duckdb_available, probe=_probe_omop),
     InputKind("auto", "stdin or an unfamiliar file name: NDJSON or one JSON document, by content", _auto_units),
     InputKind("records", "records given from Python (the API)", _memory_units, _count_memory, resumable=False),
 )}
@@ -346,9 +386,13 @@ def detect(path: str) -> str:
     """The kind of an input, from its name and, where the name does not settle it, its first bytes."""
     if path == STDIN:
         return "auto"
+    if path.startswith(OMOP_SCHEME):
+        return "omop"
     p = Path(path)
     if p.is_dir():
         names = {f.name for f in p.iterdir()}
+        if "person.parquet" in names or (p / "person").is_dir():
+            return "omop"
         if any(n.endswith(".parquet") for n in names):
             return "event-tables"
         if "Patient.ndjson" in names or any(_is_fhir_line(p / n) for n in sorted(names) if n.endswith(".ndjson")):
@@ -376,7 +420,9 @@ def resolve(inputs: Iterable[Input | str | os.PathLike], kind: str | None = None
         if inp.records is not None:
             out.append(attrs.evolve(inp, kind="records"))
         else:
-            out.append(attrs.evolve(inp, kind=inp.kind or kind or detect(inp.path)))
+            found = inp.kind or kind or detect(inp.path)
+            path = inp.path[len(OMOP_SCHEME):] if inp.path.startswith(OMOP_SCHEME) else inp.path
+            out.append(attrs.evolve(inp, path=path, kind=found))
     if sum(1 for i in out if i.path == STDIN and i.records is None) > 1:
         raise InputUnavailable("stdin (`-`) can be given only once")
     return out

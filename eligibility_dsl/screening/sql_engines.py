@@ -11,7 +11,9 @@ place; the trial is refused before anything is read when a construct does not co
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,11 +27,13 @@ except ImportError as missing:
 else:
     _SQL_MISSING = None
 from ..records.binder import RecordError
-from .inputs import DECODERS, KINDS, ReadProblem
+from .inputs import DECODERS, KINDS, InputUnavailable, ReadProblem
+from .omop import export_parquet, open_omop
 from .plan import Batch, EngineUnavailable
 from .rows import ERROR, Row
 
 RECORD_BATCH = 20_000  # units loaded into the tables per query
+TABLE_KINDS = ("event-tables", "omop")  # inputs that are tables already (read natively)
 
 
 def _unavailable(message: str) -> Exception:
@@ -84,17 +88,18 @@ class SqlEngine:
         self._available()
         for inp in plan.inputs:
             kind = KINDS[inp.kind]
-            if inp.kind == "omop":
-                raise _unavailable(f"`{inp.path}`: OMOP CDM input is not implemented yet in the `{self.name}` "
-                                   "engine; convert it to the event tables (docs/event_tables.md)")
-            if inp.kind != "event-tables" and kind.units is None:
+            try:
+                kind.probe(inp)
+            except InputUnavailable as err:
+                raise _unavailable(f"`{inp.path}`: {err}") from None
+            if inp.kind not in TABLE_KINDS and kind.units is None:
                 raise _unavailable(f"`{inp.path}`: the `{self.name}` engine does not read `{inp.kind}` inputs")
         self.compiled(plan)
 
     def total(self, plan: Any) -> int | None:
         counts = []
         for inp in plan.inputs:
-            if inp.kind == "event-tables":
+            if inp.kind in TABLE_KINDS:
                 counts.append(None)
             else:
                 counts.append(KINDS[inp.kind].count(inp))
@@ -106,7 +111,7 @@ class SqlEngine:
         compiled = self.compiled(plan)
         done = 0
         for inp in plan.inputs:
-            if inp.kind == "event-tables":  # one unit per patient, streamed in position order
+            if inp.kind in TABLE_KINDS:  # one unit per patient, streamed in position order
                 rows = self._table_rows(plan, compiled, inp)
                 part: list[Row] = []
                 for row in rows:
@@ -131,17 +136,27 @@ class SqlEngine:
                     yield Batch(len(part), [row for rows in part for row in rows])
 
     def _run(self, compiled: Any, arrow: dict[str, Any] | None, directory: str | None = None,
-             threads: int | None = None) -> Iterator[tuple]:
+             threads: int | None = None, omop: dict | None = None) -> Iterator[tuple]:
+        """Rows of the compiled query over Arrow tables, a Parquet directory, or (``omop``: the anchors) the
+        OMOP views of the database at ``directory``."""
         if self.name == "duckdb":
-            con = X.duckdb_connection(threads)
+            if omop is not None:
+                con = open_omop(directory, omop, threads)  # type: ignore[arg-type]
+            else:
+                con = X.duckdb_connection(threads)
+            _tune(con)
             try:
                 if arrow is not None:
                     X.load_arrow_duckdb(con, arrow)
-                else:
+                elif omop is None:
                     X.load_parquet_duckdb(con, directory)  # type: ignore[arg-type]
                 yield from X.run_duckdb(con, compiled)
             finally:
                 con.close()
+        elif omop is not None:  # Spark reads the OMOP views exported to Parquet by DuckDB
+            with tempfile.TemporaryDirectory(prefix="elig-omop-") as tables:
+                export_parquet(directory, omop, tables)  # type: ignore[arg-type]
+                yield from self._run(compiled, None, tables, threads)
         else:
             spark = X.spark_session()
             if arrow is None:
@@ -152,7 +167,8 @@ class SqlEngine:
 
     def _table_rows(self, plan: Any, compiled: Any, inp: Any) -> Iterator[Row]:
         n = len(compiled.criteria)
-        for pid, position, statuses, missing in self._run(compiled, None, inp.path, _threads(plan)):
+        omop = plan.anchors if inp.kind == "omop" else None
+        for pid, position, statuses, missing in self._run(compiled, None, inp.path, _threads(plan), omop):
             yield _decision_row(inp.path, position, pid, compiled, statuses, missing, n)
 
     def _record_rows(self, plan: Any, compiled: Any, units: list) -> list[list[Row]]:
@@ -189,6 +205,17 @@ class SqlEngine:
             grouped.append(out[i:i + size])
             i += size
         return grouped  # type: ignore[return-value]
+
+
+def _tune(con: Any) -> None:
+    """DuckDB settings for a screening query: the query orders its rows itself (``ORDER BY position``), so
+    insertion order need not be kept (less memory); ``ELIG_DUCKDB_MEMORY_LIMIT`` (e.g. ``3GB``) caps DuckDB's
+    memory, spilling to a temporary directory beyond it (DuckDB's default: 80% of the machine's memory)."""
+    con.execute("SET preserve_insertion_order = false")
+    limit = os.environ.get("ELIG_DUCKDB_MEMORY_LIMIT")
+    if limit:
+        con.execute("SET memory_limit = ?", [limit])
+        con.execute("SET temp_directory = ?", [os.path.join(tempfile.gettempdir(), f"elig-duckdb-{os.getpid()}")])
 
 
 def _threads(plan: Any) -> int | None:
