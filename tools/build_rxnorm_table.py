@@ -11,6 +11,9 @@ docs/terminology.md):
 2. The NMDP/CIBMTR Reporting FHIR IG (https://github.com/nmdp-ig/cibmtr-reporting-ig, folder
    ``build/fsh-generated/resources/``, commit d15ab17, Apache-2.0): FHIR ValueSets of RxNorm codes for
    the drugs of CIBMTR form 2400 (``ValueSet-med-*.json``), including rituximab's biosimilars.
+3. CPIC's drug table (https://github.com/cpicpgx/cpic-schema, ``drug.sql``, commit 05f9b09): RxNorm
+   ingredient codes with their names; read by hand for ingredient codes only (written in ``DRUGS``), as it
+   lists no products.
 
 Each RxNorm product is assigned to the ingredients whose name it contains as a word of its own.  The
 sources carry no term type, so it is inferred from the name's shape (packs in ``{...}``, brands in
@@ -37,6 +40,7 @@ from pathlib import Path
 OUT = Path(__file__).resolve().parent.parent / "eligibility_dsl" / "terminology" / "data" / "rxnorm_products.json"
 COMMIT = "009e8ba"
 CIBMTR_COMMIT = "d15ab17"
+CPIC_COMMIT = "05f9b09"
 SOURCES = [
     {"name": "PEDSnet Variable Dictionary", "repository": "github.com/PEDSnet/Variable-Dictionary",
      "commit": COMMIT, "path": "drugs/", "licence": "published openly by PEDSnet for reuse (repository README)",
@@ -44,10 +48,13 @@ SOURCES = [
     {"name": "NMDP/CIBMTR Reporting FHIR IG", "repository": "github.com/nmdp-ig/cibmtr-reporting-ig",
      "commit": CIBMTR_COMMIT, "path": "build/fsh-generated/resources/ValueSet-med-*.json", "licence": "Apache-2.0",
      "content": "FHIR ValueSets of RxNorm codes (ingredients, clinical and branded drugs) for CIBMTR form 2400"},
+    {"name": "CPIC drug table", "repository": "github.com/cpicpgx/cpic-schema", "commit": CPIC_COMMIT,
+     "path": "drug.sql", "licence": "no licence file in the repository; CPIC publishes its data for reuse",
+     "content": "RxNorm ingredient codes with names (here: mycophenolic acid 7145, hydroxychloroquine 5521, sulfasalazine 9524); no products"},
 ]
 SOURCE = "; ".join(f"{s['name']} ({s['repository']}, {s['path']}, commit {s['commit']}, {s['licence']})"
                    for s in SOURCES)
-RELEASE = (f"pedsnet-variable-dictionary@{COMMIT} + cibmtr-reporting-ig@{CIBMTR_COMMIT} "
+RELEASE = (f"pedsnet-variable-dictionary@{COMMIT} + cibmtr-reporting-ig@{CIBMTR_COMMIT} + cpic-schema@{CPIC_COMMIT} "
            "(RxNorm as in the OHDSI vocabulary of code sets dated 2019-11 to 2023-11, and as in the CIBMTR "
            "value sets of 2025-04)")
 
@@ -62,6 +69,8 @@ FILES = [
     "rx_2023_06_Adalimumab_V1.csv",
     "rx_2023_11_COVID19Medications_V1.csv",     # infliximab, anakinra, tocilizumab, sarilumab, siltuximab, IVIG
     "rx_2022_11_NephrotoxisChemotherapy_V1.csv",  # methotrexate, melphalan, bortezomib, carfilzomib, ...
+    "rx_2022_09_AntiAsthmaticAgents_V1.csv",     # triamcinolone (inhaled forms only), budesonide, ...
+    "abatacept.csv",
 ]
 # The name a drug's products carry, where it differs from the drug's name in DRUGS.  IVIG: only the
 # products RxNorm names "immune globulin intravenous" are intravenous by name; the many products of
@@ -99,7 +108,7 @@ DRUGS: list[tuple[str, str | None, list[str]]] = [
     ("satralizumab", None, ["L04AC19"]),
     ("immunoglobulin, normal human, intravascular", None, ["J06BA02"]),
     ("mycophenolate mofetil", "68149", ["L04AA06"]),
-    ("mycophenolic acid", None, ["L04AA06"]),
+    ("mycophenolic acid", "7145", ["L04AA06"]),  # CPIC drug table (cpicpgx/cpic-schema drug.sql)
     ("cyclophosphamide", "3002", ["L01AA01"]),
     ("methotrexate", "6851", ["L04AX03", "L01BA01"]),
     ("azathioprine", None, ["L04AX01"]),
@@ -134,6 +143,16 @@ DRUGS: list[tuple[str, str | None, list[str]]] = [
     ("idecabtagene vicleucel", None, ["L01XL07"]),
     ("lisocabtagene maraleucel", None, ["L01XL08"]),
     ("metformin", "6809", ["A10BA02"]),
+    # Named by trials/nct03863405_ra_metformin.elig and trials/nct03920982_septic_aki.elig (ATC as written
+    # there; RxNorm ingredient codes from CPIC's drug table, cpicpgx/cpic-schema drug.sql).
+    ("hydroxychloroquine", "5521", ["P01BA02"]),
+    ("sulfasalazine", "9524", ["A07EC01"]),
+    ("leflunomide", None, ["L04AA13", "L04AK01"]),
+    ("abatacept", None, ["L04AA24"]),
+    ("norepinephrine", None, ["C01CA03"]),
+    ("epinephrine", None, ["C01CA24"]),
+    ("dopamine", None, ["C01CA04"]),
+    ("vasopressin", None, ["H01BA01"]),
 ]
 # Why a drug has no products (the default note says the public sources named above lack it).
 NO_PRODUCTS = ("the public sources read (see \"sources\") list no RxNorm product of it: matched by its ATC codes "
