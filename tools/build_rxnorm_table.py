@@ -50,7 +50,8 @@ SOURCES = [
      "content": "FHIR ValueSets of RxNorm codes (ingredients, clinical and branded drugs) for CIBMTR form 2400"},
     {"name": "CPIC drug table", "repository": "github.com/cpicpgx/cpic-schema", "commit": CPIC_COMMIT,
      "path": "drug.sql", "licence": "no licence file in the repository; CPIC publishes its data for reuse",
-     "content": "RxNorm ingredient codes with names (here: mycophenolic acid 7145, hydroxychloroquine 5521, sulfasalazine 9524); no products"},
+     "content": ("RxNorm ingredient codes with names (here: mycophenolic acid 7145, hydroxychloroquine 5521, "
+                 "sulfasalazine 9524); no products")},
 ]
 SOURCE = "; ".join(f"{s['name']} ({s['repository']}, {s['path']}, commit {s['commit']}, {s['licence']})"
                    for s in SOURCES)
