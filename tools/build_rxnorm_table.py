@@ -11,7 +11,13 @@ docs/terminology.md):
 2. The NMDP/CIBMTR Reporting FHIR IG (https://github.com/nmdp-ig/cibmtr-reporting-ig, folder
    ``build/fsh-generated/resources/``, commit d15ab17, Apache-2.0): FHIR ValueSets of RxNorm codes for
    the drugs of CIBMTR form 2400 (``ValueSet-med-*.json``), including rituximab's biosimilars.
-3. CPIC's drug table (https://github.com/cpicpgx/cpic-schema, ``drug.sql``, commit 05f9b09): RxNorm
+3. Canvas Medical's canvas-plugins SDK (https://github.com/canvas-medical/canvas-plugins, commit 344f0bc,
+   MIT): the eCQM value sets of VSAC as Python classes, ``canvas_sdk/value_set/v2022/medication.py``
+   (eCQM update 2021-05) and ``v2026/medication.py`` (eCQM update 2025-05), each ``RXNORM`` set one code a
+   line with its RxNorm name in a comment (``"1599792",  # 1 ML secukinumab 150 MG/ML Prefilled Syringe``).
+   Among them "Immunosuppressive Drugs for Urology Care" (2.16.840.1.113762.1.4.1248.364) lists the
+   TNF, IL-17 and IL-12/23 inhibitors, basiliximab, leflunomide and mycophenolic acid products.
+4. CPIC's drug table (https://github.com/cpicpgx/cpic-schema, ``drug.sql``, commit 05f9b09): RxNorm
    ingredient codes with their names; read by hand for ingredient codes only (written in ``DRUGS``), as it
    lists no products.
 
@@ -25,7 +31,8 @@ its products, under the drug it carries the name of.
 Drugs the shipped libraries name but no source covers are listed with no products and a note, so a gap
 is data a reader can see (and a test can count), not an absence.
 
-    python tools/build_rxnorm_table.py PATH/TO/Variable-Dictionary/drugs PATH/TO/cibmtr-reporting-ig
+    python tools/build_rxnorm_table.py PATH/TO/Variable-Dictionary/drugs PATH/TO/cibmtr-reporting-ig \
+        PATH/TO/canvas-plugins
 """
 
 from __future__ import annotations
@@ -41,6 +48,8 @@ OUT = Path(__file__).resolve().parent.parent / "eligibility_dsl" / "terminology"
 COMMIT = "009e8ba"
 CIBMTR_COMMIT = "d15ab17"
 CPIC_COMMIT = "05f9b09"
+CANVAS_COMMIT = "344f0bc"
+CANVAS_FILES = ["canvas_sdk/value_set/v2022/medication.py", "canvas_sdk/value_set/v2026/medication.py"]
 SOURCES = [
     {"name": "PEDSnet Variable Dictionary", "repository": "github.com/PEDSnet/Variable-Dictionary",
      "commit": COMMIT, "path": "drugs/", "licence": "published openly by PEDSnet for reuse (repository README)",
@@ -48,6 +57,11 @@ SOURCES = [
     {"name": "NMDP/CIBMTR Reporting FHIR IG", "repository": "github.com/nmdp-ig/cibmtr-reporting-ig",
      "commit": CIBMTR_COMMIT, "path": "build/fsh-generated/resources/ValueSet-med-*.json", "licence": "Apache-2.0",
      "content": "FHIR ValueSets of RxNorm codes (ingredients, clinical and branded drugs) for CIBMTR form 2400"},
+    {"name": "Canvas Medical canvas-plugins (eCQM value sets)",
+     "repository": "github.com/canvas-medical/canvas-plugins", "commit": CANVAS_COMMIT,
+     "path": "canvas_sdk/value_set/v2022/medication.py, canvas_sdk/value_set/v2026/medication.py",
+     "licence": "MIT", "content": ("the RxNorm codes (with their names) of the eCQM medication value sets of VSAC, "
+                                   "eCQM updates 2021-05 and 2025-05")},
     {"name": "CPIC drug table", "repository": "github.com/cpicpgx/cpic-schema", "commit": CPIC_COMMIT,
      "path": "drug.sql", "licence": "no licence file in the repository; CPIC publishes its data for reuse",
      "content": ("RxNorm ingredient codes with names (here: mycophenolic acid 7145, hydroxychloroquine 5521, "
@@ -55,9 +69,10 @@ SOURCES = [
 ]
 SOURCE = "; ".join(f"{s['name']} ({s['repository']}, {s['path']}, commit {s['commit']}, {s['licence']})"
                    for s in SOURCES)
-RELEASE = (f"pedsnet-variable-dictionary@{COMMIT} + cibmtr-reporting-ig@{CIBMTR_COMMIT} + cpic-schema@{CPIC_COMMIT} "
-           "(RxNorm as in the OHDSI vocabulary of code sets dated 2019-11 to 2023-11, and as in the CIBMTR "
-           "value sets of 2025-04)")
+RELEASE = (f"pedsnet-variable-dictionary@{COMMIT} + cibmtr-reporting-ig@{CIBMTR_COMMIT} "
+           f"+ canvas-plugins@{CANVAS_COMMIT} + cpic-schema@{CPIC_COMMIT} "
+           "(RxNorm as in the OHDSI vocabulary of code sets dated 2019-11 to 2023-11, as in the CIBMTR "
+           "value sets of 2025-04, and as in the eCQM value sets of 2021-05 and 2025-05)")
 
 # PEDSnet source files read (every drug named in DRUGS is looked for in every file).
 FILES = [
@@ -215,7 +230,24 @@ def _valueset_rows(path: Path):
                 yield str(concept["code"]).strip(), " ".join(str(concept.get("display", "")).split())
 
 
-def _all_rows(pedsnet: Path, cibmtr: Path | None) -> list[tuple[str, str, str]]:
+_CANVAS_LINE = re.compile(r'^\s+"(\d+)",\s+#\s*(\S.*)$')
+
+
+def _canvas_rows(path: Path):
+    """The codes of the ``RXNORM = {...}`` sets of a canvas-plugins value-set module, with the names their
+    comments give (other code systems' sets are skipped)."""
+    in_rxnorm = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        if stripped.endswith("= {"):
+            in_rxnorm = stripped == "RXNORM = {"
+        elif stripped == "}":
+            in_rxnorm = False
+        elif in_rxnorm and (m := _CANVAS_LINE.match(line)):
+            yield m.group(1), " ".join(m.group(2).split())
+
+
+def _all_rows(pedsnet: Path, cibmtr: Path | None, canvas: Path | None = None) -> list[tuple[str, str, str]]:
     rows: dict[str, tuple[str, str, str]] = {}
     for file in FILES:
         for code, name in _csv_rows(pedsnet / file):
@@ -225,13 +257,17 @@ def _all_rows(pedsnet: Path, cibmtr: Path | None) -> list[tuple[str, str, str]]:
         for file in sorted(folder.glob("ValueSet-med-*.json")):
             for code, name in _valueset_rows(file):
                 rows.setdefault(code, (code, name, f"CIBMTR {file.name}"))
+    if canvas is not None:
+        for file in CANVAS_FILES:
+            for code, name in _canvas_rows(canvas / file):
+                rows.setdefault(code, (code, name, f"canvas-plugins {file}"))
     return sorted(rows.values(), key=lambda r: int(r[0]))
 
 
-def build(pedsnet: Path, cibmtr: Path | None = None) -> dict:
+def build(pedsnet: Path, cibmtr: Path | None = None, canvas: Path | None = None) -> dict:
     entries = {name: {"name": name, "rxnorm": rx, "atc": atc, "products": [], "biosimilars": [], "source": None}
                for name, rx, atc in DRUGS}
-    rows = _all_rows(pedsnet, cibmtr)
+    rows = _all_rows(pedsnet, cibmtr, canvas)
     by_name = {name.lower(): code for code, name, _ in rows if _is_ingredient(name)}
     for name, entry in entries.items():
         label = PRODUCT_NAMES.get(name, name)
@@ -275,10 +311,10 @@ def build(pedsnet: Path, cibmtr: Path | None = None) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) not in (2, 3):
+    if len(argv) not in (2, 3, 4):
         print(__doc__, file=sys.stderr)
         return 2
-    table = build(Path(argv[1]), Path(argv[2]) if len(argv) == 3 else None)
+    table = build(*(Path(arg) for arg in argv[1:]))
     OUT.write_text(json.dumps(table, ensure_ascii=False, separators=(",", ":"), sort_keys=False) + "\n",
                    encoding="utf-8")
     n = sum(len(e["products"]) for e in table["ingredients"])
