@@ -87,12 +87,20 @@ FILES = [
     "rx_2022_11_NephrotoxisChemotherapy_V1.csv",  # methotrexate, melphalan, bortezomib, carfilzomib, ...
     "rx_2022_09_AntiAsthmaticAgents_V1.csv",     # triamcinolone (inhaled forms only), budesonide, ...
     "abatacept.csv",
+    "rx_pressors.csv",                           # norepinephrine, epinephrine, dopamine, vasopressin, ...
 ]
+# Files whose header row misnames its columns (rx_pressors.csv's header says concept_name, vocabulary_id
+# over columns that hold the code and the name; it has no vocabulary column, so an RxNorm code is known
+# by being all digits, as the OMOP codes of RxNorm Extension are not).
+HEADERS = {"rx_pressors.csv": ["concept_id", "concept_code", "concept_name", "codeset"]}
 # The name a drug's products carry, where it differs from the drug's name in DRUGS.  IVIG: only the
 # products RxNorm names "immune globulin intravenous" are intravenous by name; the many products of
 # "immunoglobulin G, human" are "Injection" (intravenous or subcutaneous: RxNorm does not say), so they
 # are not listed (a site's own release can add them).
-PRODUCT_NAMES = {"immunoglobulin, normal human, intravascular": "immune globulin intravenous"}
+PRODUCT_NAMES = {"immunoglobulin, normal human, intravascular": "immune globulin intravenous",
+                 "vasopressin": "vasopressin (USP)"}
+# The name RxNorm gives a drug's ingredient, where it differs from the drug's name in DRUGS.
+INGREDIENT_NAMES = {"vasopressin": "vasopressin (usp)"}
 # Other ingredients whose names begin with a drug's name (a product of these is not a product of it).
 NOT_THE_DRUG = {"melphalan": ["melphalan flufenamide"]}
 
@@ -210,12 +218,16 @@ def _pattern(ingredient: str) -> re.Pattern:
 def _is_ingredient(name: str) -> bool:
     """IN, PIN and MIN names are lowercase (but perhaps for the first letter) with no digit; every product
     has a dose form, a strength or a brand (capitalised)."""
+    name = name.removesuffix(" (USP)")  # RxNorm's `vasopressin (USP)` is the ingredient
     return not re.search(r"[0-9\[{]", name) and not re.search(r"[A-Z]", name[1:])
 
 
 def _csv_rows(path: Path):
     text = path.read_bytes().decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
-    for row in csv.DictReader(io.StringIO(text)):
+    fieldnames = HEADERS.get(path.name)
+    if fieldnames is not None:
+        text = text.split("\n", 1)[1]  # the misnamed header row
+    for row in csv.DictReader(io.StringIO(text), fieldnames=fieldnames):
         code = (row.get("concept_code") or "").strip()
         vocabulary = row.get("vocabulary_id")
         if code and (vocabulary == "RxNorm" or (vocabulary is None and code.isdigit())):
@@ -274,10 +286,11 @@ def build(pedsnet: Path, cibmtr: Path | None = None, canvas: Path | None = None)
         pat = _pattern(label)
         exclude = [_pattern(other) for other in NOT_THE_DRUG.get(name, ())]
         sources = set()
-        if name in by_name:
-            if entry["rxnorm"] not in (None, by_name[name]):
-                raise SystemExit(f"{name} is RxNorm {by_name[name]}, the library says {entry['rxnorm']}")
-            entry["rxnorm"] = by_name[name]
+        key = INGREDIENT_NAMES.get(name, name)
+        if key in by_name:
+            if entry["rxnorm"] not in (None, by_name[key]):
+                raise SystemExit(f"{name} is RxNorm {by_name[key]}, the library says {entry['rxnorm']}")
+            entry["rxnorm"] = by_name[key]
         biosimilars: dict[str, dict] = {}
         for code, product, where in rows:
             if _is_ingredient(product) or any(x.search(product) for x in exclude):
