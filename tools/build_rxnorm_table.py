@@ -11,6 +11,15 @@ docs/terminology.md):
 2. The NMDP/CIBMTR Reporting FHIR IG (https://github.com/nmdp-ig/cibmtr-reporting-ig, folder
    ``build/fsh-generated/resources/``, commit d15ab17, Apache-2.0): FHIR ValueSets of RxNorm codes for
    the drugs of CIBMTR form 2400 (``ValueSet-med-*.json``), including rituximab's biosimilars.
+3. Canvas Medical's canvas-plugins SDK (https://github.com/canvas-medical/canvas-plugins, commit 344f0bc,
+   MIT): the eCQM value sets of VSAC as Python classes, ``canvas_sdk/value_set/v2022/medication.py``
+   (eCQM update 2021-05) and ``v2026/medication.py`` (eCQM update 2025-05), each ``RXNORM`` set one code a
+   line with its RxNorm name in a comment (``"1599792",  # 1 ML secukinumab 150 MG/ML Prefilled Syringe``).
+   Among them "Immunosuppressive Drugs for Urology Care" (2.16.840.1.113762.1.4.1248.364) lists the
+   TNF, IL-17 and IL-12/23 inhibitors, basiliximab, leflunomide and mycophenolic acid products.
+4. CPIC's drug table (https://github.com/cpicpgx/cpic-schema, ``drug.sql``, commit 05f9b09): RxNorm
+   ingredient codes with their names; read by hand for ingredient codes only (written in ``DRUGS``), as it
+   lists no products.
 
 Each RxNorm product is assigned to the ingredients whose name it contains as a word of its own.  The
 sources carry no term type, so it is inferred from the name's shape (packs in ``{...}``, brands in
@@ -22,7 +31,8 @@ its products, under the drug it carries the name of.
 Drugs the shipped libraries name but no source covers are listed with no products and a note, so a gap
 is data a reader can see (and a test can count), not an absence.
 
-    python tools/build_rxnorm_table.py PATH/TO/Variable-Dictionary/drugs PATH/TO/cibmtr-reporting-ig
+    python tools/build_rxnorm_table.py PATH/TO/Variable-Dictionary/drugs PATH/TO/cibmtr-reporting-ig \
+        PATH/TO/canvas-plugins
 """
 
 from __future__ import annotations
@@ -37,6 +47,9 @@ from pathlib import Path
 OUT = Path(__file__).resolve().parent.parent / "eligibility_dsl" / "terminology" / "data" / "rxnorm_products.json"
 COMMIT = "009e8ba"
 CIBMTR_COMMIT = "d15ab17"
+CPIC_COMMIT = "05f9b09"
+CANVAS_COMMIT = "344f0bc"
+CANVAS_FILES = ["canvas_sdk/value_set/v2022/medication.py", "canvas_sdk/value_set/v2026/medication.py"]
 SOURCES = [
     {"name": "PEDSnet Variable Dictionary", "repository": "github.com/PEDSnet/Variable-Dictionary",
      "commit": COMMIT, "path": "drugs/", "licence": "published openly by PEDSnet for reuse (repository README)",
@@ -44,12 +57,22 @@ SOURCES = [
     {"name": "NMDP/CIBMTR Reporting FHIR IG", "repository": "github.com/nmdp-ig/cibmtr-reporting-ig",
      "commit": CIBMTR_COMMIT, "path": "build/fsh-generated/resources/ValueSet-med-*.json", "licence": "Apache-2.0",
      "content": "FHIR ValueSets of RxNorm codes (ingredients, clinical and branded drugs) for CIBMTR form 2400"},
+    {"name": "Canvas Medical canvas-plugins (eCQM value sets)",
+     "repository": "github.com/canvas-medical/canvas-plugins", "commit": CANVAS_COMMIT,
+     "path": "canvas_sdk/value_set/v2022/medication.py, canvas_sdk/value_set/v2026/medication.py",
+     "licence": "MIT", "content": ("the RxNorm codes (with their names) of the eCQM medication value sets of VSAC, "
+                                   "eCQM updates 2021-05 and 2025-05")},
+    {"name": "CPIC drug table", "repository": "github.com/cpicpgx/cpic-schema", "commit": CPIC_COMMIT,
+     "path": "drug.sql", "licence": "no licence file in the repository; CPIC publishes its data for reuse",
+     "content": ("RxNorm ingredient codes with names (here: mycophenolic acid 7145, hydroxychloroquine 5521, "
+                 "sulfasalazine 9524); no products")},
 ]
 SOURCE = "; ".join(f"{s['name']} ({s['repository']}, {s['path']}, commit {s['commit']}, {s['licence']})"
                    for s in SOURCES)
 RELEASE = (f"pedsnet-variable-dictionary@{COMMIT} + cibmtr-reporting-ig@{CIBMTR_COMMIT} "
-           "(RxNorm as in the OHDSI vocabulary of code sets dated 2019-11 to 2023-11, and as in the CIBMTR "
-           "value sets of 2025-04)")
+           f"+ canvas-plugins@{CANVAS_COMMIT} + cpic-schema@{CPIC_COMMIT} "
+           "(RxNorm as in the OHDSI vocabulary of code sets dated 2019-11 to 2023-11, as in the CIBMTR "
+           "value sets of 2025-04, and as in the eCQM value sets of 2021-05 and 2025-05)")
 
 # PEDSnet source files read (every drug named in DRUGS is looked for in every file).
 FILES = [
@@ -62,12 +85,22 @@ FILES = [
     "rx_2023_06_Adalimumab_V1.csv",
     "rx_2023_11_COVID19Medications_V1.csv",     # infliximab, anakinra, tocilizumab, sarilumab, siltuximab, IVIG
     "rx_2022_11_NephrotoxisChemotherapy_V1.csv",  # methotrexate, melphalan, bortezomib, carfilzomib, ...
+    "rx_2022_09_AntiAsthmaticAgents_V1.csv",     # triamcinolone (inhaled forms only), budesonide, ...
+    "abatacept.csv",
+    "rx_pressors.csv",                           # norepinephrine, epinephrine, dopamine, vasopressin, ...
 ]
+# Files whose header row misnames its columns (rx_pressors.csv's header says concept_name, vocabulary_id
+# over columns that hold the code and the name; it has no vocabulary column, so an RxNorm code is known
+# by being all digits, as the OMOP codes of RxNorm Extension are not).
+HEADERS = {"rx_pressors.csv": ["concept_id", "concept_code", "concept_name", "codeset"]}
 # The name a drug's products carry, where it differs from the drug's name in DRUGS.  IVIG: only the
 # products RxNorm names "immune globulin intravenous" are intravenous by name; the many products of
 # "immunoglobulin G, human" are "Injection" (intravenous or subcutaneous: RxNorm does not say), so they
 # are not listed (a site's own release can add them).
-PRODUCT_NAMES = {"immunoglobulin, normal human, intravascular": "immune globulin intravenous"}
+PRODUCT_NAMES = {"immunoglobulin, normal human, intravascular": "immune globulin intravenous",
+                 "vasopressin": "vasopressin (USP)"}
+# The name RxNorm gives a drug's ingredient, where it differs from the drug's name in DRUGS.
+INGREDIENT_NAMES = {"vasopressin": "vasopressin (usp)"}
 # Other ingredients whose names begin with a drug's name (a product of these is not a product of it).
 NOT_THE_DRUG = {"melphalan": ["melphalan flufenamide"]}
 
@@ -99,7 +132,7 @@ DRUGS: list[tuple[str, str | None, list[str]]] = [
     ("satralizumab", None, ["L04AC19"]),
     ("immunoglobulin, normal human, intravascular", None, ["J06BA02"]),
     ("mycophenolate mofetil", "68149", ["L04AA06"]),
-    ("mycophenolic acid", None, ["L04AA06"]),
+    ("mycophenolic acid", "7145", ["L04AA06"]),  # CPIC drug table (cpicpgx/cpic-schema drug.sql)
     ("cyclophosphamide", "3002", ["L01AA01"]),
     ("methotrexate", "6851", ["L04AX03", "L01BA01"]),
     ("azathioprine", None, ["L04AX01"]),
@@ -134,6 +167,16 @@ DRUGS: list[tuple[str, str | None, list[str]]] = [
     ("idecabtagene vicleucel", None, ["L01XL07"]),
     ("lisocabtagene maraleucel", None, ["L01XL08"]),
     ("metformin", "6809", ["A10BA02"]),
+    # Named by trials/nct03863405_ra_metformin.elig and trials/nct03920982_septic_aki.elig (ATC as written
+    # there; RxNorm ingredient codes from CPIC's drug table, cpicpgx/cpic-schema drug.sql).
+    ("hydroxychloroquine", "5521", ["P01BA02"]),
+    ("sulfasalazine", "9524", ["A07EC01"]),
+    ("leflunomide", None, ["L04AA13", "L04AK01"]),
+    ("abatacept", None, ["L04AA24"]),
+    ("norepinephrine", None, ["C01CA03"]),
+    ("epinephrine", None, ["C01CA24"]),
+    ("dopamine", None, ["C01CA04"]),
+    ("vasopressin", None, ["H01BA01"]),
 ]
 # Why a drug has no products (the default note says the public sources named above lack it).
 NO_PRODUCTS = ("the public sources read (see \"sources\") list no RxNorm product of it: matched by its ATC codes "
@@ -175,12 +218,16 @@ def _pattern(ingredient: str) -> re.Pattern:
 def _is_ingredient(name: str) -> bool:
     """IN, PIN and MIN names are lowercase (but perhaps for the first letter) with no digit; every product
     has a dose form, a strength or a brand (capitalised)."""
+    name = name.removesuffix(" (USP)")  # RxNorm's `vasopressin (USP)` is the ingredient
     return not re.search(r"[0-9\[{]", name) and not re.search(r"[A-Z]", name[1:])
 
 
 def _csv_rows(path: Path):
     text = path.read_bytes().decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
-    for row in csv.DictReader(io.StringIO(text)):
+    fieldnames = HEADERS.get(path.name)
+    if fieldnames is not None:
+        text = text.split("\n", 1)[1]  # the misnamed header row
+    for row in csv.DictReader(io.StringIO(text), fieldnames=fieldnames):
         code = (row.get("concept_code") or "").strip()
         vocabulary = row.get("vocabulary_id")
         if code and (vocabulary == "RxNorm" or (vocabulary is None and code.isdigit())):
@@ -195,7 +242,24 @@ def _valueset_rows(path: Path):
                 yield str(concept["code"]).strip(), " ".join(str(concept.get("display", "")).split())
 
 
-def _all_rows(pedsnet: Path, cibmtr: Path | None) -> list[tuple[str, str, str]]:
+_CANVAS_LINE = re.compile(r'^\s+"(\d+)",\s+#\s*(\S.*)$')
+
+
+def _canvas_rows(path: Path):
+    """The codes of the ``RXNORM = {...}`` sets of a canvas-plugins value-set module, with the names their
+    comments give (other code systems' sets are skipped)."""
+    in_rxnorm = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        if stripped.endswith("= {"):
+            in_rxnorm = stripped == "RXNORM = {"
+        elif stripped == "}":
+            in_rxnorm = False
+        elif in_rxnorm and (m := _CANVAS_LINE.match(line)):
+            yield m.group(1), " ".join(m.group(2).split())
+
+
+def _all_rows(pedsnet: Path, cibmtr: Path | None, canvas: Path | None = None) -> list[tuple[str, str, str]]:
     rows: dict[str, tuple[str, str, str]] = {}
     for file in FILES:
         for code, name in _csv_rows(pedsnet / file):
@@ -205,23 +269,28 @@ def _all_rows(pedsnet: Path, cibmtr: Path | None) -> list[tuple[str, str, str]]:
         for file in sorted(folder.glob("ValueSet-med-*.json")):
             for code, name in _valueset_rows(file):
                 rows.setdefault(code, (code, name, f"CIBMTR {file.name}"))
+    if canvas is not None:
+        for file in CANVAS_FILES:
+            for code, name in _canvas_rows(canvas / file):
+                rows.setdefault(code, (code, name, f"canvas-plugins {file}"))
     return sorted(rows.values(), key=lambda r: int(r[0]))
 
 
-def build(pedsnet: Path, cibmtr: Path | None = None) -> dict:
+def build(pedsnet: Path, cibmtr: Path | None = None, canvas: Path | None = None) -> dict:
     entries = {name: {"name": name, "rxnorm": rx, "atc": atc, "products": [], "biosimilars": [], "source": None}
                for name, rx, atc in DRUGS}
-    rows = _all_rows(pedsnet, cibmtr)
+    rows = _all_rows(pedsnet, cibmtr, canvas)
     by_name = {name.lower(): code for code, name, _ in rows if _is_ingredient(name)}
     for name, entry in entries.items():
         label = PRODUCT_NAMES.get(name, name)
         pat = _pattern(label)
         exclude = [_pattern(other) for other in NOT_THE_DRUG.get(name, ())]
         sources = set()
-        if name in by_name:
-            if entry["rxnorm"] not in (None, by_name[name]):
-                raise SystemExit(f"{name} is RxNorm {by_name[name]}, the library says {entry['rxnorm']}")
-            entry["rxnorm"] = by_name[name]
+        key = INGREDIENT_NAMES.get(name, name)
+        if key in by_name:
+            if entry["rxnorm"] not in (None, by_name[key]):
+                raise SystemExit(f"{name} is RxNorm {by_name[key]}, the library says {entry['rxnorm']}")
+            entry["rxnorm"] = by_name[key]
         biosimilars: dict[str, dict] = {}
         for code, product, where in rows:
             if _is_ingredient(product) or any(x.search(product) for x in exclude):
@@ -255,10 +324,10 @@ def build(pedsnet: Path, cibmtr: Path | None = None) -> dict:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) not in (2, 3):
+    if len(argv) not in (2, 3, 4):
         print(__doc__, file=sys.stderr)
         return 2
-    table = build(Path(argv[1]), Path(argv[2]) if len(argv) == 3 else None)
+    table = build(*(Path(arg) for arg in argv[1:]))
     OUT.write_text(json.dumps(table, ensure_ascii=False, separators=(",", ":"), sort_keys=False) + "\n",
                    encoding="utf-8")
     n = sum(len(e["products"]) for e in table["ingredients"])
