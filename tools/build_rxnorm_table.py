@@ -177,6 +177,15 @@ DRUGS: list[tuple[str, str | None, list[str]]] = [
     ("epinephrine", None, ["C01CA24"]),
     ("dopamine", None, ["C01CA04"]),
     ("vasopressin", None, ["H01BA01"]),
+    # Named by trials/examples/nct03925350_parp_hr_solid_tumours.elig (the PARP inhibitors, ATC L01XK since
+    # 2022 and L01XX before) and nct03931941_recurrent_cdi.elig; no RxNorm code verified from a public source.
+    ("olaparib", None, ["L01XK01", "L01XX46"]),
+    ("niraparib", None, ["L01XK02", "L01XX54"]),
+    ("rucaparib", None, ["L01XK03", "L01XX55"]),
+    ("talazoparib", None, ["L01XK04", "L01XX60"]),
+    ("vancomycin", None, ["A07AA09", "J01XA01"]),
+    ("fidaxomicin", None, ["A07AA12"]),
+    ("bezlotoxumab", None, ["J06BB21", "J06BC03"]),
 ]
 # Why a drug has no products (the default note says the public sources named above lack it).
 NO_PRODUCTS = ("the public sources read (see \"sources\") list no RxNorm product of it: matched by its ATC codes "
