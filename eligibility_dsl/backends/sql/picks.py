@@ -87,6 +87,7 @@ class PickRules:
                         exp.EQ(this=_key("e"), expression=exp.column("m_key", "k", quoted=True)))
             self.ctes[alias] = (exp.select(exp.column("patient_id", "k", quoted=True),
                                            exp.column("m_key", "k", quoted=True), exp.column("u_key", "k", quoted=True),
-                                           exp.alias_(exp.column(column, "e", quoted=True), "v", quoted=True))
+                                           exp.alias_(exp.column(column, "e", quoted=True), "v", quoted=True),
+                                           exp.alias_(exp.column("start_date", "e", quoted=True), "s", quoted=True))
                                 .from_(table(f"{alias}k", "k")).join(table(f"ev_{collection}", "e"), on=on,
                                                                      join_type="left"))

@@ -24,6 +24,7 @@ from ...runtime.codes import BROADER, CodeSet
 from ...runtime.events import Window
 from . import values as SV
 from .expressions import Unsupported
+from .forms import FORM_RULES, FormRules
 from .picks import PickRules
 from .schema import TABLES, field_column
 from .values import NOCONST, TRUE, UNKNOWN, V, table
@@ -75,7 +76,7 @@ def codeset_predicate(codeset: CodeSet, system: exp.Expression, code: exp.Expres
     return exp.paren(out)
 
 
-class QueryRules(PickRules):
+class QueryRules(FormRules, PickRules):
     """Relies on ScalarRules (``value``, ``truth_of``, ``constant_value``) and on ``self.codesets``,
     ``self.ctes`` (name -> select), ``self.joins`` (alias -> (table expression, on-condition))."""
 
@@ -159,6 +160,13 @@ class QueryRules(PickRules):
                     cond = hit if inside is None else SV.AND(inside.copy(), hit)
                     outputs.append(exp.alias_(exp.Sum(this=exp.Case().when(cond, SV.num(1)).else_(SV.num(0))),
                                               f"q{k}_{suffix}", quoted=True))
+            for name, k, count_when in entry.get("extras", ()):  # further per-event counts (`all`: forms.py)
+                status, where = next((s, w) for j, s, w in entry["queries"] if j == k)
+                cond = count_when(status.copy())
+                for w in where:
+                    cond = SV.AND(w.copy(), cond)
+                outputs.append(exp.alias_(exp.Sum(this=exp.Case().when(cond, SV.num(1)).else_(SV.num(0))),
+                                          name, quoted=True))
             alias = f"a_{collection}"
             self.ctes[alias] = (exp.select(*outputs).from_(table(f"ev_{collection}", "e"))
                                 .group_by(exp.column("patient_id", "e", quoted=True)))
@@ -263,4 +271,5 @@ HISTORY_RULES: dict[type, Callable[[Any, Any, Any], V]] = {
     ir.Aggregate: QueryRules.r_aggregate,
     ir.ScoreRef: QueryRules.r_score,
     ir.Pick: QueryRules.r_pick,
+    **FORM_RULES,
 }
