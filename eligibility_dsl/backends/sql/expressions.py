@@ -141,7 +141,13 @@ class ScalarRules:
     def r_implies(self, node: ir.Implies, ev) -> V:
         return SV.junction([SV.not_(self.truth_of(node.left, ev)), self.truth_of(node.right, ev)], False)
 
+    def lowered_compare(self, node: ir.Node, ev) -> V | None:  # overridden by CalcRules
+        return None
+
     def r_compare(self, node: ir.Compare, ev) -> V:
+        low = self.lowered_compare(node, ev)
+        if low is not None:
+            return low
         dyn = self.dynamic_compare(node, ev)
         if dyn is not None:
             return dyn
@@ -177,6 +183,9 @@ class ScalarRules:
         raise Unsupported(node, "a comparison of quantities in different units")
 
     def r_between(self, node: ir.Between, ev) -> V:
+        low = self.lowered_compare(node, ev)
+        if low is not None:
+            return low
         x, lo, hi = (self.value(k, ev) for k in (node.operand, node.low, node.high))
         inside = SV.junction([self.compare(node, "<=", lo, x), self.compare(node, "<=", x, hi)], True)
         return SV.not_(inside) if node.negated else inside

@@ -24,6 +24,7 @@ from ...runtime.codes import BROADER, CodeSet
 from ...runtime.events import Window
 from . import values as SV
 from .expressions import Unsupported
+from .calc import CALC_RULES, CalcRules
 from .forms import FORM_RULES, FormRules
 from .picks import PickRules
 from .schema import TABLES, field_column
@@ -76,7 +77,7 @@ def codeset_predicate(codeset: CodeSet, system: exp.Expression, code: exp.Expres
     return exp.paren(out)
 
 
-class QueryRules(FormRules, PickRules):
+class QueryRules(CalcRules, FormRules, PickRules):
     """Relies on ScalarRules (``value``, ``truth_of``, ``constant_value``) and on ``self.codesets``,
     ``self.ctes`` (name -> select), ``self.joins`` (alias -> (table expression, on-condition))."""
 
@@ -272,4 +273,5 @@ HISTORY_RULES: dict[type, Callable[[Any, Any, Any], V]] = {
     ir.ScoreRef: QueryRules.r_score,
     ir.Pick: QueryRules.r_pick,
     **FORM_RULES,
+    **CALC_RULES,
 }
