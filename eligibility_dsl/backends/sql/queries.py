@@ -27,6 +27,7 @@ from .expressions import Unsupported
 from .calc import CALC_RULES, CalcRules
 from .forms import FORM_RULES, FormRules
 from .picks import PickRules
+from .sweeps import SWEEP_RULES, SweepRules
 from .schema import TABLES, field_column
 from .values import NOCONST, TRUE, UNKNOWN, V, table
 
@@ -77,7 +78,7 @@ def codeset_predicate(codeset: CodeSet, system: exp.Expression, code: exp.Expres
     return exp.paren(out)
 
 
-class QueryRules(CalcRules, FormRules, PickRules):
+class QueryRules(CalcRules, FormRules, SweepRules, PickRules):
     """Relies on ScalarRules (``value``, ``truth_of``, ``constant_value``) and on ``self.codesets``,
     ``self.ctes`` (name -> select), ``self.joins`` (alias -> (table expression, on-condition))."""
 
@@ -172,7 +173,9 @@ class QueryRules(CalcRules, FormRules, PickRules):
             self.ctes[alias] = (exp.select(*outputs).from_(table(f"ev_{collection}", "e"))
                                 .group_by(exp.column("patient_id", "e", quoted=True)))
             self.joins[alias] = alias
-            self.finish_picks(collection, {k: (status, where) for k, status, where in entry["queries"]})
+            queries = {k: (status, where) for k, status, where in entry["queries"]}
+            self.finish_picks(collection, queries)
+            self.finish_sweeps(collection, queries)
 
     def code_hits(self, collection: str, codesets: list[str]) -> str:
         """A CTE: per coded event of the collection, for each code set 1 when one of its codings is in it,
@@ -216,8 +219,10 @@ class QueryRules(CalcRules, FormRules, PickRules):
     def r_aggregate(self, node: ir.Aggregate, ev: Any) -> V:
         if ev is not None:
             raise Unsupported(node, "a query inside a query's condition")
+        if node.kind == "days_on":
+            return self.days_on(node)
         if node.kind not in ("exists", "count"):
-            raise Unsupported(node, {"days_on": "`days on`"}.get(node.kind, f"`{node.kind}`"))
+            raise Unsupported(node, f"`{node.kind}`")
         window = self.window_of(node.query)
         if window is None:  # a bound it has is unknown: so is the answer
             if node.kind == "exists":
@@ -274,4 +279,5 @@ HISTORY_RULES: dict[type, Callable[[Any, Any, Any], V]] = {
     ir.Pick: QueryRules.r_pick,
     **FORM_RULES,
     **CALC_RULES,
+    **SWEEP_RULES,
 }
