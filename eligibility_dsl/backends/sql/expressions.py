@@ -22,6 +22,7 @@ from ...runtime.ops import PERIOD_UNITS
 from ...runtime.units import UnitMismatch
 from ..python.values import value_fn
 from . import values as SV
+from .dynamic import FLIP, compare_any
 from .schema import fact_column
 from .values import NOCONST, TRUE, UNKNOWN, V
 
@@ -93,7 +94,7 @@ class ScalarRules:
     def const_value(self, node: ir.Node, value: Any) -> V:
         if node.type.kind == "boolean":
             t = UNKNOWN if value is None else TRUE if value else SV.FALSE
-            return SV.truth(SV.truth_lit(t))
+            return V("truth", SV.truth_lit(t), constant=value)
         if isinstance(value, Q.Quantity):
             return SV.exact(SV.lit(value.value), node.type, unit=value.unit, constant=value)
         if value is None:
@@ -148,13 +149,12 @@ class ScalarRules:
         low = self.lowered_compare(node, ev)
         if low is not None:
             return low
-        dyn = self.dynamic_compare(node, ev)
-        if dyn is not None:
-            return dyn
         a, b = self.value(node.left, ev), self.value(node.right, ev)
         return self.compare(node, node.op, a, b)
 
     def compare(self, node: ir.Node, op: str, a: V, b: V) -> V:
+        if a.kind == "any" or b.kind == "any":
+            return self.compare_any(node, op, a, b)
         if a.kind == "truth" or b.kind == "truth":
             if op not in ("=", "!="):
                 raise Unsupported(node, "an ordering of booleans")
@@ -225,33 +225,32 @@ class ScalarRules:
         expr = exp.Case().when(is_true, a.low).when(is_false, b.low).when(same, a.low.copy()).else_(exp.null())
         return SV.exact(expr, node.type, missing, unit=a.unit)
 
+    def compare_any(self, node: ir.Node, op: str, a: V, b: V) -> V:
+        """An observation's value (type any) against a constant (``dynamic.compare_any``)."""
+        if a.kind != "any":
+            a, b, op = b, a, FLIP[op]
+        const = b.constant
+        if b.kind == "any" or not isinstance(const, bool | Decimal | Q.Quantity):
+            raise Unsupported(node, "a comparison of an observation's value with anything but a constant number, "
+                                    "quantity or boolean")
+        expr = compare_any(op, a.cols, const)
+        if a.cols.get("derive"):
+            expr = self.derive(expr)
+        return SV.truth(expr, SV.merged(a, b))
+
     def r_fieldref(self, node: ir.FieldRef, ev) -> V:
         if ev is None:
             raise Unsupported(node, "a field outside a query")
         alias, collection = ev
         kind = node.type.kind
+        if kind == "any" and node.name == "value":
+            self.__dict__.setdefault("_unit_joins", set()).add(collection)
+            cols = {k: exp.column(c, alias, quoted=True) for k, c in ANY_COLUMNS.items()}
+            return V("any", cols["kind"], None, node.type, cols=cols)
         if kind not in ("number", "date", "code", "text"):
             raise Unsupported(node, f"the field `{node.name}` (of type {kind}) in a condition")
         col = self.event_column(alias, collection, node.name)
         return SV.exact(col, node.type, [(f"{collection} {{event}}: {node.name}", col.is_(exp.null()))])
-
-    def dynamic_compare(self, node: ir.Compare, ev) -> V | None:
-        """`value = true` on an observation's value (of any type): unknown unless it is a boolean."""
-        sides = (node.left, node.right)
-        fields = [s for s in sides if isinstance(s, ir.FieldRef) and s.type.kind == "any"]
-        if not fields:
-            return None
-        other = sides[1] if fields[0] is sides[0] else sides[0]
-        const = self.constant_value(other)
-        if node.op not in ("=", "!=") or not isinstance(const, bool) or ev is None:
-            raise Unsupported(node, "a comparison with an observation's value other than `= true`/`= false`")
-        alias, _collection = ev
-        kind = exp.column("value_kind", alias, quoted=True)
-        col = exp.column("value_boolean", alias, quoted=True)
-        v = SV.truth(SV.case((kind.is_(exp.null()), UNKNOWN),
-                             (exp.NEQ(this=kind, expression=exp.Literal.string("boolean")), UNKNOWN),
-                             (exp.EQ(this=col, expression=SV.lit(const)), TRUE), default=SV.FALSE))
-        return SV.not_(v) if node.op == "!=" else v
 
 
 def _convert(q: Q.Quantity, unit: Any) -> Decimal | None:
@@ -273,6 +272,11 @@ def _construct(node: Any) -> str:
              ir.DailyTotal: "`highest daily total of ... over`", ir.ResultIs: "a result word (`value is positive`)"}
     # A node kind without a name here still gets a readable one: `DailyTotal` -> "daily total".
     return names.get(type(node)) or re.sub(r"(?<!^)(?=[A-Z])", " ", type(node).__name__).lower()
+
+
+# An any-typed value's columns: in an event of the collection (units joined in as value_unit_*), see dynamic.py.
+ANY_COLUMNS = {"kind": "value_kind", "boolean": "value_boolean", "number": "value_number", "unit": "value_unit",
+               "text": "value_text", "dims": "value_unit_dims", "num": "value_unit_num", "den": "value_unit_den"}
 
 
 SCALAR_RULES: dict[type, Callable[[Any, Any, Any], V]] = {

@@ -151,6 +151,8 @@ class QueryRules(CalcRules, FormRules, SweepRules, PickRules):
                            expression=exp.column("patient_id", "e", quoted=True)),
                     exp.EQ(this=exp.column("event_id", "h", quoted=True),
                            expression=exp.column("event_id", "e", quoted=True))), join_type="left")
+            if collection in self.__dict__.get("_unit_joins", ()):  # an observation's value compared: its unit
+                events = self.with_units(events)
             self.ctes[f"ev_{collection}"] = events
             outputs = [exp.column("patient_id", "e", quoted=True)]
             for k, status, where in entry["queries"]:
@@ -176,6 +178,17 @@ class QueryRules(CalcRules, FormRules, SweepRules, PickRules):
             queries = {k: (status, where) for k, status, where in entry["queries"]}
             self.finish_picks(collection, queries)
             self.finish_sweeps(collection, queries)
+
+    def with_units(self, events: exp.Select) -> exp.Select:
+        """The events with their value's unit looked up in the units table (``value_unit_dims``, ``_num``,
+        ``_den``; null for a unit text that does not parse)."""
+        inner = exp.Subquery(this=events, alias=exp.TableAlias(this=exp.to_identifier("e", quoted=True)))
+        cols = [exp.column(c, "u", quoted=True) for c in ("dims", "num", "den")]
+        every = exp.Column(this=exp.Star(), table=exp.to_identifier("e", quoted=True))
+        return (exp.select(every, *(exp.alias_(c, f"value_unit_{c.name}", quoted=True) for c in cols))
+                .from_(inner).join(table("units", "u"), on=exp.EQ(
+                    this=exp.column("unit", "u", quoted=True), expression=exp.column("value_unit", "e", quoted=True)),
+                    join_type="left"))
 
     def code_hits(self, collection: str, codesets: list[str]) -> str:
         """A CTE: per coded event of the collection, for each code set 1 when one of its codings is in it,
