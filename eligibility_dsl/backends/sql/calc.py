@@ -13,7 +13,11 @@ comparison (``runtime.ops`` and ``backends/python/generator.py``'s rules, writte
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
+
+import attrs
 
 from sqlglot import exp
 
@@ -63,6 +67,12 @@ def _nullable(vs: list[V], expr: exp.Expression) -> exp.Expression:
     return exp.Case().when(SV.OR(*nulls) if len(nulls) > 1 else nulls[0], exp.null()).else_(expr)
 
 
+def _no_row_units(node: ir.Node, v: V) -> None:
+    if v.cols:  # a quantity in the row's unit, or a value of type any: only comparisons take it
+        raise Unsupported(node, "arithmetic on a quantity from data" if "side" in v.cols
+                          else "arithmetic on an observation's value")
+
+
 class CalcRules:
     """Relies on ScalarRules (``value``, ``compare``, ``same_unit``, ``truth_of``, ``trial``)."""
 
@@ -72,14 +82,30 @@ class CalcRules:
         expr = _nullable([a, b], _between(node.unit, a.low, b.low))
         return SV.exact(expr, node.type, SV.merged(a, b), unit=unit)
 
+    def r_arith(self, node: ir.Arith, ev: Any) -> V:
+        """Only a constant number times a quantity whose unit is the row's (`5 * half_life`): the constant is
+        kept as the quantity's scale (``quantities.Side``), exactly."""
+        if node.kind == "scale" and node.op == "*":
+            for k_node, q_node in ((node.left, node.right), (node.right, node.left)):
+                k = self.constant_value(k_node)
+                if isinstance(k, Decimal) and not isinstance(k, bool):
+                    v = self.value(q_node, ev)
+                    if v.cols and "side" in v.cols:
+                        side = attrs.evolve(v.cols["side"], scale=v.cols["side"].scale * Fraction(k))
+                        return V("exact", v.low, v.high, node.type, v.missing, cols={"side": side})
+        raise Unsupported(node, "arithmetic on data")
+
     def r_neg(self, node: ir.Neg, ev: Any) -> V:
         v = self.value(node.operand, ev)
+        _no_row_units(node, v)
         if v.kind != "exact":
             return SV.exact(exp.null(), node.type, v.missing, unit=v.unit)
         return SV.exact(_nullable([v], exp.Neg(this=exp.paren(v.low.copy()))), node.type, v.missing, unit=v.unit)
 
     def r_extremum(self, node: ir.Extremum, ev: Any) -> V:
         vs = [self.value(a, ev) for a in node.args]
+        for v in vs:
+            _no_row_units(node, v)
         missing = SV.merged(*vs)
         if any(v.kind == "truth" for v in vs):
             raise Unsupported(node, "`max`/`min` of booleans")
@@ -136,4 +162,5 @@ CALC_RULES: dict[type, Callable[[Any, Any, Any], V]] = {
     ir.DurationBetween: CalcRules.r_duration_between,
     ir.Neg: CalcRules.r_neg,
     ir.Extremum: CalcRules.r_extremum,
+    ir.Arith: CalcRules.r_arith,
 }

@@ -23,6 +23,7 @@ from sqlglot import exp
 
 from ...runtime import quantity as Q
 from . import values as SV
+from .quantities import Side, row_side, sides
 from .units import dims_key
 from .values import TRUE, UNKNOWN, num
 
@@ -57,7 +58,11 @@ class _Sides:
 
 def _sides(number: exp.Expression, cols: dict, const: Any) -> _Sides | None:
     """The two sides for the value's number (in the row's unit) against the constant (a Decimal, or a
-    Quantity: converted through the units table unless the unit text is the constant's own)."""
+    Quantity: converted through the units table unless the unit text is the constant's own), or against a
+    quantity field of the row (a ``quantities.Side``)."""
+    if isinstance(const, Side):
+        left, right, ok = sides(row_side(cols, number), const)
+        return _Sides(left, right, ok)
     if not isinstance(const, Q.Quantity):
         return _Sides(number, SV.lit(const), None)
     unit = const.unit
@@ -119,7 +124,7 @@ def compare_any(op: str, cols: dict, const: Any) -> exp.Expression:
         return SV.case(*whens, default=SV.FALSE)
     whens.append((is_("boolean"), UNKNOWN))
     sides = _sides(cols["number"], cols, const)
-    quantity = isinstance(const, Q.Quantity)
+    quantity = isinstance(const, Q.Quantity | Side)
     # a number against a quantity (or the reverse), a text, a coding: never equal, never ordered
     exact_kind = "quantity" if quantity else "number"
     other = "number" if quantity else "quantity"

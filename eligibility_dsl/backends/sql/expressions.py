@@ -23,6 +23,7 @@ from ...runtime.units import UnitMismatch
 from ..python.values import value_fn
 from . import values as SV
 from .dynamic import FLIP, compare_any
+from .quantities import known_side, row_side, sides
 from .schema import fact_column
 from .values import NOCONST, TRUE, UNKNOWN, V
 
@@ -155,6 +156,8 @@ class ScalarRules:
     def compare(self, node: ir.Node, op: str, a: V, b: V) -> V:
         if a.kind == "any" or b.kind == "any":
             return self.compare_any(node, op, a, b)
+        if (a.cols or b.cols) and not (a.placeholder or b.placeholder):
+            return self.compare_row_units(node, op, a, b)
         if a.kind == "truth" or b.kind == "truth":
             if op not in ("=", "!="):
                 raise Unsupported(node, "an ordering of booleans")
@@ -210,6 +213,8 @@ class ScalarRules:
         known value, else unknown."""
         c = self.truth_of(node.cond, ev)
         a, b = self.value(node.then, ev), self.value(node.otherwise, ev)
+        if a.cols or b.cols:
+            raise Unsupported(node, "`if ... then ... else` on a value from data whose type or unit is the row's")
         missing = SV.merged(c, a, b)
         is_true = exp.EQ(this=c.expr, expression=SV.truth_lit(TRUE))
         is_false = exp.EQ(this=c.expr.copy(), expression=SV.truth_lit(SV.FALSE))
@@ -230,6 +235,9 @@ class ScalarRules:
         if a.kind != "any":
             a, b, op = b, a, FLIP[op]
         const = b.constant
+        if b.cols and "side" in b.cols:  # a quantity field (its unit the row's), maybe scaled: `3 * reference_high`
+            expr = _unknown_if_null(b.low, compare_any(op, a.cols, b.cols["side"]))
+            return SV.truth(self.derive(expr) if a.cols.get("derive") else expr, SV.merged(a, b))
         if b.kind == "any" or not isinstance(const, bool | Decimal | Q.Quantity):
             raise Unsupported(node, "a comparison of an observation's value with anything but a constant number, "
                                     "quantity or boolean")
@@ -238,15 +246,35 @@ class ScalarRules:
             expr = self.derive(expr)
         return SV.truth(expr, SV.merged(a, b))
 
+    def compare_row_units(self, node: ir.Node, op: str, a: V, b: V) -> V:
+        """Quantities of which one (or both) has its unit in the row (``quantities.sides``)."""
+        if a.kind != "exact" or b.kind != "exact" or any(v.unit is None and not v.cols for v in (a, b)):
+            raise Unsupported(node, "a comparison of a quantity from data with a number")
+        sa, sb = (v.cols["side"] if v.cols else known_side(v.low, v.unit) for v in (a, b))
+        left, right, ok = sides(sa, sb)
+        nulls = [v.low.copy().is_(exp.null()) for v in (a, b) if v.constant is NOCONST]
+        whens = [(SV.OR(*nulls) if len(nulls) > 1 else nulls[0], UNKNOWN)] if nulls else []
+        whens += [(SV.NOT(ok), UNKNOWN), (SV._SQL_CMP[op](this=left, expression=right), TRUE)]
+        return SV.truth(SV.case(*whens, default=SV.FALSE), SV.merged(a, b))
+
     def r_fieldref(self, node: ir.FieldRef, ev) -> V:
         if ev is None:
             raise Unsupported(node, "a field outside a query")
         alias, collection = ev
         kind = node.type.kind
         if kind == "any" and node.name == "value":
-            self.__dict__.setdefault("_unit_joins", set()).add(collection)
+            self.__dict__.setdefault("_unit_joins", {}).setdefault(collection, set()).add("value_unit")
             cols = {k: exp.column(c, alias, quoted=True) for k, c in ANY_COLUMNS.items()}
             return V("any", cols["kind"], None, node.type, cols=cols)
+        if kind == "quantity":
+            unit = f"{node.name}_unit"
+            self.__dict__.setdefault("_unit_joins", {}).setdefault(collection, set()).add(unit)
+            value = exp.column(f"{node.name}_value", alias, quoted=True)
+            cols = {"number": value, "unit": exp.column(unit, alias, quoted=True),
+                    **{k: exp.column(f"{unit}_{k}", alias, quoted=True) for k in ("dims", "num", "den")}}
+            side = row_side(cols)
+            return V("exact", value, value, node.type, [(f"{collection} {{event}}: {node.name}", value.is_(exp.null()))],
+                     cols={"side": side})
         if kind not in ("number", "date", "code", "text"):
             raise Unsupported(node, f"the field `{node.name}` (of type {kind}) in a condition")
         col = self.event_column(alias, collection, node.name)
@@ -272,6 +300,10 @@ def _construct(node: Any) -> str:
              ir.DailyTotal: "`highest daily total of ... over`", ir.ResultIs: "a result word (`value is positive`)"}
     # A node kind without a name here still gets a readable one: `DailyTotal` -> "daily total".
     return names.get(type(node)) or re.sub(r"(?<!^)(?=[A-Z])", " ", type(node).__name__).lower()
+
+
+def _unknown_if_null(value: exp.Expression, truth: exp.Expression) -> exp.Expression:
+    return exp.Case().when(value.copy().is_(exp.null()), SV.truth_lit(UNKNOWN)).else_(truth)
 
 
 # An any-typed value's columns: in an event of the collection (units joined in as value_unit_*), see dynamic.py.

@@ -44,6 +44,8 @@ class FormRules:
             return SV.truth(SV.truth_lit(TRUE))
         ref = self.query_ref(q, window)
         cond = self.truth_of(node.condition, ("e", q.collection)).expr
+        if any(col.table != "e" for col in cond.find_all(exp.Column)):
+            raise Unsupported(node.condition, "`all ... have` a condition that reads more than the record's fields")
         per = self.__dict__["_per_collection"][q.collection]
         extras = per.setdefault("extras", [])
         names = []

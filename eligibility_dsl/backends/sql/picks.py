@@ -65,7 +65,7 @@ class PickRules:
                                                     SV.NOT(blocked.copy()), v.copy().is_(exp.null()))),
         ]
         if kind == "any":  # the picked event's value columns; `kind` null where the pick is unknown
-            self.__dict__.setdefault("_unit_joins", set()).add(q.collection)
+            self.__dict__.setdefault("_unit_joins", {}).setdefault(q.collection, set()).add("value_unit")
             cols = {k: exp.column(f"v_{k}", alias, quoted=True) for k in _ANY}
             cols["kind"] = (exp.Case().when(SV.NOT(covered.copy()), exp.null())
                             .when(m_key.copy().is_(exp.null()), exp.null())

@@ -116,6 +116,8 @@ class QueryRules(CalcRules, FormRules, SweepRules, PickRules):
         entry = per.setdefault(q.collection, {"queries": [], "codesets": []})
         ev = ("e", q.collection)
         filt = self.truth_of(q.filter, ev).expr if q.filter is not None else SV.truth_lit(TRUE)
+        if any(col.table != "e" for col in filt.find_all(exp.Column)):
+            raise Unsupported(q.filter, "a query's condition that reads more than the record's fields (a fact)")
         if q.codeset is not None:
             if q.codeset not in entry["codesets"]:
                 entry["codesets"].append(q.codeset)
@@ -151,8 +153,9 @@ class QueryRules(CalcRules, FormRules, SweepRules, PickRules):
                            expression=exp.column("patient_id", "e", quoted=True)),
                     exp.EQ(this=exp.column("event_id", "h", quoted=True),
                            expression=exp.column("event_id", "e", quoted=True))), join_type="left")
-            if collection in self.__dict__.get("_unit_joins", ()):  # an observation's value compared: its unit
-                events = self.with_units(events)
+            units = self.__dict__.get("_unit_joins", {}).get(collection)
+            if units:  # quantities from the data compared: their units looked up
+                events = self.with_units(events, sorted(units))
             self.ctes[f"ev_{collection}"] = events
             outputs = [exp.column("patient_id", "e", quoted=True)]
             for k, status, where in entry["queries"]:
@@ -179,16 +182,20 @@ class QueryRules(CalcRules, FormRules, SweepRules, PickRules):
             self.finish_picks(collection, queries)
             self.finish_sweeps(collection, queries)
 
-    def with_units(self, events: exp.Select) -> exp.Select:
-        """The events with their value's unit looked up in the units table (``value_unit_dims``, ``_num``,
-        ``_den``; null for a unit text that does not parse)."""
+    def with_units(self, events: exp.Select, units: list[str]) -> exp.Select:
+        """The events with each unit column looked up in the units table (``<column>_dims``, ``_num``, ``_den``;
+        null for a unit text that does not parse)."""
         inner = exp.Subquery(this=events, alias=exp.TableAlias(this=exp.to_identifier("e", quoted=True)))
-        cols = [exp.column(c, "u", quoted=True) for c in ("dims", "num", "den")]
         every = exp.Column(this=exp.Star(), table=exp.to_identifier("e", quoted=True))
-        return (exp.select(every, *(exp.alias_(c, f"value_unit_{c.name}", quoted=True) for c in cols))
-                .from_(inner).join(table("units", "u"), on=exp.EQ(
-                    this=exp.column("unit", "u", quoted=True), expression=exp.column("value_unit", "e", quoted=True)),
-                    join_type="left"))
+        out = exp.select(every).from_(inner)
+        for i, unit in enumerate(units):
+            u = f"u{i}"
+            out = out.select(*(exp.alias_(exp.column(c, u, quoted=True), f"{unit}_{c}", quoted=True)
+                               for c in ("dims", "num", "den")), copy=False)
+            out = out.join(table("units", u), on=exp.EQ(this=exp.column("unit", u, quoted=True),
+                                                       expression=exp.column(unit, "e", quoted=True)),
+                           join_type="left", copy=False)
+        return out
 
     def code_hits(self, collection: str, codesets: list[str]) -> str:
         """A CTE: per coded event of the collection, for each code set 1 when one of its codings is in it,
