@@ -18,7 +18,6 @@ from fractions import Fraction
 from typing import Any
 
 import attrs
-
 from sqlglot import exp
 
 from ...check import ir

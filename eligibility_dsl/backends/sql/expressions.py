@@ -273,8 +273,8 @@ class ScalarRules:
             cols = {"number": value, "unit": exp.column(unit, alias, quoted=True),
                     **{k: exp.column(f"{unit}_{k}", alias, quoted=True) for k in ("dims", "num", "den")}}
             side = row_side(cols)
-            return V("exact", value, value, node.type, [(f"{collection} {{event}}: {node.name}", value.is_(exp.null()))],
-                     cols={"side": side})
+            missing = [(f"{collection} {{event}}: {node.name}", value.is_(exp.null()))]
+            return V("exact", value, value, node.type, missing, cols={"side": side})
         if kind not in ("number", "date", "code", "text"):
             raise Unsupported(node, f"the field `{node.name}` (of type {kind}) in a condition")
         col = self.event_column(alias, collection, node.name)

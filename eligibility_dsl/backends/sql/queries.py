@@ -23,12 +23,12 @@ from ...check import ir
 from ...runtime.codes import BROADER, CodeSet
 from ...runtime.events import Window
 from . import values as SV
-from .expressions import Unsupported
 from .calc import CALC_RULES, CalcRules
+from .expressions import Unsupported
 from .forms import FORM_RULES, FormRules
 from .picks import PickRules
-from .sweeps import SWEEP_RULES, SweepRules
 from .schema import TABLES, field_column
+from .sweeps import SWEEP_RULES, SweepRules
 from .values import NOCONST, TRUE, UNKNOWN, V, table
 
 ALL_TIME = Window(None, None, True, True)

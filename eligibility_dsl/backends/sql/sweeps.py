@@ -145,9 +145,9 @@ class SweepRules:
             cond = exp.In(this=exp.paren(status.copy()), expressions=[SV.truth_lit(t) for t in statuses])
             for w in where:
                 cond = SV.AND(w.copy(), cond)
-            rows = (exp.select(_col("patient_id", "e"), exp.alias_(s, "s", quoted=True), exp.alias_(e, "e", quoted=True),
-                               exp.alias_(exp.Case().when(end.copy().is_(exp.null()), num(1)).else_(num(0)), "o",
-                                          quoted=True))
+            ongoing = exp.Case().when(end.copy().is_(exp.null()), num(1)).else_(num(0))
+            rows = (exp.select(_col("patient_id", "e"), exp.alias_(s, "s", quoted=True),
+                               exp.alias_(e, "e", quoted=True), exp.alias_(ongoing, "o", quoted=True))
                     .from_(table(f"ev_{collection}", "e")).where(cond))
             self.ctes[f"{alias}r"] = rows
             prev = exp.Window(this=exp.Max(this=_col("e", "r")), partition_by=[_col("patient_id", "r")],
