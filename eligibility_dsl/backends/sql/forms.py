@@ -14,12 +14,14 @@ events or when the first and last start on the same day, or when either value is
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from sqlglot import exp
 
 from ...check import ir
 from ...records.model import COLLECTIONS
+from ...runtime import quantity as Q
 from . import values as SV
 from .expressions import Unsupported
 from .schema import field_column
@@ -111,8 +113,35 @@ class FormRules:
         return SV.exact(self.derive(value), node.type, missing)
 
 
+    def r_lookup(self, node: ir.Lookup, ev: Any) -> V:
+        """`tab[code]` on the event a query looks at (``support.lookup``): the value of the first entry whose
+        code set holds one of the event's codings; unknown when none does or the event has no coding."""
+        if ev is None or not (isinstance(node.key, ir.FieldRef) and node.key.name == "code"):
+            raise Unsupported(node, "a table lookup on anything but the `code` of a query's record")
+        alias, collection = ev
+        spec = self.trial.tables[node.table]
+        values = [v for _, v in spec.entries]
+        units = {getattr(v, "unit", None) for v in values}
+        if len(units) > 1 or not all(isinstance(v, Decimal | Q.Quantity) and not isinstance(v, bool)
+                                     for v in values):
+            raise Unsupported(node, "a table lookup whose values are not numbers or quantities in one unit")
+        unit = units.pop() if units else None
+        per = self.__dict__.setdefault("_per_collection", {}).setdefault(collection, {"queries": [], "codesets": []})
+        out = exp.Case()
+        for name, value in spec.entries:
+            if name not in per["codesets"]:
+                per["codesets"].append(name)
+            hit = exp.column(f"hit_{per['codesets'].index(name)}", alias, quoted=True)
+            out = out.when(exp.EQ(this=hit, expression=SV.num(1)),
+                           SV.lit(value.value if isinstance(value, Q.Quantity) else value))
+        if not spec.entries:
+            return SV.exact(exp.null(), node.type, unit=unit)
+        return SV.exact(out.else_(exp.null()), node.type, unit=unit)
+
+
 FORM_RULES: dict[type, Callable[[Any, Any, Any], V]] = {
     ir.All: FormRules.r_all,
     ir.Change: FormRules.r_change,
+    ir.Lookup: FormRules.r_lookup,
 }
 
