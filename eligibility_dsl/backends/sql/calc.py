@@ -21,9 +21,12 @@ import attrs
 from sqlglot import exp
 
 from ...check import ir
+from ...runtime import quantity as Q
 from ...runtime.ops import EXTREMUM_COMBINE, FLIP, PERIOD_UNITS
+from ...runtime.units import DIMENSIONLESS
 from . import values as SV
 from .expressions import Unsupported
+from .quantities import times_unit
 from .values import V, num
 
 
@@ -68,7 +71,7 @@ def _nullable(vs: list[V], expr: exp.Expression) -> exp.Expression:
 
 def _no_row_units(node: ir.Node, v: V) -> None:
     if v.cols:  # a quantity in the row's unit, or a value of type any: only comparisons take it
-        raise Unsupported(node, "arithmetic on a quantity from data" if "side" in v.cols
+        raise Unsupported(node, "arithmetic on a quantity from data" if "side" in v.cols or "pieces" in v.cols
                           else "arithmetic on an observation's value")
 
 
@@ -84,14 +87,33 @@ class CalcRules:
     def r_arith(self, node: ir.Arith, ev: Any) -> V:
         """Only a constant number times a quantity whose unit is the row's (`5 * half_life`): the constant is
         kept as the quantity's scale (``quantities.Side``), exactly."""
-        if node.kind == "scale" and node.op == "*":
+        if node.op == "/" and isinstance(self.resolve(node.right), ir.Lookup) and ev is not None:
+            # a quantity of the row divided by a table's value for the record's code: one piece per entry
+            x = self.value(node.left, ev)
+            if x.cols and "side" in x.cols:
+                pieces = []
+                for hit, value in self.lookup_pieces(self.resolve(node.right), ev):
+                    q = value if isinstance(value, Q.Quantity) else Q.Quantity(value, DIMENSIONLESS)
+                    piece = None if q.value == 0 else times_unit(x.cols["side"], 1 / q.unit.factor,
+                                                                 tuple(-d for d in q.unit.dims), 1 / Fraction(q.value))
+                    pieces.append((hit, piece))
+                return V("exact", x.low, x.high, node.type, x.missing, cols={"pieces": pieces})
+        if node.op == "*":
             for k_node, q_node in ((node.left, node.right), (node.right, node.left)):
                 k = self.constant_value(k_node)
-                if isinstance(k, Decimal) and not isinstance(k, bool):
-                    v = self.value(q_node, ev)
-                    if v.cols and "side" in v.cols:
-                        side = attrs.evolve(v.cols["side"], scale=v.cols["side"].scale * Fraction(k))
-                        return V("exact", v.low, v.high, node.type, v.missing, cols={"side": side})
+                if isinstance(k, bool) or not isinstance(k, Decimal | Q.Quantity):
+                    continue
+                v = self.value(q_node, ev)
+                if not v.cols or not ({"side", "pieces"} & set(v.cols)):
+                    continue
+                q = k if isinstance(k, Q.Quantity) else Q.Quantity(k, DIMENSIONLESS)
+                factor, dims, scale = q.unit.factor, q.unit.dims, Fraction(q.value)
+                if "side" in v.cols and not isinstance(k, Q.Quantity):
+                    side = attrs.evolve(v.cols["side"], scale=v.cols["side"].scale * scale)
+                    return V("exact", v.low, v.high, node.type, v.missing, cols={"side": side})
+                pieces = v.cols.get("pieces") or [(exp.true(), v.cols["side"])]
+                pieces = [(hit, None if s is None else times_unit(s, factor, dims, scale)) for hit, s in pieces]
+                return V("exact", v.low, v.high, node.type, v.missing, cols={"pieces": pieces})
         raise Unsupported(node, "arithmetic on data")
 
     def r_neg(self, node: ir.Neg, ev: Any) -> V:

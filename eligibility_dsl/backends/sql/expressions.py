@@ -235,6 +235,8 @@ class ScalarRules:
         if a.kind != "any":
             a, b, op = b, a, FLIP[op]
         const = b.constant
+        if b.cols and "pieces" in b.cols:
+            raise Unsupported(node, "a comparison of an observation's value with a value looked up in a table")
         if b.cols and "side" in b.cols:  # a quantity field (its unit the row's), maybe scaled: `3 * reference_high`
             expr = _unknown_if_null(b.low, compare_any(op, a.cols, b.cols["side"]))
             return SV.truth(self.derive(expr) if a.cols.get("derive") else expr, SV.merged(a, b))
@@ -250,12 +252,27 @@ class ScalarRules:
         """Quantities of which one (or both) has its unit in the row (``quantities.sides``)."""
         if a.kind != "exact" or b.kind != "exact" or any(v.unit is None and not v.cols for v in (a, b)):
             raise Unsupported(node, "a comparison of a quantity from data with a number")
-        sa, sb = (v.cols["side"] if v.cols else known_side(v.low, v.unit) for v in (a, b))
-        left, right, ok = sides(sa, sb)
+        pa, pb = (_pieces(v) for v in (a, b))
+        if len(pa) > 1 and len(pb) > 1:
+            raise Unsupported(node, "a comparison of two values each looked up in a table")
         nulls = [v.low.copy().is_(exp.null()) for v in (a, b) if v.constant is NOCONST]
-        whens = [(SV.OR(*nulls) if len(nulls) > 1 else nulls[0], UNKNOWN)] if nulls else []
-        whens += [(SV.NOT(ok), UNKNOWN), (SV._SQL_CMP[op](this=left, expression=right), TRUE)]
-        return SV.truth(SV.case(*whens, default=SV.FALSE), SV.merged(a, b))
+        out = exp.Case()
+        if nulls:
+            out = out.when(SV.OR(*nulls) if len(nulls) > 1 else nulls[0], SV.truth_lit(UNKNOWN))
+        for ha, sa in pa:
+            for hb, sb in pb:
+                hit = SV.AND(ha.copy(), hb.copy())
+                if sa is None or sb is None:  # a division by zero: unknown
+                    out = out.when(hit, SV.truth_lit(UNKNOWN))
+                    continue
+                try:
+                    left, right, ok = sides(sa, sb)
+                except ValueError:
+                    raise Unsupported(node, "a comparison of two quantities in the row's units scaled by a unit") \
+                        from None
+                out = out.when(hit, SV.case((SV.NOT(ok), UNKNOWN),
+                                            (SV._SQL_CMP[op](this=left, expression=right), TRUE), default=SV.FALSE))
+        return SV.truth(out.else_(SV.truth_lit(UNKNOWN)), SV.merged(a, b))
 
     def r_fieldref(self, node: ir.FieldRef, ev) -> V:
         if ev is None:
@@ -300,6 +317,14 @@ def _construct(node: Any) -> str:
              ir.DailyTotal: "`highest daily total of ... over`", ir.ResultIs: "a result word (`value is positive`)"}
     # A node kind without a name here still gets a readable one: `DailyTotal` -> "daily total".
     return names.get(type(node)) or re.sub(r"(?<!^)(?=[A-Z])", " ", type(node).__name__).lower()
+
+
+def _pieces(v: V) -> list:
+    """(condition, side) pairs: a quantity in the row's unit is one side; a value looked up in a table, one per
+    entry; a quantity known when compiling, one."""
+    if v.cols and "pieces" in v.cols:
+        return v.cols["pieces"]
+    return [(exp.true(), v.cols["side"] if v.cols else known_side(v.low, v.unit))]
 
 
 def _unknown_if_null(value: exp.Expression, truth: exp.Expression) -> exp.Expression:

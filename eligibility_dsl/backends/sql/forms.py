@@ -118,7 +118,6 @@ class FormRules:
         code set holds one of the event's codings; unknown when none does or the event has no coding."""
         if ev is None or not (isinstance(node.key, ir.FieldRef) and node.key.name == "code"):
             raise Unsupported(node, "a table lookup on anything but the `code` of a query's record")
-        alias, collection = ev
         spec = self.trial.tables[node.table]
         values = [v for _, v in spec.entries]
         units = {getattr(v, "unit", None) for v in values}
@@ -126,17 +125,24 @@ class FormRules:
                                      for v in values):
             raise Unsupported(node, "a table lookup whose values are not numbers or quantities in one unit")
         unit = units.pop() if units else None
-        per = self.__dict__.setdefault("_per_collection", {}).setdefault(collection, {"queries": [], "codesets": []})
+        if not spec.entries:
+            return SV.exact(exp.null(), node.type, unit=unit)
         out = exp.Case()
-        for name, value in spec.entries:
+        for hit, value in self.lookup_pieces(node, ev):
+            out = out.when(hit, SV.lit(value.value if isinstance(value, Q.Quantity) else value))
+        return SV.exact(out.else_(exp.null()), node.type, unit=unit)
+
+    def lookup_pieces(self, node: ir.Lookup, ev: Any) -> list[tuple[exp.Expression, Any]]:
+        """Per entry of the table, in order: (the event's code is in its code set, the entry's value)."""
+        alias, collection = ev
+        per = self.__dict__.setdefault("_per_collection", {}).setdefault(collection, {"queries": [], "codesets": []})
+        out = []
+        for name, value in self.trial.tables[node.table].entries:
             if name not in per["codesets"]:
                 per["codesets"].append(name)
             hit = exp.column(f"hit_{per['codesets'].index(name)}", alias, quoted=True)
-            out = out.when(exp.EQ(this=hit, expression=SV.num(1)),
-                           SV.lit(value.value if isinstance(value, Q.Quantity) else value))
-        if not spec.entries:
-            return SV.exact(exp.null(), node.type, unit=unit)
-        return SV.exact(out.else_(exp.null()), node.type, unit=unit)
+            out.append((exp.EQ(this=hit, expression=SV.num(1)), value))
+        return out
 
 
 FORM_RULES: dict[type, Callable[[Any, Any, Any], V]] = {

@@ -17,6 +17,7 @@ import attrs
 from sqlglot import exp
 
 from . import values as SV
+from .units import dims_key
 from .values import num
 
 _LIMIT = 10**12
@@ -30,6 +31,14 @@ class Side:
     dims: Any  # str or a column
     unit: Any  # the unit text: str or a column
     scale: Fraction = Fraction(1)
+    offset: Any = None  # dims multiplied in by a constant unit (`daily_dose / tab[code] * 5 mg`): a row side only
+
+
+def times_unit(side: Side, factor: Fraction, dims: tuple[int, ...], scale: Fraction) -> Side:
+    """A row side times a constant (``scale`` its value, ``factor`` and ``dims`` its unit's, as fractions and
+    exponents: the factor folds into the scale, the dimensions are an offset of the row's)."""
+    dims = dims if side.offset is None else tuple(x + y for x, y in zip(side.offset, dims, strict=True))
+    return attrs.evolve(side, scale=side.scale * scale * factor, offset=dims)
 
 
 def _cast(e: exp.Expression, p: int, s: int) -> exp.Expression:
@@ -58,7 +67,13 @@ def _factor(const: int, cols: list) -> tuple[exp.Expression, exp.Expression | No
 def sides(a: Side, b: Side) -> tuple[exp.Expression, exp.Expression, exp.Expression]:
     """(left, right, ok): ``a op b`` is ``left op right`` where ``ok`` holds; ``ok`` false means unknown."""
     conds: list[exp.Expression] = []
-    if isinstance(a.dims, str) and isinstance(b.dims, str):
+    if a.offset is not None or b.offset is not None:
+        row, fixed = (a, b) if isinstance(b.dims, str) else (b, a)
+        if isinstance(row.dims, str) or not isinstance(fixed.dims, str) or fixed.offset is not None:
+            raise ValueError("two quantities in the row's units, one scaled by a unit")
+        want = tuple(int(x) - y for x, y in zip(fixed.dims.split(","), row.offset, strict=True))
+        conds.append(exp.EQ(this=row.dims.copy(), expression=exp.Literal.string(dims_key(want))))
+    elif isinstance(a.dims, str) and isinstance(b.dims, str):
         if a.dims != b.dims:
             return num(0), num(0), exp.false()
     else:
@@ -81,7 +96,7 @@ def sides(a: Side, b: Side) -> tuple[exp.Expression, exp.Expression, exp.Express
         conds.append(exp.LT(this=exp.Abs(this=x.value.copy()), expression=num(_LIMIT)))
         parts.append(exp.Mul(this=_cast(x.value.copy(), 24, 12), expression=_cast(factor, 13, 0)))
     ok = SV.AND(*conds) if len(conds) > 1 else conds[0] if conds else exp.true()
-    if sa == sb and not (isinstance(a.unit, str) and isinstance(b.unit, str)):
+    if sa == sb and a.offset is None and b.offset is None and not (isinstance(a.unit, str) and isinstance(b.unit, str)):
         # the same unit text (and scale): compared as they are, whatever the units table says
         same = exp.EQ(this=_lit(a.unit), expression=_lit(b.unit))
         left = exp.Case().when(same.copy(), a.value.copy()).else_(parts[0])
@@ -93,8 +108,6 @@ def sides(a: Side, b: Side) -> tuple[exp.Expression, exp.Expression, exp.Express
 def known_side(value: exp.Expression, unit: Any, scale: Fraction = Fraction(1)) -> Side:
     """A side whose unit is known when compiling (a ``runtime.units.Unit``)."""
     f = unit.factor
-    from .units import dims_key
-
     return Side(value, f.numerator, f.denominator, dims_key(unit.dims), str(unit), scale)
 
 
