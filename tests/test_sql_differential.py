@@ -116,10 +116,10 @@ def test_a_record_that_does_not_bind_is_an_error_row_on_every_engine():
 
 
 def test_an_uncompilable_trial_is_refused_before_running_with_a_located_diagnostic():
-    trial = D._compile(D.HEADER + 'include C0 "c": days on medications during 30 days before screening > 3 days\n')
+    trial = D._compile(D.HEADER + 'include C0 "c": stable daily_dose of medications during 30 days before screening\n')
     anchors = trial.parse_anchors({k: "2025-06-01" for k in trial.anchors})
     plan = Plan(trial, anchors, (Input("<records>", "records", records=[{"id": "x"}]),))
-    with pytest.raises(EngineUnavailable, match=r"E0401.*`days on`.*criterion `C0`"):
+    with pytest.raises(EngineUnavailable, match=r"E0401.*`stable`.*criterion `C0`"):
         ENGINES["duckdb"].check(plan)
 
 
