@@ -265,11 +265,10 @@ def _values(source: str, table: str) -> str:
     ops = " ".join(f"WHEN {k} THEN '{v}'" for k, v in OPERATORS.items())
     qual_true = ", ".join(str(k) for k, v in QUALITATIVE.items() if v)
     qual = ", ".join(str(k) for k in QUALITATIVE)
-    number_text = "regexp_replace(regexp_replace(CAST(e.value_as_number AS VARCHAR), '0+$', ''), '[.]$', '')"
     string = "e.value_as_string" if table == "observation" else "CAST(NULL AS VARCHAR)"
     censored = f"(CASE e.operator_concept_id {ops} END)" if table == "measurement" else "CAST(NULL AS VARCHAR)"
     kind = (f"CASE WHEN e.value_as_number IS NOT NULL THEN CASE WHEN {unit} IS NULL THEN NULL "
-            f"WHEN {censored} IS NOT NULL THEN 'text' ELSE 'quantity' END "
+            f"WHEN {censored} IS NOT NULL THEN 'censored' ELSE 'quantity' END "
             f"WHEN e.value_as_concept_id IN ({qual}) THEN 'boolean' WHEN v.code IS NOT NULL THEN 'coding' "
             f"WHEN {string} IS NOT NULL THEN 'text' END")
     ranges = ("CAST(NULL AS DECIMAL(38, 12)), CAST(NULL AS VARCHAR), CAST(NULL AS DECIMAL(38, 12)), "
@@ -279,11 +278,12 @@ def _values(source: str, table: str) -> str:
     return (f"SELECT '{source}' AS source, e.{table}_id AS event_key, {kind} AS value_kind, "
             f"CASE WHEN e.value_as_number IS NULL AND e.value_as_concept_id IN ({qual}) "
             f"THEN e.value_as_concept_id IN ({qual_true}) END AS value_boolean, "
-            f"CASE WHEN e.value_as_number IS NOT NULL AND {unit} IS NOT NULL AND {censored} IS NULL "
+            f"CASE WHEN e.value_as_number IS NOT NULL AND {unit} IS NOT NULL "
             f"THEN e.value_as_number END AS value_number, "
-            f"CASE WHEN e.value_as_number IS NOT NULL AND {censored} IS NULL THEN {unit} END AS value_unit, "
+            f"CASE WHEN e.value_as_number IS NOT NULL THEN {unit} END AS value_unit, "
+            # a censored value as the event tables hold one: the comparator here, the bound in number/unit
             f"CASE WHEN e.value_as_number IS NOT NULL AND {unit} IS NOT NULL AND {censored} IS NOT NULL "
-            f"THEN {censored} || {number_text} || ' ' || {unit} WHEN e.value_as_number IS NULL "
+            f"THEN {censored} WHEN e.value_as_number IS NULL "
             f"AND v.code IS NULL AND e.value_as_concept_id NOT IN ({qual}) THEN {string} END AS value_text, "
             f"{ranges}, v.system AS value_system, v.code AS value_code "
             f"FROM omop_{table} e LEFT JOIN omop_codings u ON u.concept_id = e.unit_concept_id AND u.system = 'UCUM' "
@@ -382,6 +382,8 @@ def open_omop(path: str, anchors: dict[str, datetime.date] | None, threads: int 
         _source_views(con, path)
         if anchors is not None:
             install_views(con, anchors)
+            from ..backends.sql.execute import register_units_duckdb
+            register_units_duckdb(con)  # the units the records hold, joined by quantity comparisons
     except OmopProblem:
         con.close()
         raise

@@ -92,6 +92,9 @@ def _observation_value(row: dict, codings: list[dict]) -> Any:
         return codings or None
     if kind == "text":
         return row["value_text"]
+    if kind == "censored" and row["value_number"] is not None:  # `<` in value_text, the bound in number/unit
+        bound = _num(row["value_number"])
+        return f"{row['value_text']}{bound}" + (f" {row['value_unit']}" if row["value_unit"] else "")
     return None
 
 

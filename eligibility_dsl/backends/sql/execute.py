@@ -13,6 +13,7 @@ from typing import Any
 
 from .criteria import CompiledSql
 from .schema import TABLES, sql_types
+from .units import arrow_units, distinct_units_sql, unit_rows
 
 STATUS = ("NOT_MET", "UNKNOWN", "MET")
 
@@ -29,6 +30,17 @@ def duckdb_connection(threads: int | None = None) -> Any:
 def load_arrow_duckdb(con: Any, tables: dict[str, Any]) -> None:
     for name, table in tables.items():
         con.register(name, table)
+    con.register("units", arrow_units(tables))
+
+
+def _units_from_query(rows: list) -> Any:
+    import pyarrow as pa
+
+    from .units import UNITS
+
+    data = unit_rows(r[0] for r in rows)
+    types = {"text": pa.string(), "number": pa.decimal128(38, 12)}
+    return pa.table({c: pa.array(data[c], type=types[k]) for c, k in UNITS})
 
 
 def load_parquet_duckdb(con: Any, directory: str) -> None:
@@ -44,6 +56,12 @@ def load_parquet_duckdb(con: Any, directory: str) -> None:
         else:
             cast = ", ".join(f'CAST(NULL AS {types[k]}) AS "{c}"' for c, k in cols)
             con.execute(f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT {cast} WHERE FALSE")
+    register_units_duckdb(con)
+
+
+def register_units_duckdb(con: Any) -> None:
+    """The `units` table (every unit the event tables hold, with its exact factor) the compiled queries join."""
+    con.register("units", _units_from_query(con.execute(distinct_units_sql('"')).fetchall()))
 
 
 def _quote(path: Any) -> str:
@@ -107,6 +125,18 @@ def load_arrow_spark(spark: Any, tables: dict[str, Any]) -> None:
         rows = [tuple(r[c] for c, _ in cols) for r in data]
         df = spark.createDataFrame(spark.sparkContext.parallelize(rows, 1), schema)
         df.createOrReplaceTempView(name)
+    _spark_units(spark, arrow_units(tables))
+
+
+def _spark_units(spark: Any, units: Any) -> None:
+    from pyspark.sql import types as st
+
+    from .units import UNITS
+
+    kinds = {"text": st.StringType(), "number": st.DecimalType(38, 12)}
+    schema = st.StructType([st.StructField(c, kinds[k], True) for c, k in UNITS])
+    rows = [tuple(r[c] for c, _ in UNITS) for r in units.to_pylist()]
+    spark.createDataFrame(spark.sparkContext.parallelize(rows, 1), schema).createOrReplaceTempView("units")
 
 
 def load_parquet_spark(spark: Any, directory: str) -> None:
@@ -124,6 +154,7 @@ def load_parquet_spark(spark: Any, directory: str) -> None:
         else:
             cast = ", ".join(f"CAST(NULL AS {types[k]}) AS `{c}`" for c, k in cols)
             spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW `{name}` AS SELECT {cast} WHERE FALSE")
+    _spark_units(spark, _units_from_query(spark.sql(distinct_units_sql("`")).collect()))
 
 
 def run_spark(spark: Any, compiled: CompiledSql) -> Iterator[tuple]:

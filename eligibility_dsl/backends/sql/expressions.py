@@ -22,6 +22,8 @@ from ...runtime.ops import PERIOD_UNITS
 from ...runtime.units import UnitMismatch
 from ..python.values import value_fn
 from . import values as SV
+from .dynamic import FLIP, compare_any
+from .quantities import known_side, row_side, sides
 from .schema import fact_column
 from .values import NOCONST, TRUE, UNKNOWN, V
 
@@ -93,7 +95,7 @@ class ScalarRules:
     def const_value(self, node: ir.Node, value: Any) -> V:
         if node.type.kind == "boolean":
             t = UNKNOWN if value is None else TRUE if value else SV.FALSE
-            return SV.truth(SV.truth_lit(t))
+            return V("truth", SV.truth_lit(t), constant=value)
         if isinstance(value, Q.Quantity):
             return SV.exact(SV.lit(value.value), node.type, unit=value.unit, constant=value)
         if value is None:
@@ -144,14 +146,21 @@ class ScalarRules:
     def r_implies(self, node: ir.Implies, ev) -> V:
         return SV.junction([SV.not_(self.truth_of(node.left, ev)), self.truth_of(node.right, ev)], False)
 
+    def lowered_compare(self, node: ir.Node, ev) -> V | None:  # overridden by CalcRules
+        return None
+
     def r_compare(self, node: ir.Compare, ev) -> V:
-        dyn = self.dynamic_compare(node, ev)
-        if dyn is not None:
-            return dyn
+        low = self.lowered_compare(node, ev)
+        if low is not None:
+            return low
         a, b = self.value(node.left, ev), self.value(node.right, ev)
         return self.compare(node, node.op, a, b)
 
     def compare(self, node: ir.Node, op: str, a: V, b: V) -> V:
+        if a.kind == "any" or b.kind == "any":
+            return self.compare_any(node, op, a, b)
+        if (a.cols or b.cols) and not (a.placeholder or b.placeholder):
+            return self.compare_row_units(node, op, a, b)
         if a.kind == "truth" or b.kind == "truth":
             if op not in ("=", "!="):
                 raise Unsupported(node, "an ordering of booleans")
@@ -180,6 +189,9 @@ class ScalarRules:
         raise Unsupported(node, "a comparison of quantities in different units")
 
     def r_between(self, node: ir.Between, ev) -> V:
+        low = self.lowered_compare(node, ev)
+        if low is not None:
+            return low
         x, lo, hi = (self.value(k, ev) for k in (node.operand, node.low, node.high))
         inside = SV.junction([self.compare(node, "<=", lo, x), self.compare(node, "<=", x, hi)], True)
         return SV.not_(inside) if node.negated else inside
@@ -204,6 +216,8 @@ class ScalarRules:
         known value, else unknown."""
         c = self.truth_of(node.cond, ev)
         a, b = self.value(node.then, ev), self.value(node.otherwise, ev)
+        if a.cols or b.cols:
+            raise Unsupported(node, "`if ... then ... else` on a value from data whose type or unit is the row's")
         missing = SV.merged(c, a, b)
         is_true = exp.EQ(this=c.expr, expression=SV.truth_lit(TRUE))
         is_false = exp.EQ(this=c.expr.copy(), expression=SV.truth_lit(SV.FALSE))
@@ -219,33 +233,72 @@ class ScalarRules:
         expr = exp.Case().when(is_true, a.low).when(is_false, b.low).when(same, a.low.copy()).else_(exp.null())
         return SV.exact(expr, node.type, missing, unit=a.unit)
 
+    def compare_any(self, node: ir.Node, op: str, a: V, b: V) -> V:
+        """An observation's value (type any) against a constant (``dynamic.compare_any``)."""
+        if a.kind != "any":
+            a, b, op = b, a, FLIP[op]
+        const = b.constant
+        if b.cols and "pieces" in b.cols:
+            raise Unsupported(node, "a comparison of an observation's value with a value looked up in a table")
+        if b.cols and "side" in b.cols:  # a quantity field (its unit the row's), maybe scaled: `3 * reference_high`
+            expr = _unknown_if_null(b.low, compare_any(op, a.cols, b.cols["side"]))
+            return SV.truth(self.derive(expr) if a.cols.get("derive") else expr, SV.merged(a, b))
+        if b.kind == "any" or not isinstance(const, bool | Decimal | Q.Quantity):
+            raise Unsupported(node, "a comparison of an observation's value with anything but a constant number, "
+                                    "quantity or boolean")
+        expr = compare_any(op, a.cols, const)
+        if a.cols.get("derive"):
+            expr = self.derive(expr)
+        return SV.truth(expr, SV.merged(a, b))
+
+    def compare_row_units(self, node: ir.Node, op: str, a: V, b: V) -> V:
+        """Quantities of which one (or both) has its unit in the row (``quantities.sides``)."""
+        if a.kind != "exact" or b.kind != "exact" or any(v.unit is None and not v.cols for v in (a, b)):
+            raise Unsupported(node, "a comparison of a quantity from data with a number")
+        pa, pb = (_pieces(v) for v in (a, b))
+        if len(pa) > 1 and len(pb) > 1:
+            raise Unsupported(node, "a comparison of two values each looked up in a table")
+        nulls = [v.low.copy().is_(exp.null()) for v in (a, b) if v.constant is NOCONST]
+        out = exp.Case()
+        if nulls:
+            out = out.when(SV.OR(*nulls) if len(nulls) > 1 else nulls[0], SV.truth_lit(UNKNOWN))
+        for ha, sa in pa:
+            for hb, sb in pb:
+                hit = SV.AND(ha.copy(), hb.copy())
+                if sa is None or sb is None:  # a division by zero: unknown
+                    out = out.when(hit, SV.truth_lit(UNKNOWN))
+                    continue
+                try:
+                    left, right, ok = sides(sa, sb)
+                except ValueError:
+                    raise Unsupported(node, "a comparison of two quantities in the row's units scaled by a unit") \
+                        from None
+                out = out.when(hit, SV.case((SV.NOT(ok), UNKNOWN),
+                                            (SV._SQL_CMP[op](this=left, expression=right), TRUE), default=SV.FALSE))
+        return SV.truth(out.else_(SV.truth_lit(UNKNOWN)), SV.merged(a, b))
+
     def r_fieldref(self, node: ir.FieldRef, ev) -> V:
         if ev is None:
             raise Unsupported(node, "a field outside a query")
         alias, collection = ev
         kind = node.type.kind
+        if kind == "any" and node.name == "value":
+            self.__dict__.setdefault("_unit_joins", {}).setdefault(collection, set()).add("value_unit")
+            cols = {k: exp.column(c, alias, quoted=True) for k, c in ANY_COLUMNS.items()}
+            return V("any", cols["kind"], None, node.type, cols=cols)
+        if kind == "quantity":
+            unit = f"{node.name}_unit"
+            self.__dict__.setdefault("_unit_joins", {}).setdefault(collection, set()).add(unit)
+            value = exp.column(f"{node.name}_value", alias, quoted=True)
+            cols = {"number": value, "unit": exp.column(unit, alias, quoted=True),
+                    **{k: exp.column(f"{unit}_{k}", alias, quoted=True) for k in ("dims", "num", "den")}}
+            side = row_side(cols)
+            missing = [(f"{collection} {{event}}: {node.name}", value.is_(exp.null()))]
+            return V("exact", value, value, node.type, missing, cols={"side": side})
         if kind not in ("number", "date", "code", "text"):
             raise Unsupported(node, f"the field `{node.name}` (of type {kind}) in a condition")
         col = self.event_column(alias, collection, node.name)
         return SV.exact(col, node.type, [(f"{collection} {{event}}: {node.name}", col.is_(exp.null()))])
-
-    def dynamic_compare(self, node: ir.Compare, ev) -> V | None:
-        """`value = true` on an observation's value (of any type): unknown unless it is a boolean."""
-        sides = (node.left, node.right)
-        fields = [s for s in sides if isinstance(s, ir.FieldRef) and s.type.kind == "any"]
-        if not fields:
-            return None
-        other = sides[1] if fields[0] is sides[0] else sides[0]
-        const = self.constant_value(other)
-        if node.op not in ("=", "!=") or not isinstance(const, bool) or ev is None:
-            raise Unsupported(node, "a comparison with an observation's value other than `= true`/`= false`")
-        alias, _collection = ev
-        kind = exp.column("value_kind", alias, quoted=True)
-        col = exp.column("value_boolean", alias, quoted=True)
-        v = SV.truth(SV.case((kind.is_(exp.null()), UNKNOWN),
-                             (exp.NEQ(this=kind, expression=exp.Literal.string("boolean")), UNKNOWN),
-                             (exp.EQ(this=col, expression=SV.lit(const)), TRUE), default=SV.FALSE))
-        return SV.not_(v) if node.op == "!=" else v
 
 
 def _convert(q: Q.Quantity, unit: Any) -> Decimal | None:
@@ -270,6 +323,23 @@ def _construct(node: Any) -> str:
              ir.Extreme: "`highest`/`lowest` of a field"}
     # A node kind without a name here still gets a readable one: `DailyTotal` -> "daily total".
     return names.get(type(node)) or re.sub(r"(?<!^)(?=[A-Z])", " ", type(node).__name__).lower()
+
+
+def _pieces(v: V) -> list:
+    """(condition, side) pairs: a quantity in the row's unit is one side; a value looked up in a table, one per
+    entry; a quantity known when compiling, one."""
+    if v.cols and "pieces" in v.cols:
+        return v.cols["pieces"]
+    return [(exp.true(), v.cols["side"] if v.cols else known_side(v.low, v.unit))]
+
+
+def _unknown_if_null(value: exp.Expression, truth: exp.Expression) -> exp.Expression:
+    return exp.Case().when(value.copy().is_(exp.null()), SV.truth_lit(UNKNOWN)).else_(truth)
+
+
+# An any-typed value's columns: in an event of the collection (units joined in as value_unit_*), see dynamic.py.
+ANY_COLUMNS = {"kind": "value_kind", "boolean": "value_boolean", "number": "value_number", "unit": "value_unit",
+               "text": "value_text", "dims": "value_unit_dims", "num": "value_unit_num", "den": "value_unit_den"}
 
 
 SCALAR_RULES: dict[type, Callable[[Any, Any, Any], V]] = {

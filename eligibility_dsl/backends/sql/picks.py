@@ -16,11 +16,12 @@ from sqlglot import exp
 from ...check import ir
 from ...records.model import COLLECTIONS
 from . import values as SV
-from .expressions import Unsupported
-from .schema import field_column
+from .expressions import ANY_COLUMNS, Unsupported
+from .schema import TABLES, field_column
 from .values import TRUE, UNKNOWN, V, table
 
 _KINDS = ("date", "number", "code", "text")
+_ANY = ("kind", "boolean", "number", "unit", "text", "dims", "num", "den")
 
 
 def _key(alias: str) -> exp.Expression:
@@ -40,7 +41,7 @@ class PickRules:
         q = node.query
         spec = COLLECTIONS[q.collection].fields.get(node.field)
         kind = spec.type.kind if spec is not None else None
-        if kind not in _KINDS:
+        if kind not in _KINDS and not (kind == "any" and node.field == "value"):
             raise Unsupported(node, f"`latest`/`earliest` of the field `{node.field}` (of type {kind})")
         window = self.window_of(q)
         if window is None:
@@ -66,6 +67,17 @@ class PickRules:
             (f"{q.collection}: {node.field}", SV.AND(covered.copy(), SV.NOT(m_key.copy().is_(exp.null())),
                                                     SV.NOT(blocked.copy()), v.copy().is_(exp.null()))),
         ]
+        if kind == "any":  # the picked event's value columns; `kind` null where the pick is unknown
+            self.__dict__.setdefault("_unit_joins", {}).setdefault(q.collection, set()).add("value_unit")
+            cols = {k: exp.column(f"v_{k}", alias, quoted=True) for k in _ANY}
+            cols["kind"] = (exp.Case().when(SV.NOT(covered.copy()), exp.null())
+                            .when(m_key.copy().is_(exp.null()), exp.null())
+                            .when(blocked.copy(), exp.null()).else_(exp.column("v_kind", alias, quoted=True)))
+            cols["derive"] = True
+            missing[2] = (missing[2][0], SV.AND(covered.copy(), SV.NOT(m_key.copy().is_(exp.null())),
+                                                SV.NOT(blocked.copy()), exp.column("v_kind", alias, quoted=True)
+                                                .is_(exp.null())))
+            return V("any", cols["kind"], None, node.type, tuple(missing), cols=cols)
         return SV.exact(self.derive(value), node.type, missing)
 
     def finish_picks(self, collection: str, queries: dict[int, tuple]) -> None:
@@ -88,8 +100,14 @@ class PickRules:
             on = SV.AND(exp.EQ(this=exp.column("patient_id", "e", quoted=True),
                                expression=exp.column("patient_id", "k", quoted=True)),
                         exp.EQ(this=_key("e"), expression=exp.column("m_key", "k", quoted=True)))
+            if column == "value" and "value_kind" in dict(TABLES[collection]):  # type any: all its columns
+                values = [exp.alias_(exp.column(c, "e", quoted=True), f"v_{k}", quoted=True)
+                          for k, c in ANY_COLUMNS.items()]
+            else:
+                values = [exp.alias_(exp.column(column, "e", quoted=True), "v", quoted=True)]
             self.ctes[alias] = (exp.select(exp.column("patient_id", "k", quoted=True),
                                            exp.column("m_key", "k", quoted=True), exp.column("u_key", "k", quoted=True),
-                                           exp.alias_(exp.column(column, "e", quoted=True), "v", quoted=True))
+                                           *values,
+                                           exp.alias_(exp.column("start_date", "e", quoted=True), "s", quoted=True))
                                 .from_(table(f"{alias}k", "k")).join(table(f"ev_{collection}", "e"), on=on,
                                                                      join_type="left"))

@@ -23,9 +23,12 @@ from ...check import ir
 from ...runtime.codes import BROADER, CodeSet
 from ...runtime.events import Window
 from . import values as SV
+from .calc import CALC_RULES, CalcRules
 from .expressions import Unsupported
+from .forms import FORM_RULES, FormRules
 from .picks import PickRules
 from .schema import TABLES, field_column
+from .sweeps import SWEEP_RULES, SweepRules
 from .values import NOCONST, TRUE, UNKNOWN, V, table
 
 ALL_TIME = Window(None, None, True, True)
@@ -75,7 +78,7 @@ def codeset_predicate(codeset: CodeSet, system: exp.Expression, code: exp.Expres
     return exp.paren(out)
 
 
-class QueryRules(PickRules):
+class QueryRules(CalcRules, FormRules, SweepRules, PickRules):
     """Relies on ScalarRules (``value``, ``truth_of``, ``constant_value``) and on ``self.codesets``,
     ``self.ctes`` (name -> select), ``self.joins`` (alias -> (table expression, on-condition))."""
 
@@ -115,6 +118,8 @@ class QueryRules(PickRules):
         entry = per.setdefault(q.collection, {"queries": [], "codesets": []})
         ev = ("e", q.collection)
         filt = self.truth_of(q.filter, ev).expr if q.filter is not None else SV.truth_lit(TRUE)
+        if any(col.table != "e" for col in filt.find_all(exp.Column)):
+            raise Unsupported(q.filter, "a query's condition that reads more than the record's fields (a fact)")
         if q.codeset is not None:
             if q.codeset not in entry["codesets"]:
                 entry["codesets"].append(q.codeset)
@@ -150,6 +155,9 @@ class QueryRules(PickRules):
                            expression=exp.column("patient_id", "e", quoted=True)),
                     exp.EQ(this=exp.column("event_id", "h", quoted=True),
                            expression=exp.column("event_id", "e", quoted=True))), join_type="left")
+            units = self.__dict__.get("_unit_joins", {}).get(collection)
+            if units:  # quantities from the data compared: their units looked up
+                events = self.with_units(events, sorted(units))
             self.ctes[f"ev_{collection}"] = events
             outputs = [exp.column("patient_id", "e", quoted=True)]
             for k, status, where in entry["queries"]:
@@ -161,11 +169,35 @@ class QueryRules(PickRules):
                     cond = hit if inside is None else SV.AND(inside.copy(), hit)
                     outputs.append(exp.alias_(exp.Sum(this=exp.Case().when(cond, SV.num(1)).else_(SV.num(0))),
                                               f"q{k}_{suffix}", quoted=True))
+            for name, k, count_when in entry.get("extras", ()):  # further per-event counts (`all`: forms.py)
+                status, where = next((s, w) for j, s, w in entry["queries"] if j == k)
+                cond = count_when(status.copy())
+                for w in where:
+                    cond = SV.AND(w.copy(), cond)
+                outputs.append(exp.alias_(exp.Sum(this=exp.Case().when(cond, SV.num(1)).else_(SV.num(0))),
+                                          name, quoted=True))
             alias = f"a_{collection}"
             self.ctes[alias] = (exp.select(*outputs).from_(table(f"ev_{collection}", "e"))
                                 .group_by(exp.column("patient_id", "e", quoted=True)))
             self.joins[alias] = alias
-            self.finish_picks(collection, {k: (status, where) for k, status, where in entry["queries"]})
+            queries = {k: (status, where) for k, status, where in entry["queries"]}
+            self.finish_picks(collection, queries)
+            self.finish_sweeps(collection, queries)
+
+    def with_units(self, events: exp.Select, units: list[str]) -> exp.Select:
+        """The events with each unit column looked up in the units table (``<column>_dims``, ``_num``, ``_den``;
+        null for a unit text that does not parse)."""
+        inner = exp.Subquery(this=events, alias=exp.TableAlias(this=exp.to_identifier("e", quoted=True)))
+        every = exp.Column(this=exp.Star(), table=exp.to_identifier("e", quoted=True))
+        out = exp.select(every).from_(inner)
+        for i, unit in enumerate(units):
+            u = f"u{i}"
+            out = out.select(*(exp.alias_(exp.column(c, u, quoted=True), f"{unit}_{c}", quoted=True)
+                               for c in ("dims", "num", "den")), copy=False)
+            out = out.join(table("units", u), on=exp.EQ(this=exp.column("unit", u, quoted=True),
+                                                       expression=exp.column(unit, "e", quoted=True)),
+                           join_type="left", copy=False)
+        return out
 
     def code_hits(self, collection: str, codesets: list[str]) -> str:
         """A CTE: per coded event of the collection, for each code set 1 when one of its codings is in it,
@@ -209,8 +241,10 @@ class QueryRules(PickRules):
     def r_aggregate(self, node: ir.Aggregate, ev: Any) -> V:
         if ev is not None:
             raise Unsupported(node, "a query inside a query's condition")
+        if node.kind == "days_on":
+            return self.days_on(node)
         if node.kind not in ("exists", "count"):
-            raise Unsupported(node, {"days_on": "`days on`"}.get(node.kind, f"`{node.kind}`"))
+            raise Unsupported(node, f"`{node.kind}`")
         window = self.window_of(node.query)
         if window is None:  # a bound it has is unknown: so is the answer
             if node.kind == "exists":
@@ -265,4 +299,7 @@ HISTORY_RULES: dict[type, Callable[[Any, Any, Any], V]] = {
     ir.Aggregate: QueryRules.r_aggregate,
     ir.ScoreRef: QueryRules.r_score,
     ir.Pick: QueryRules.r_pick,
+    **FORM_RULES,
+    **CALC_RULES,
+    **SWEEP_RULES,
 }

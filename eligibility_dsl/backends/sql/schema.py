@@ -19,6 +19,7 @@ from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
 from ...records.model import COLLECTIONS
+from ...runtime.censored import parse_censored
 from ...runtime.codes import Coding
 from ...runtime.quantity import Quantity
 
@@ -185,6 +186,14 @@ def _any_cells(value: Any) -> dict[str, Any]:
         return {"value_kind": "quantity", "value_number": exact_number(value.value), "value_unit": str(value.unit)}
     if isinstance(value, Decimal):
         return {"value_kind": "number", "value_number": exact_number(value)}
+    if isinstance(value, str):
+        cens = parse_censored(value)
+        if cens is not None:  # `<20 mg`: the comparator in value_text, the bound in value_number/value_unit
+            bound = cens.bound
+            if isinstance(bound, Quantity):
+                return {"value_kind": "censored", "value_text": cens.op, "value_number": exact_number(bound.value),
+                        "value_unit": str(bound.unit)}
+            return {"value_kind": "censored", "value_text": cens.op, "value_number": exact_number(bound)}
     return {"value_kind": "text", "value_text": str(value)}
 
 

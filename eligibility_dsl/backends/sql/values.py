@@ -73,7 +73,7 @@ def truth_lit(t: int) -> exp.Expression:
 
 @attrs.frozen
 class V:
-    kind: str  # truth | exact | bounded
+    kind: str  # truth | exact | bounded | any
     low: exp.Expression
     high: exp.Expression | None = None
     type: T.Type = T.BOOLEAN
@@ -81,6 +81,7 @@ class V:
     unit: Any = None  # a quantity's unit (the expression's numbers are in it)
     constant: Any = NOCONST  # the Python value, when known at compile time
     placeholder: bool = False  # stands for a node that did not compile (compiling goes on to report the rest)
+    cols: Any = None  # kind "any" (a value whose type is known from the data): its columns (dynamic.py)
 
     @property
     def expr(self) -> exp.Expression:
