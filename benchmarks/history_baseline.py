@@ -566,10 +566,11 @@ def decide(record: dict, w: Windows) -> tuple[str, dict[str, str]]:
     # E1: no consent.
     e1 = None if consented is None else not consented
 
-    # E2, E3: MCTD or overlap syndrome; localized scleroderma; ever before screening.
-    e2 = k_or(_conditions_exist(conds, MCTD, w.before, cond_before),
-              _conditions_exist(conds, OVERLAP, w.before, cond_before))
-    e3 = _conditions_exist(conds, LOCALIZED_SCLERODERMA, w.before, cond_before)
+    # E2, E3: MCTD or overlap syndrome; localized scleroderma; present diagnoses (on the problem list at
+    # screening, any status).
+    e2 = k_or(_conditions_exist(conds, MCTD, w.now, cond_now),
+              _conditions_exist(conds, OVERLAP, w.now, cond_now))
+    e3 = _conditions_exist(conds, LOCALIZED_SCLERODERMA, w.now, cond_now)
 
     # E4: active pregnancy at screening, a lactating woman, or plans for children.
     sex = record.get("sex")
@@ -657,7 +658,7 @@ def decide(record: dict, w: Windows) -> tuple[str, dict[str, str]]:
     # E12: an active infection at screening.
     e12 = _conditions_exist(conds, ACTIVE_INFECTION, w.now, cond_now, CURRENT_STATUSES)
 
-    # E13: judged complications, active malignancy or infection at screening, HIV ever, or ALT above
+    # E13: judged complications, active malignancy or infection at screening, HIV at screening, or ALT above
     # 3 x the upper limit of normal within one month.
     alt_found = alt_undecided = False
     first, last = w.m1
@@ -671,7 +672,7 @@ def decide(record: dict, w: Windows) -> tuple[str, dict[str, str]]:
                 alt_undecided = True
     e13 = k_or(f("severe_complication_judged"),
                _conditions_exist(conds, MALIGNANCY, w.now, cond_now, CURRENT_STATUSES),
-               _conditions_exist(conds, HIV, w.before, cond_before),
+               _conditions_exist(conds, HIV, w.now, cond_now),
                e12,
                exists(alt_found, alt_undecided, covers(c_obs, w.m1)))
 
@@ -689,13 +690,26 @@ def decide(record: dict, w: Windows) -> tuple[str, dict[str, str]]:
     return "ELIGIBLE", status
 
 
+_CENSORED_ALT = re.compile(r"\s*(<=|>=|<|>)\s*([0-9]+(?:\.[0-9]+)?)\s+(\S+)\s*")
+
+
 def _alt_above(ev: dict):
-    """value > 3 * reference_high: unknown when either is missing or they cannot be compared."""
-    q, high = value_quantity(ev.get("value")), ev.get("reference_high")
+    """value > 3 * reference_high: unknown when either is missing or they cannot be compared.  A
+    censored value (`<5 U/L`) decides only when its whole range lies on one side of the limit."""
+    raw, high = ev.get("value"), ev.get("reference_high")
+    censored = _CENSORED_ALT.fullmatch(raw) if isinstance(raw, str) else None
+    q = (Decimal(censored.group(2)), censored.group(3)) if censored else value_quantity(raw)
     if q is None or high is None:
         return None
     (v, v_unit), (h, h_unit) = q, quantity(high)
     (v_kind, v_factor), (h_kind, h_factor) = _ACTIVITY[v_unit], _ACTIVITY[h_unit]
     if v_kind != h_kind:
         return None
-    return v * v_factor > 3 * h * h_factor
+    value, limit = v * v_factor, 3 * h * h_factor
+    if censored is None:
+        return value > limit
+    op = censored.group(1)
+    if op in ("<", "<="):  # every value below (or at) the bound
+        return False if value <= limit else None
+    # above (or at) the bound: all above the limit when the bound is, or when `>` touches it
+    return True if value > limit or (op == ">" and value == limit) else None
