@@ -16,6 +16,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from eligibility_dsl.runtime.quantity import Quantity
+from eligibility_dsl.runtime.units import BASE_DIMENSIONS
 
 DIGITS = 28
 LIMIT = 1000
@@ -63,11 +64,30 @@ def _power(b, e):
     return _in_limits(_context().power(x, e))
 
 
+def _molar(v, one):
+    """A result of a molar analyte (its LOINC code names one) in the parameter's unit across mass and amount:
+    grams = moles x the molar mass (docs/units.md); anything else has no value."""
+    analyte = getattr(v, "analyte", None)
+    if analyte is None or analyte.kind != "molar":
+        return None
+    mass, amount = BASE_DIMENSIONS.index("mass"), BASE_DIMENSIONS.index("amount")
+    dv, do = v.unit.dims, one.unit.dims
+    rest = [i for i in range(len(dv)) if i not in (mass, amount)]
+    if any(dv[i] != do[i] for i in rest) or do[mass] - dv[mass] not in (1, -1) \
+            or do[amount] - dv[amount] != -(do[mass] - dv[mass]):
+        return None
+    grams = v.base * analyte.molar_mass if do[mass] > dv[mass] else v.base / analyte.molar_mass
+    exact = grams / one.unit.factor
+    return Quantity(decimal.Context(prec=34).divide(Decimal(exact.numerator), Decimal(exact.denominator)), one.unit)
+
+
 def _as(v, one, name):
     """A function's argument as its parameter's declared type (README, "Functions")."""
     if isinstance(one, Quantity):
-        if not isinstance(v, Quantity) or v.unit.dims != one.unit.dims:
+        if not isinstance(v, Quantity):
             return None
+        if v.unit.dims != one.unit.dims:
+            return _molar(v, one)
         return v if v.unit.factor == one.unit.factor else v.to(one.unit)
     return _plain(v)
 

@@ -34,7 +34,7 @@ from fractions import Fraction
 
 from .bounded import Bounded
 from .numtext import number_text
-from .quantity import EXACT_CONTEXT, MAX_MAGNITUDE, Quantity, _to_decimal
+from .quantity import EXACT_CONTEXT, MAX_MAGNITUDE, Quantity, _to_decimal, via_analyte
 from .units import UnitError
 
 __all__ = ["FORMULAS", "FORMULA_CONTEXT", "FORMULA_DIGITS", "FormulaProblem", "formula_value"]
@@ -139,6 +139,9 @@ def as_value(v, one, name: str):
     if isinstance(one, Quantity):
         if isinstance(v, Quantity) and v.unit.dims == one.unit.dims:
             return v if v.unit.factor == one.unit.factor else v.to(one.unit)
+        converted = via_analyte(v, one) if isinstance(v, Quantity) else None
+        if converted is not None:
+            return converted
         raise FormulaProblem(f"`{name}` must be in {one.unit.symbol} or a unit convertible to it, found {_show(v)}")
     if type(v) is Decimal:
         return v

@@ -347,6 +347,16 @@ def _in_units_of(b: Quantity, a: Quantity, analyte: Analyte) -> Quantity:
     return Quantity(_to_decimal(mass_side / a.unit.factor, DIVISION_CONTEXT.prec), a.unit)
 
 
+def via_analyte(q: Quantity, one: Quantity) -> Quantity | None:
+    """``q``, a result of a molar analyte, in ``one``'s unit across mass and amount through the analyte's
+    molar mass (creatinine ``97 umol/L`` as ``1.097... mg/dL``: a function's parameter in mg/dL), or None
+    when ``q`` names no molar analyte or the two dimensions are not a mass and an amount apart."""
+    analyte = getattr(q, "analyte", None)
+    if analyte is None or analyte.kind != "molar" or _bridged(q, one) is None:
+        return None
+    return with_analyte(_in_units_of(q, one, analyte), analyte)
+
+
 def _plain_sum(a: Quantity, b: Quantity, sign: int, verb: str) -> Quantity:
     _check_dims(a, b.unit.dims, verb, f"`{b}`")
     fine, coarse = (a.unit, b.unit) if a.unit.factor <= b.unit.factor else (b.unit, a.unit)
