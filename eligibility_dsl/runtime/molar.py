@@ -57,6 +57,8 @@ ANALYTES: dict[str, Analyte] = {a.name: a for a in (
     Analyte("hemoglobin", Fraction("16114"), _YOUNG + "; as the monomer Hb(Fe); 0.6206 mmol/L per g/dL"),
     Analyte("albumin", Fraction("66438"), "Peters T, All About Albumin (1996): 585 residues, 66,438 Da; "
             "about 150.5 umol/L per g/dL"),
+    Analyte("c-peptide", Fraction("3020.3"), "human C-peptide C129H211N35O48, 31 residues, 3020.3 g/mol; "
+            "0.331 nmol/L per ng/mL"),
     Analyte("hba1c", None, "IFCC-NGSP master equation: IFCC = (NGSP - 2.15) x 10.929 (Hoelzel 2004; ngsp.org)",
             kind="hba1c"),
 )}
@@ -81,6 +83,7 @@ LOINC_ANALYTES: dict[str, str] = {
     "2524-7": "lactate", "32693-4": "lactate",                                            # SerPl, Bld moles
     "718-7": "hemoglobin",                                                                # Bld mass
     "1751-7": "albumin",                                                                  # SerPl mass
+    "1986-9": "c-peptide", "13037-7": "c-peptide", "42180-0": "c-peptide",  # SerPl mass, fasting mass, fasting moles
     "4548-4": "hba1c", "17856-6": "hba1c", "59261-8": "hba1c",  # NGSP %, HPLC %, IFCC mmol/mol
 }
 # fmt: on
