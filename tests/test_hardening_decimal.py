@@ -68,6 +68,31 @@ def test_law_the_callers_decimal_context_never_changes_an_answer(data, context_n
         assert everything_said(trial, record, anchors) == expected
 
 
+FORMULAS = """trial T "every formula"
+anchor screening
+fact n: number
+include ROUND "round": round(n, 2) < 0.05
+include ROUND0 "round to a whole": round(n * 100, 0) = 1
+include SQRT "sqrt": sqrt(n) > 0.05
+include LN "ln": ln(n) < 0
+include EXP "exp": exp(n) > 1
+include POW "power": n ^ 3 < 0.001
+"""
+
+
+@pytest.mark.parametrize("context", HOSTILE.values(), ids=HOSTILE.keys())
+@pytest.mark.parametrize("n", ["0.01", "2.5", "0.0000001"])
+def test_a_hostile_caller_context_changes_no_formula(n, context):
+    """Regression (found by the law below in CI: `round(f, 2)` raised Underflow under a caller's context with
+    Emin=-1): every formula computes in the library's own context."""
+    trial = compile_source(FORMULAS, "formulas.elig")
+    record = {"id": "r", "birth_date": "1980-01-01", "sex": "female", "facts": {"n": n}}
+    anchors = trial.parse_anchors({"screening": "2025-09-11"})
+    expected = everything_said(trial, record, anchors)
+    with decimal.localcontext(context):
+        assert everything_said(trial, record, anchors) == expected
+
+
 EXTREME = '''trial T "extreme arithmetic"
 anchor screening
 fact n: number

@@ -262,7 +262,7 @@ def _step(value_node: ir.Node, threshold_node: ir.Node, threshold: Any) -> Any:
         exponent = 0 if whole else _exponent(threshold)
     if exponent is None:
         return None
-    one = Decimal(1).scaleb(exponent)
+    one = Decimal((0, (1,), exponent))
     if isinstance(threshold, Quantity):
         written = threshold_node.value if isinstance(threshold_node, ir.Const) else threshold
         return Quantity(one, written.unit if isinstance(written, Quantity) else threshold.unit)

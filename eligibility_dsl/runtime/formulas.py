@@ -96,7 +96,7 @@ def exp_value(x) -> Decimal:
 
 def round_value(x, places) -> Decimal | Quantity:
     p = int(places)
-    exponent = Decimal(1).scaleb(-p)
+    exponent = Decimal((0, (1,), -p))  # no context: the caller's (prec 1, traps) must not matter
     if isinstance(x, Quantity):
         return Quantity(round_value(x.value, p), x.unit)
     n = _number("round", x)

@@ -25,7 +25,7 @@ from ...runtime.quantity import Quantity
 
 SCALE = 12
 PRECISION = 38
-_QUANT = Decimal(1).scaleb(-SCALE)
+_QUANT = Decimal((0, (1,), -SCALE))
 _LIMIT = Decimal(10) ** (PRECISION - SCALE)
 _CONTEXT = Context(prec=PRECISION + 10)
 
