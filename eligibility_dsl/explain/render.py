@@ -120,21 +120,22 @@ def _range_sentence(t: TraceNode, src: SourceText) -> str | None:
 
 def _evidence_below(t: TraceNode) -> list[str]:
     """The evidence of the queries a comparison reads directly (a score's items are its own story:
-    its note lists each category)."""
-    out: list[str] = []
+    its note lists each category), each said once: a formula that uses a value three times (MELD-Na's
+    MELD(i)) cites its results once, in the order first read."""
+    out: dict[str, None] = {}
     if not _WITH_EVIDENCE.get():
-        return out
+        return []
 
     def visit(node: TraceNode) -> None:
         if node.evidence is not None:
-            out.append(_evidence_text(node.evidence, node))
+            out.setdefault(_evidence_text(node.evidence, node))
         elif isinstance(node.node, ir.ScoreRef):
-            out.append(f"{node.node.name}: {node.note}")
+            out.setdefault(f"{node.node.name}: {node.note}")
         else:
             for c in node.children:
                 visit(c)
     visit(t)
-    return out
+    return list(out)
 
 
 def _missing_below(t: TraceNode) -> list[str]:
