@@ -131,7 +131,20 @@ def test_dcssc_disease_duration_of_18_months_is_inclusive(onset, status):
 @pytest.mark.parametrize(("daily_dose", "status"), [("8 mg/day", "NOT_MET"), ("10 mg/day", "MET")])
 def test_dcssc_steroid_dose_is_converted_to_prednisone(daily_dose, status):
     # Methylprednisolone factor 1.25: 8 mg/day = 10 mg/day prednisone (not greater than 10),
-    # 10 mg/day = 12.5 mg/day prednisone.
+    # 10 mg/day = 12.5 mg/day prednisone. The patient's prednisone is stopped before screening, so that
+    # the methylprednisolone is the only systemic steroid.
+    record, anchors = _base("nct00043706_eligible.json")
+    record["medications"][1]["end"] = "2025-08-31"
+    record["medications"].append({"id": "m5", "code": {"system": "ATC", "code": "H02AB04",
+                                                       "display": "methylprednisolone"},
+                                  "daily_dose": daily_dose, "route": "oral", "start": "2025-09-01"})
+    assert _status(_decide(DCSSC, record, anchors), "E5") == status
+
+
+@pytest.mark.parametrize(("daily_dose", "status"), [("2 mg/day", "NOT_MET"), ("4 mg/day", "MET")])
+def test_dcssc_steroids_taken_on_the_same_days_add_up(daily_dose, status):
+    # The patient's prednisone 7.5 mg/day runs on; methylprednisolone 2 mg/day (2.5 mg prednisone) makes
+    # 10 mg/day, not greater than 10; 4 mg/day (5 mg prednisone) makes 12.5 mg/day.
     record, anchors = _base("nct00043706_eligible.json")
     record["medications"].append({"id": "m5", "code": {"system": "ATC", "code": "H02AB04",
                                                        "display": "methylprednisolone"},
