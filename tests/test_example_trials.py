@@ -166,6 +166,25 @@ def test_dcssc_mrss_outside_the_assumed_range_fails():
     assert _status(_decide(DCSSC, record, anchors), "I3") == "NOT_MET"
 
 
+def test_dcssc_limited_skin_involvement_is_not_diffuse():
+    # Skin thickening only distal to the elbows and knees (and the face): the limited subset.
+    record, anchors = _base("nct00043706_eligible.json")
+    items = record["assessments"][1]["items"]
+    for area in ("anterior_chest", "right_upper_arm", "left_upper_arm"):
+        items[area] = 0
+    decision = _decide(DCSSC, record, anchors)
+    assert _status(decision, "I1") == "NOT_MET"
+    assert list(decision.reasons) == ["I1"]
+
+
+def test_dcssc_mrss_without_its_body_areas_leaves_the_subset_unknown():
+    record, anchors = _base("nct00043706_eligible.json")
+    del record["assessments"][1]["items"]
+    decision = _decide(DCSSC, record, anchors)
+    assert _status(decision, "I1") == "UNKNOWN"
+    assert str(decision.outcome) == "INDETERMINATE"
+
+
 def test_dcssc_other_connective_tissue_disease_excludes():
     record, anchors = _base("nct00043706_eligible.json")
     record["conditions"].append({"id": "c3", "code": {"system": "ICD10", "code": "M35.00",
