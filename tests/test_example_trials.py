@@ -195,6 +195,26 @@ def test_dcssc_other_connective_tissue_disease_excludes():
     assert list(decision.reasons) == ["E2"]
 
 
+def test_dcssc_other_autoimmune_disease_excludes():
+    record, anchors = _base("nct00043706_eligible.json")
+    record["conditions"].append({"id": "c3", "code": {"system": "ICD10", "code": "E06.3",
+                                                      "display": "autoimmune thyroiditis"},
+                                 "onset": "2019-04-02", "status": "active"})
+    decision = _decide(DCSSC, record, anchors)
+    assert _status(decision, "E2") == "MET"
+    assert list(decision.reasons) == ["E2"]
+
+
+def test_dcssc_breastfeeding_at_screening_excludes():
+    record, anchors = _base("nct00043706_eligible.json")
+    record["conditions"].append({"id": "c3", "code": {"system": "SNOMED", "code": "169750002",
+                                                      "display": "Mother currently breast-feeding"},
+                                 "onset": "2025-06-20", "status": "active"})
+    decision = _decide(DCSSC, record, anchors)
+    assert _status(decision, "E1") == "MET"
+    assert list(decision.reasons) == ["E1"]
+
+
 def test_dcssc_immunosuppressant_within_four_weeks_excludes():
     record, anchors = _base("nct00043706_eligible.json")
     record["medications"][0]["end"] = "2025-08-28"  # methotrexate: exactly 4 weeks before the first dose
