@@ -131,7 +131,20 @@ def test_dcssc_disease_duration_of_18_months_is_inclusive(onset, status):
 @pytest.mark.parametrize(("daily_dose", "status"), [("8 mg/day", "NOT_MET"), ("10 mg/day", "MET")])
 def test_dcssc_steroid_dose_is_converted_to_prednisone(daily_dose, status):
     # Methylprednisolone factor 1.25: 8 mg/day = 10 mg/day prednisone (not greater than 10),
-    # 10 mg/day = 12.5 mg/day prednisone.
+    # 10 mg/day = 12.5 mg/day prednisone. The patient's prednisone is stopped before screening, so that
+    # the methylprednisolone is the only systemic steroid.
+    record, anchors = _base("nct00043706_eligible.json")
+    record["medications"][1]["end"] = "2025-08-31"
+    record["medications"].append({"id": "m5", "code": {"system": "ATC", "code": "H02AB04",
+                                                       "display": "methylprednisolone"},
+                                  "daily_dose": daily_dose, "route": "oral", "start": "2025-09-01"})
+    assert _status(_decide(DCSSC, record, anchors), "E5") == status
+
+
+@pytest.mark.parametrize(("daily_dose", "status"), [("2 mg/day", "NOT_MET"), ("4 mg/day", "MET")])
+def test_dcssc_steroids_taken_on_the_same_days_add_up(daily_dose, status):
+    # The patient's prednisone 7.5 mg/day runs on; methylprednisolone 2 mg/day (2.5 mg prednisone) makes
+    # 10 mg/day, not greater than 10; 4 mg/day (5 mg prednisone) makes 12.5 mg/day.
     record, anchors = _base("nct00043706_eligible.json")
     record["medications"].append({"id": "m5", "code": {"system": "ATC", "code": "H02AB04",
                                                        "display": "methylprednisolone"},
@@ -153,6 +166,25 @@ def test_dcssc_mrss_outside_the_assumed_range_fails():
     assert _status(_decide(DCSSC, record, anchors), "I3") == "NOT_MET"
 
 
+def test_dcssc_limited_skin_involvement_is_not_diffuse():
+    # Skin thickening only distal to the elbows and knees (and the face): the limited subset.
+    record, anchors = _base("nct00043706_eligible.json")
+    items = record["assessments"][1]["items"]
+    for area in ("anterior_chest", "right_upper_arm", "left_upper_arm"):
+        items[area] = 0
+    decision = _decide(DCSSC, record, anchors)
+    assert _status(decision, "I1") == "NOT_MET"
+    assert list(decision.reasons) == ["I1"]
+
+
+def test_dcssc_mrss_without_its_body_areas_leaves_the_subset_unknown():
+    record, anchors = _base("nct00043706_eligible.json")
+    del record["assessments"][1]["items"]
+    decision = _decide(DCSSC, record, anchors)
+    assert _status(decision, "I1") == "UNKNOWN"
+    assert str(decision.outcome) == "INDETERMINATE"
+
+
 def test_dcssc_other_connective_tissue_disease_excludes():
     record, anchors = _base("nct00043706_eligible.json")
     record["conditions"].append({"id": "c3", "code": {"system": "ICD10", "code": "M35.00",
@@ -161,6 +193,26 @@ def test_dcssc_other_connective_tissue_disease_excludes():
     decision = _decide(DCSSC, record, anchors)
     assert _status(decision, "E2") == "MET"
     assert list(decision.reasons) == ["E2"]
+
+
+def test_dcssc_other_autoimmune_disease_excludes():
+    record, anchors = _base("nct00043706_eligible.json")
+    record["conditions"].append({"id": "c3", "code": {"system": "ICD10", "code": "E06.3",
+                                                      "display": "autoimmune thyroiditis"},
+                                 "onset": "2019-04-02", "status": "active"})
+    decision = _decide(DCSSC, record, anchors)
+    assert _status(decision, "E2") == "MET"
+    assert list(decision.reasons) == ["E2"]
+
+
+def test_dcssc_breastfeeding_at_screening_excludes():
+    record, anchors = _base("nct00043706_eligible.json")
+    record["conditions"].append({"id": "c3", "code": {"system": "SNOMED", "code": "169750002",
+                                                      "display": "Mother currently breast-feeding"},
+                                 "onset": "2025-06-20", "status": "active"})
+    decision = _decide(DCSSC, record, anchors)
+    assert _status(decision, "E1") == "MET"
+    assert list(decision.reasons) == ["E1"]
 
 
 def test_dcssc_immunosuppressant_within_four_weeks_excludes():
