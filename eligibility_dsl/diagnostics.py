@@ -93,6 +93,7 @@ CODES: dict[str, str] = {
     "E0006": "invisible-character",
     "W0102": "unused-declaration",
     "E0220": "analytes-of-different-molar-mass",  # check/analytes.py: a result could convert the wrong way
+    "E0221": "no-analyte-conflict",  # check/history.py: `analyte none` on a set whose LOINC codes name one
     "W0120": "result-without-analyte",  # a threshold in mass or molar units for codes that name no analyte
     # formulas (lang11a)
     "E0170": "formula-needs-plain-number",

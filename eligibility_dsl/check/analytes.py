@@ -9,6 +9,9 @@ checked here:
   and glucose): a result could be converted through the wrong one, so the comparison is refused.
 - W0120: the code set has codes that name no analyte (a local code): a result of those codes in the
   other concentration kind cannot be converted and would be UNKNOWN; the warning says how to fix it.
+  A code set declared `analyte none` (an M-protein in g/dL) says its results never convert: no warning,
+  and a result in the other kind is still a problem named in the decision. Declaring it on a set whose
+  LOINC codes name an analyte is E0221 (``no_analyte_conflicts``).
 
 docs/units.md, "How the checker proves conversions".
 """
@@ -20,7 +23,7 @@ from ..runtime.molar import ANALYTES, LOINC_ANALYTES
 from ..runtime.units import BASE_DIMENSIONS
 from . import ir
 
-__all__ = ["check_result_conversion", "check_results", "molar_bridge"]
+__all__ = ["check_result_conversion", "check_results", "molar_bridge", "no_analyte_conflicts"]
 
 _MASS, _AMOUNT = BASE_DIMENSIONS.index("mass"), BASE_DIMENSIONS.index("amount")
 _LENGTH = BASE_DIMENSIONS.index("length")
@@ -73,6 +76,8 @@ def check_result_conversion(checker, value: ir.Node, other: ir.Node, codeset: st
     if not specs or codeset is None or not _concentration_kind(other.type):
         return
     named, unnamed = _analytes(specs, codeset)
+    if getattr(specs.get(codeset), "no_analyte", False):
+        return  # `analyte none`: no conversion to prove (its own codes naming one are E0221)
     masses = {ANALYTES[a].molar_mass for a in named}
     threshold = other.type.unit.symbol if other.type.unit is not None else "the threshold"
     if len(masses) > 1:
@@ -86,7 +91,8 @@ def check_result_conversion(checker, value: ir.Node, other: ir.Node, codeset: st
         checker.diagnostics.append(_warning(
             f"the codes {shown} of `{codeset}` name no analyte, so a result of theirs in the other "
             f"concentration kind (mass or molar) cannot be converted to `{threshold}` and would be unknown",
-            span, f"add the analyte's LOINC codes to the code set (known analytes: {known}); see docs/units.md"))
+            span, f"add the analyte's LOINC codes to the code set (known analytes: {known}), or declare the set "
+                  f"`analyte none` if its results never convert (a protein with no molar mass); see docs/units.md"))
 
 
 def _warning(message: str, span, help: str) -> Diagnostic:
@@ -110,3 +116,10 @@ def _result_codeset(checker, node: ir.Node) -> str | None:
     if isinstance(node, ir.FieldRef) and node.name == "value" and checker.query_codesets:
         return checker.query_codesets[-1]
     return None
+
+
+def no_analyte_conflicts(codes) -> list[str]:
+    """The LOINC codes among ``codes`` ((system, code, display) triples) that name an analyte: a code set
+    declared `analyte none` must have none (E0221), or its results would convert after all."""
+    return [f"`{code}` ({LOINC_ANALYTES[code.strip()]})" for system, code, _ in codes
+            if system == "LOINC" and code.strip() in LOINC_ANALYTES]

@@ -25,6 +25,7 @@ from ..runtime.codes import PREFIX_SYSTEMS, SYSTEMS, normalize_code, normalize_s
 from ..runtime.units import dimension_name
 from ..terminology.valueset import ValueSetError, read_valueset
 from . import ir
+from .analytes import no_analyte_conflicts
 
 _NUMERIC = ("number", "quantity")
 _HIER = ", ".join(sorted(PREFIX_SYSTEMS))
@@ -68,11 +69,16 @@ class HistoryChecks:
                 self.error("E0125", problem, entry.span, "correct the code, or remove it from the code set")
                 continue
             codes.append((system, entry.code, entry.display))
+        conflicts = no_analyte_conflicts(codes) if decl.no_analyte else []
+        if conflicts:
+            self.error("E0221", f"code set `{decl.name}` is declared `analyte none`, but {', '.join(conflicts)} "
+                       "names an analyte whose results convert between mass and amount", decl.span,
+                       "remove `analyte none`, or move those codes to a code set of their own")
         _, excluded = self.__dict__.get("_valueset_excluded", {}).get(id(decl), (None, ()))
         derived = self._derive(codes, excluded)
         codes.extend((system, code, display) for system, code, display, _ in derived)
         return ir.CodesetSpec(decl.name, decl.description, tuple(codes), tuple(includes), span=decl.span,
-                              derived=derived)
+                              derived=derived, no_analyte=decl.no_analyte)
 
     def _derive(self, codes: list, excluded=()) -> tuple[tuple[str, str, str | None, str], ...]:
         """The concepts that contain a code of the set (an RxNorm ingredient's clinical and branded drugs,

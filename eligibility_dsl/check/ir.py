@@ -356,6 +356,7 @@ class CodesetSpec:
     # Codes the terminology added (also in ``codes``): (system, code, display, what it was derived from,
     # e.g. `RxNorm 121191 (rituximab)`), for traces, `elig doc` and audits (docs/terminology.md).
     derived: tuple[tuple[str, str, str | None, str], ...] = ()
+    no_analyte: bool = False  # declared `analyte none` (check/analytes.py)
 
 
 @attrs.frozen

@@ -392,6 +392,7 @@ class CodesetDecl(Decl):
     name: str
     description: str | None
     entries: tuple[CodeEntry | CodesetRef, ...]
+    no_analyte: bool = False  # `analyte none`: results never convert between mass and amount
 
 
 @attrs.frozen

@@ -386,7 +386,11 @@ class ToAst(FormulaSyntax, HistorySyntax, Transformer_NonRecursive):
                                     path_span=self._tok_span(c[0]))
 
     def codeset_decl(self, meta, c):
-        return A.CodesetDecl(str(c[0]), c[1], tuple(c[2:]), span=self._span(meta), name_span=self._tok_span(c[0]))
+        return A.CodesetDecl(str(c[0]), c[1], tuple(c[3:]), no_analyte=c[2] is not None, span=self._span(meta),
+                             name_span=self._tok_span(c[0]))
+
+    def no_analyte(self, meta, c):
+        return True
 
     def code_item(self, meta, c):
         display = _unquote(c[2]) if c[2] is not None else None
