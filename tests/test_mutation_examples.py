@@ -1,0 +1,159 @@
+"""The proof that the example trials' suites bite: every threshold and window length of an example trial with
+a test folder (trials/examples/tests/<stem>/), moved by one step either way, must make at least one of the
+trial's example patients fail, as `elig test` runs them (eligibility_dsl/authoring).
+
+The literals are those of the trial file itself (tests/mutation.py): criteria, definitions, function bodies
+and score conditions; never score weights, code strings, texts, nor the bodies of the libraries it imports
+from trials/lib. A mutant that no longer compiles is killed by the compiler. Two data files under
+tests/fixtures/mutation/ name the mutants that may stay alive, each with its reason:
+
+- ``equivalent.json``: mutants whose one-step move cannot change any decision; such a mutant must survive
+  (a listed mutant that a case kills is not equivalent, and the entry is wrong);
+- ``pending.json``: survivors in trials whose suites are being edited elsewhere, awaiting a boundary patient;
+  an entry whose mutant is killed must be removed.
+
+Run with ``-s`` (or ``-rP``) to see the table of mutants.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import attrs
+from mutation import Mutant, mutants, trial_literals
+
+from eligibility_dsl import CompileError, compile_source
+from eligibility_dsl.authoring import load_suite, run_case
+from eligibility_dsl.authoring.suite import tests_folder as suite_folder
+from eligibility_dsl.language.loader import ImportLoader
+
+ROOT = Path(__file__).parent.parent
+EXAMPLES = ROOT / "trials" / "examples"
+LIB = ROOT / "trials" / "lib"
+TRIALS = sorted(p for p in EXAMPLES.glob("*.elig") if suite_folder(p).is_dir())
+DATA = Path(__file__).parent / "fixtures" / "mutation"
+KEY = ("trial", "owner", "literal", "mutant")
+
+
+@attrs.frozen
+class Row:
+    mutant: Mutant
+    outcome: str  # `compiler`, `killed`, `equivalent`, `pending` or `SURVIVED`
+    killers: tuple[str, ...]  # the failing cases (or the compiler's first line)
+    crashes: tuple[str, ...] = ()  # cases that raised instead of deciding (they kill, but are reported)
+
+
+def listed(name: str) -> dict[tuple[str, ...], str]:
+    """(trial stem, owner, literal, mutant) -> why, from a data file of mutants allowed to survive."""
+    entries = json.loads((DATA / name).read_text(encoding="utf-8"))["mutants"]
+    out = {}
+    for entry in entries:
+        key = tuple(entry[k] for k in KEY)
+        assert key not in out, f"{name}: listed twice: {key}"
+        assert entry["why"].strip(), f"{name}: no reason for {key}"
+        out[key] = entry["why"]
+    return out
+
+
+def key_of(trial: Path, mutant: Mutant) -> tuple[str, ...]:
+    return (trial.stem, mutant.literal.owner, mutant.literal.text, mutant.mutated)
+
+
+def run_trial(trial: Path, equivalent=frozenset(), pending=frozenset()) -> list[Row]:
+    """Each mutant of the trial with its outcome against the trial's suites (compiled with the shipped
+    libraries, as `elig test` compiles it)."""
+    text = trial.read_text(encoding="utf-8")
+    loader = ImportLoader(trial, [LIB])
+    original = compile_source(text, str(trial), loader)
+    ids = [c.id for c in original.criteria]
+    cases = [(s.path, c) for p in sorted(suite_folder(trial).glob("*.test.json")) for s in [load_suite(p, ids)]
+             for c in s.cases]
+    assert all(run_case(original, c).passed for _, c in cases), f"{trial.name}: the suite fails unmutated"
+    rows = []
+    for mutant in mutants(trial_literals(text, str(trial), scores=True)):
+        try:
+            compiled = compile_source(mutant.source(text), str(trial), loader)
+        except CompileError as err:
+            rows.append(Row(mutant, "compiler", (str(err).splitlines()[0],)))
+            continue
+        killers, crashes = [], []
+        for path, case in cases:
+            try:
+                passed = run_case(compiled, case).passed
+            except Exception as err:  # a crash kills the mutant, and is reported
+                passed = False
+                crashes.append(f"{case.name}: raised {type(err).__name__}: {err}")
+            if not passed:
+                killers.append(f"{Path(path).name}: {case.name}")
+        key = key_of(trial, mutant)
+        outcome = ("killed" if killers else "equivalent" if key in equivalent else "pending" if key in pending
+                   else "SURVIVED")
+        rows.append(Row(mutant, outcome, tuple(killers), tuple(crashes)))
+    return rows
+
+
+def render_trial(trial: Path, rows: list[Row]) -> str:
+    lines = [f"{trial.name}: {len(rows)} mutants", "",
+             f"{'line:col':>8}  {'in':<34} {'original':<13} {'mutant':<13} {'outcome':<10} {'#':>3}  "
+             "first killing case (# = how many cases fail)"]
+    for row in rows:
+        m = row.mutant
+        lines.append(f"{m.where:>8}  {m.literal.owner:<34} {m.literal.text:<13} {m.mutated:<13} {row.outcome:<10} "
+                     f"{len(row.killers):>3}  {row.killers[0] if row.killers else '-'}")
+    lines += [f"  raised: {m.where} {m.literal.text} -> {m.number}: {c}" for m, c in
+              ((r.mutant, c) for r in rows for c in r.crashes)]
+    return "\n".join(lines)
+
+
+COLUMNS = ("literals", "mutants", "compiler", "killed", "equivalent", "pending", "SURVIVED")
+
+
+def summary(results: dict[Path, list[Row]], seconds: float) -> str:
+    head = f"{'trial':<36}" + "".join(f"{c:>11}" for c in COLUMNS)
+    lines = [f"mutants of {len(results)} example trials against their suites ({seconds:.1f} s)", "", head]
+    totals = [0] * len(COLUMNS)
+    for trial, rows in results.items():
+        counts = [len({r.mutant.literal for r in rows}), len(rows),
+                  *(sum(r.outcome == o for r in rows) for o in COLUMNS[2:])]
+        totals = [a + b for a, b in zip(totals, counts, strict=True)]
+        lines.append(f"{trial.stem:<36}" + "".join(f"{n:>11}" for n in counts))
+    lines.append(f"{'total':<36}" + "".join(f"{n:>11}" for n in totals))
+    return "\n".join(lines)
+
+
+def test_the_literals_found_are_the_trials_own_thresholds():
+    ra = EXAMPLES / "nct03863405_ra_metformin.elig"
+    text = ra.read_text(encoding="utf-8")
+    found = [(lit.owner, lit.text) for lit in trial_literals(text, str(ra), scores=True)]
+    # A criterion, a definition's window, a score condition; never a score weight (`5:`), nor the
+    # DAS28 coefficients of trials/lib/formulas.elig (`0.56`, `0.28`).
+    for expected in [("das28", "28 days"), ("acr_eular_2010", "6 weeks"), ("acr_eular_2010", "3")]:
+        assert expected in found, expected
+    literals = trial_literals(text, str(ra), scores=True)
+    assert all(text[lit.end:lit.end + 1] != ":" for lit in literals)
+    assert not [t for _, t in found if t in ("0.56", "0.28", "0.70", "0.014")]
+    # Without `scores` (the flagship trial's check), the score's conditions are not walked.
+    assert ("acr_eular_2010", "6 weeks") not in [(lit.owner, lit.text) for lit in trial_literals(text, str(ra))]
+
+
+def test_every_example_trial_threshold_mutant_is_killed():
+    equivalent, pending = listed("equivalent.json"), listed("pending.json")
+    assert not set(equivalent) & set(pending)
+    start = time.perf_counter()
+    results = {trial: run_trial(trial, equivalent, pending) for trial in TRIALS}
+    seconds = time.perf_counter() - start
+    print("\n" + "\n\n".join(render_trial(t, rows) for t, rows in results.items()))
+    print("\n" + summary(results, seconds))
+    assert sum(len(rows) for rows in results.values()) > 100, "the literal walk found too little"
+    keys = {key_of(t, r.mutant): r for t, rows in results.items() for r in rows}
+    stale = [k for k in [*equivalent, *pending] if k not in keys]
+    assert not stale, f"listed mutants the trials no longer have: {stale}"
+    wrong = [(k, keys[k].killers[0]) for k in equivalent if keys[k].outcome != "equivalent"]
+    assert not wrong, f"listed as equivalent, but a case kills it (remove it from equivalent.json): {wrong}"
+    done = [k for k in pending if keys[k].outcome != "pending"]
+    assert not done, f"killed now: remove from pending.json: {done}"
+    survivors = [f"{t.name} {r.mutant.where} ({r.mutant.literal.owner}) {r.mutant.literal.text} -> {r.mutant.mutated}"
+                 for t, rows in results.items() for r in rows if r.outcome == "SURVIVED"]
+    assert not survivors, "mutants no example patient detects:\n" + "\n".join(survivors)
