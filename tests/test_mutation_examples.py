@@ -34,19 +34,21 @@ EXAMPLES = ROOT / "trials" / "examples"
 LIB = ROOT / "trials" / "lib"
 TRIALS = sorted(p for p in EXAMPLES.glob("*.elig") if suite_folder(p).is_dir())
 DATA = Path(__file__).parent / "fixtures" / "mutation"
-KEY = ("trial", "owner", "literal", "mutant")
+KEY = ("trial", "owner", "code", "literal", "mutant")
 
 
 @attrs.frozen
 class Row:
     mutant: Mutant
+    code: str  # the source line the literal is on, stripped: how the data files name a place
     outcome: str  # `compiler`, `killed`, `equivalent`, `pending` or `SURVIVED`
     killers: tuple[str, ...]  # the failing cases (or the compiler's first line)
     crashes: tuple[str, ...] = ()  # cases that raised instead of deciding (they kill, but are reported)
 
 
 def listed(name: str) -> dict[tuple[str, ...], str]:
-    """(trial stem, owner, literal, mutant) -> why, from a data file of mutants allowed to survive."""
+    """(trial stem, owner, source line, literal, mutant) -> why, from a data file of mutants allowed to survive
+    (the source line rather than its number, so that edits elsewhere in the file do not stale an entry)."""
     entries = json.loads((DATA / name).read_text(encoding="utf-8"))["mutants"]
     out = {}
     for entry in entries:
@@ -57,8 +59,8 @@ def listed(name: str) -> dict[tuple[str, ...], str]:
     return out
 
 
-def key_of(trial: Path, mutant: Mutant) -> tuple[str, ...]:
-    return (trial.stem, mutant.literal.owner, mutant.literal.text, mutant.mutated)
+def key_of(trial: Path, row: Row) -> tuple[str, ...]:
+    return (trial.stem, row.mutant.literal.owner, row.code, row.mutant.literal.text, row.mutant.mutated)
 
 
 def run_trial(trial: Path, equivalent=frozenset(), pending=frozenset()) -> list[Row]:
@@ -71,12 +73,14 @@ def run_trial(trial: Path, equivalent=frozenset(), pending=frozenset()) -> list[
     cases = [(s.path, c) for p in sorted(suite_folder(trial).glob("*.test.json")) for s in [load_suite(p, ids)]
              for c in s.cases]
     assert all(run_case(original, c).passed for _, c in cases), f"{trial.name}: the suite fails unmutated"
+    lines = text.splitlines()
     rows = []
     for mutant in mutants(trial_literals(text, str(trial), scores=True)):
+        code = lines[mutant.literal.line - 1].strip()
         try:
             compiled = compile_source(mutant.source(text), str(trial), loader)
         except CompileError as err:
-            rows.append(Row(mutant, "compiler", (str(err).splitlines()[0],)))
+            rows.append(Row(mutant, code, "compiler", (str(err).splitlines()[0],)))
             continue
         killers, crashes = [], []
         for path, case in cases:
@@ -87,10 +91,10 @@ def run_trial(trial: Path, equivalent=frozenset(), pending=frozenset()) -> list[
                 crashes.append(f"{case.name}: raised {type(err).__name__}: {err}")
             if not passed:
                 killers.append(f"{Path(path).name}: {case.name}")
-        key = key_of(trial, mutant)
+        key = (trial.stem, mutant.literal.owner, code, mutant.literal.text, mutant.mutated)
         outcome = ("killed" if killers else "equivalent" if key in equivalent else "pending" if key in pending
                    else "SURVIVED")
-        rows.append(Row(mutant, outcome, tuple(killers), tuple(crashes)))
+        rows.append(Row(mutant, code, outcome, tuple(killers), tuple(crashes)))
     return rows
 
 
@@ -147,12 +151,15 @@ def test_every_example_trial_threshold_mutant_is_killed():
     print("\n" + "\n\n".join(render_trial(t, rows) for t, rows in results.items()))
     print("\n" + summary(results, seconds))
     assert sum(len(rows) for rows in results.values()) > 100, "the literal walk found too little"
-    keys = {key_of(t, r.mutant): r for t, rows in results.items() for r in rows}
+    keys: dict[tuple[str, ...], list[Row]] = {}
+    for t, rows in results.items():
+        for r in rows:
+            keys.setdefault(key_of(t, r), []).append(r)
     stale = [k for k in [*equivalent, *pending] if k not in keys]
     assert not stale, f"listed mutants the trials no longer have: {stale}"
-    wrong = [(k, keys[k].killers[0]) for k in equivalent if keys[k].outcome != "equivalent"]
+    wrong = [(k, r.killers[0]) for k in equivalent for r in keys[k] if r.outcome != "equivalent"]
     assert not wrong, f"listed as equivalent, but a case kills it (remove it from equivalent.json): {wrong}"
-    done = [k for k in pending if keys[k].outcome != "pending"]
+    done = [k for k in pending if any(r.outcome != "pending" for r in keys[k])]
     assert not done, f"killed now: remove from pending.json: {done}"
     survivors = [f"{t.name} {r.mutant.where} ({r.mutant.literal.owner}) {r.mutant.literal.text} -> {r.mutant.mutated}"
                  for t, rows in results.items() for r in rows if r.outcome == "SURVIVED"]
