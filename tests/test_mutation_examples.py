@@ -19,7 +19,11 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
+from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
+from unittest import mock
 
 import attrs
 from mutation import Mutant, mutants, trial_literals
@@ -27,6 +31,7 @@ from mutation import Mutant, mutants, trial_literals
 from eligibility_dsl import CompileError, compile_source
 from eligibility_dsl.authoring import load_suite, run_case
 from eligibility_dsl.authoring.suite import tests_folder as suite_folder
+from eligibility_dsl.check import history
 from eligibility_dsl.language.loader import ImportLoader
 
 ROOT = Path(__file__).parent.parent
@@ -34,33 +39,52 @@ EXAMPLES = ROOT / "trials" / "examples"
 LIB = ROOT / "trials" / "lib"
 TRIALS = sorted(p for p in EXAMPLES.glob("*.elig") if suite_folder(p).is_dir())
 DATA = Path(__file__).parent / "fixtures" / "mutation"
-KEY = ("trial", "owner", "code", "literal", "mutant")
+KEY = ("trial", "owner", "code", "literal", "mutant", "occurrence")
 
 
 @attrs.frozen
 class Row:
     mutant: Mutant
     code: str  # the source line the literal is on, stripped: how the data files name a place
+    occurrence: int  # 1 for the first mutant of the trial with this owner, code, literal and mutant, 2 ...
     outcome: str  # `compiler`, `killed`, `equivalent`, `pending` or `SURVIVED`
     killers: tuple[str, ...]  # the failing cases (or the compiler's first line)
     crashes: tuple[str, ...] = ()  # cases that raised instead of deciding (they kill, but are reported)
 
 
 def listed(name: str) -> dict[tuple[str, ...], str]:
-    """(trial stem, owner, source line, literal, mutant) -> why, from a data file of mutants allowed to survive
-    (the source line rather than its number, so that edits elsewhere in the file do not stale an entry)."""
+    """(trial stem, owner, source line, literal, mutant, occurrence) -> why, from a data file of mutants allowed
+    to survive. The source line rather than its number, so that edits elsewhere in the file do not stale an
+    entry; ``occurrence`` (default 1) tells apart the same literal on lines written alike."""
     entries = json.loads((DATA / name).read_text(encoding="utf-8"))["mutants"]
     out = {}
     for entry in entries:
-        key = tuple(entry[k] for k in KEY)
+        key = tuple(entry.get(k, 1) if k == "occurrence" else entry[k] for k in KEY)
         assert key not in out, f"{name}: listed twice: {key}"
         assert entry["why"].strip(), f"{name}: no reason for {key}"
         out[key] = entry["why"]
     return out
 
 
-def key_of(trial: Path, row: Row) -> tuple[str, ...]:
-    return (trial.stem, row.mutant.literal.owner, row.code, row.mutant.literal.text, row.mutant.mutated)
+def key_of(trial: Path, row: Row) -> tuple:
+    return (trial.stem, row.mutant.literal.owner, row.code, row.mutant.literal.text, row.mutant.mutated,
+            row.occurrence)
+
+
+@contextmanager
+def imports_parsed_once():
+    """Parse each imported library once for all the mutants (a parse result is immutable): the mutants differ
+    only in the trial's own text, and the libraries' parses were most of the compile time."""
+    with mock.patch.object(history, "parse", lru_cache(maxsize=None)(history.parse)):
+        yield
+
+
+def entry(trial: Path, row: Row, why: str = "") -> dict:
+    """The data-file entry that names a mutant."""
+    out = dict(zip(KEY, key_of(trial, row), strict=True))
+    if out["occurrence"] == 1:
+        del out["occurrence"]
+    return {**out, "why": why or "..."}
 
 
 def run_trial(trial: Path, equivalent=frozenset(), pending=frozenset()) -> list[Row]:
@@ -74,13 +98,16 @@ def run_trial(trial: Path, equivalent=frozenset(), pending=frozenset()) -> list[
              for c in s.cases]
     assert all(run_case(original, c).passed for _, c in cases), f"{trial.name}: the suite fails unmutated"
     lines = text.splitlines()
-    rows = []
+    rows, seen = [], Counter()
     for mutant in mutants(trial_literals(text, str(trial), scores=True)):
         code = lines[mutant.literal.line - 1].strip()
+        place = (trial.stem, mutant.literal.owner, code, mutant.literal.text, mutant.mutated)
+        seen[place] += 1
+        key = (*place, seen[place])
         try:
             compiled = compile_source(mutant.source(text), str(trial), loader)
         except CompileError as err:
-            rows.append(Row(mutant, code, "compiler", (str(err).splitlines()[0],)))
+            rows.append(Row(mutant, code, seen[place], "compiler", (str(err).splitlines()[0],)))
             continue
         killers, crashes = [], []
         for path, case in cases:
@@ -91,10 +118,9 @@ def run_trial(trial: Path, equivalent=frozenset(), pending=frozenset()) -> list[
                 crashes.append(f"{case.name}: raised {type(err).__name__}: {err}")
             if not passed:
                 killers.append(f"{Path(path).name}: {case.name}")
-        key = (trial.stem, mutant.literal.owner, code, mutant.literal.text, mutant.mutated)
         outcome = ("killed" if killers else "equivalent" if key in equivalent else "pending" if key in pending
                    else "SURVIVED")
-        rows.append(Row(mutant, code, outcome, tuple(killers), tuple(crashes)))
+        rows.append(Row(mutant, code, seen[place], outcome, tuple(killers), tuple(crashes)))
     return rows
 
 
@@ -146,21 +172,21 @@ def test_every_example_trial_threshold_mutant_is_killed():
     equivalent, pending = listed("equivalent.json"), listed("pending.json")
     assert not set(equivalent) & set(pending)
     start = time.perf_counter()
-    results = {trial: run_trial(trial, equivalent, pending) for trial in TRIALS}
+    with imports_parsed_once():
+        results = {trial: run_trial(trial, equivalent, pending) for trial in TRIALS}
     seconds = time.perf_counter() - start
     print("\n" + "\n\n".join(render_trial(t, rows) for t, rows in results.items()))
     print("\n" + summary(results, seconds))
     assert sum(len(rows) for rows in results.values()) > 100, "the literal walk found too little"
-    keys: dict[tuple[str, ...], list[Row]] = {}
-    for t, rows in results.items():
-        for r in rows:
-            keys.setdefault(key_of(t, r), []).append(r)
+    keys = {key_of(t, r): r for t, rows in results.items() for r in rows}
     stale = [k for k in [*equivalent, *pending] if k not in keys]
     assert not stale, f"listed mutants the trials no longer have: {stale}"
-    wrong = [(k, r.killers[0]) for k in equivalent for r in keys[k] if r.outcome != "equivalent"]
+    wrong = [(k, keys[k].killers[0]) for k in equivalent if keys[k].outcome != "equivalent"]
     assert not wrong, f"listed as equivalent, but a case kills it (remove it from equivalent.json): {wrong}"
-    done = [k for k in pending if any(r.outcome != "pending" for r in keys[k])]
+    done = [k for k in pending if keys[k].outcome != "pending"]
     assert not done, f"killed now: remove from pending.json: {done}"
     survivors = [f"{t.name} {r.mutant.where} ({r.mutant.literal.owner}) {r.mutant.literal.text} -> {r.mutant.mutated}"
+                 f"\n    {json.dumps(entry(t, r), ensure_ascii=False)}"
                  for t, rows in results.items() for r in rows if r.outcome == "SURVIVED"]
-    assert not survivors, "mutants no example patient detects:\n" + "\n".join(survivors)
+    assert not survivors, ("mutants no example patient detects (add a boundary patient to the trial's suite; the "
+                           "entry, with its reason, is for a truly equivalent mutant):\n" + "\n".join(survivors))
