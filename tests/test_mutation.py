@@ -1,10 +1,11 @@
 """The proof that the boundary checks bite: every threshold and window length of the flagship trial, moved by
 one step either way, must make at least one check of ``tests/boundaries.py`` fail.
 
-The numbers are found by parsing ``trials/ssc_telitacicept.elig``: every number or quantity literal inside
-a criterion or a ``define`` body (not score weights, code strings, texts or the version). A mutant is the
-source text with that one literal's number moved by one unit of its last written digit (``50`` -> 49 and 51,
-``1.25`` -> 1.24 and 1.26); it is compiled with ``compile_source`` and every boundary check is run on it.
+The numbers are found by parsing ``trials/ssc_telitacicept.elig`` (tests/mutation.py, shared with the
+example trials' check in tests/test_mutation_examples.py): every number or quantity literal inside a criterion
+or a ``define`` body (not score weights, code strings, texts or the version). A mutant is the source text with
+that one literal's number moved by one unit of its last written digit (``50`` -> 49 and 51, ``1.25`` -> 1.24
+and 1.26); it is compiled with ``compile_source`` and every boundary check is run on it.
 A mutant that does not compile counts as killed by the compiler and is listed apart.
 
 Run with ``-s`` (or ``-rP``) to see the table of mutants.
@@ -12,87 +13,16 @@ Run with ``-s`` (or ``-rP``) to see the table of mutants.
 
 from __future__ import annotations
 
-import re
 import time
-from decimal import Decimal
 
-import attrs
 import pytest
 from boundaries import CHECKS, TRIAL_FILE, failures
+from mutation import Literal, Mutant, mutants, neighbours, trial_literals
 
 from eligibility_dsl import CompileError, compile_source
 from eligibility_dsl.language import ast as A
 from eligibility_dsl.language.loader import file_loader
 from eligibility_dsl.language.syntax import parse
-
-NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?")
-
-
-@attrs.frozen
-class Literal:
-    owner: str  # criterion id or definition name
-    line: int
-    column: int
-    start: int  # offset of the number in the source text
-    end: int
-    text: str  # the whole literal as written, e.g. `35 days`
-    number: str  # its number, e.g. `35`
-
-
-@attrs.frozen
-class Mutant:
-    literal: Literal
-    number: str  # the replacement number
-
-    @property
-    def where(self) -> str:
-        return f"{self.literal.line}:{self.literal.column}"
-
-    def source(self, text: str) -> str:
-        return text[:self.literal.start] + self.number + text[self.literal.end:]
-
-
-def _literals_in(node, owner: str, text: str):
-    if isinstance(node, (A.NumberLit, A.QuantityLit)):
-        span = node.span
-        m = NUMBER.match(text, span.start)
-        assert m and Decimal(m.group(0)) == node.value, f"no number at {span}: {text[span.start:span.end]!r}"
-        yield Literal(owner, span.line, span.column, m.start(), m.end(), text[span.start:span.end], m.group(0))
-        return
-    if isinstance(node, tuple):
-        for item in node:
-            yield from _literals_in(item, owner, text)
-        return
-    if attrs.has(type(node)):
-        for f in attrs.fields(type(node)):
-            value = getattr(node, f.name)
-            if isinstance(value, (A.Node, tuple)):
-                yield from _literals_in(value, owner, text)
-
-
-def trial_literals(text: str, path: str) -> list[Literal]:
-    """The number and quantity literals in the bodies of the file's criteria and definitions."""
-    result = parse(text, path)
-    assert not result.diagnostics, result.diagnostics
-    out = []
-    for decl in result.module.decls:
-        if isinstance(decl, A.Criterion):
-            out += _literals_in(decl.expr, decl.id, text)
-        elif isinstance(decl, A.DefineDecl):
-            out += _literals_in(decl.expr, decl.name, text)
-    return out
-
-
-def neighbours(number: str) -> tuple[str, str]:
-    """One unit of the last written digit down and up: `50` -> 49, 51; `1.25` -> 1.24, 1.26; `0` -> -1, 1."""
-    places = len(number.partition(".")[2])
-    step = Decimal(1).scaleb(-places)
-    value = Decimal(number)
-    return tuple(f"{value + d:.{places}f}" for d in (-step, step))
-
-
-def mutants(literals: list[Literal]) -> list[Mutant]:
-    return [Mutant(lit, n) for lit in literals for n in neighbours(lit.number)]
 
 
 def test_neighbours_move_the_last_written_digit():
@@ -145,8 +75,7 @@ def render(rows, seconds: float) -> str:
              "first killing check (# = how many checks fail)"]
     for mutant, outcome, killers, _ in rows:
         lit = mutant.literal
-        mutated = mutant.number + lit.text[len(lit.number):]
-        lines.append(f"{mutant.where:>8}  {lit.owner:<36} {lit.text:<11} {mutated:<11} {outcome:<9} "
+        lines.append(f"{mutant.where:>8}  {lit.owner:<36} {lit.text:<11} {mutant.mutated:<11} {outcome:<9} "
                      f"{len(killers):>3}  {killers[0] if killers else '-'}")
     compiler = [r for r in rows if r[1] == "compiler"]
     survivors = [r for r in rows if r[1] == "SURVIVED"]
