@@ -94,6 +94,41 @@ def test_myeloma_ongoing_treatment_is_within_the_washout():
     assert _status(_decide(MYELOMA, record, anchors), "E5") == "MET"
 
 
+def _myeloma_labs(*labs):
+    """The eligible myeloma patient with its laboratory results replaced by ``labs`` ((LOINC, value) pairs,
+    dated 2025-09-15, a week before screening), the ECOG grade kept."""
+    record, anchors = _base("nct03860038_eligible.json")
+    ecog = [o for o in record["observations"] if o["code"]["code"] == "89247-1"]
+    record["observations"] = ecog + [{"id": f"lab{n}", "code": {"system": "LOINC", "code": code},
+                                      "date": "2025-09-15", "value": value} for n, (code, value) in enumerate(labs)]
+    return record, anchors
+
+
+@pytest.mark.parametrize("labs, status", [
+    pytest.param([("33358-3", "1 g/dL")], "MET", id="serum-M-protein-exactly-1-g/dL"),
+    pytest.param([("33358-3", "10 g/L")], "MET", id="serum-M-protein-10-g/L"),
+    pytest.param([("33358-3", "0.9 g/dL"), ("42482-0", "200 mg/d")], "MET", id="urine-M-protein-exactly-200-mg/day"),
+    pytest.param([("33358-3", "0.9 g/dL"), ("42482-0", "199 mg/d"), ("36916-5", "10 mg/dL"), ("33944-0", "1.2 mg/dL"),
+                  ("48378-4", "8.33")], "MET", id="involved-kappa-10-mg/dL-abnormal-ratio"),
+    pytest.param([("33358-3", "0.9 g/dL"), ("42482-0", "199 mg/d"), ("36916-5", "10 mg/dL"), ("33944-0", "6.5 mg/dL"),
+                  ("48378-4", "1.65")], "NOT_MET", id="kappa-10-mg/dL-but-ratio-1.65-normal"),
+    pytest.param([("33358-3", "0.9 g/dL"), ("42482-0", "199 mg/d"), ("36916-5", "0.5 mg/dL"), ("33944-0", "9.9 mg/dL"),
+                  ("48378-4", "0.05")], "NOT_MET", id="involved-lambda-9.9-mg/dL"),
+    pytest.param([("33358-3", "0.9 g/dL")], "UNKNOWN", id="below-in-serum-urine-and-FLC-not-measured"),
+    pytest.param([("33358-3", "0.1 mmol/L"), ("42482-0", "100 mg/d"), ("36916-5", "1 mg/dL"), ("33944-0", "1 mg/dL"),
+                  ("48378-4", "1")], "UNKNOWN", id="M-protein-in-mol/L-is-not-converted"),
+])
+def test_myeloma_measurable_disease_reads_the_imwg_thresholds(labs, status):
+    """I3 over the record (IMWG): serum M-protein >= 1 g/dL, urine M-protein >= 200 mg/24 h, or an involved
+    free light chain >= 10 mg/dL with an abnormal kappa/lambda ratio. The proteins have no molar mass
+    (`analyte none`): a serum M-protein in mmol/L is a problem, never a conversion."""
+    record, anchors = _myeloma_labs(*labs)
+    decision = _decide(MYELOMA, record, anchors)
+    assert _status(decision, "I3") == status
+    if status == "UNKNOWN" and labs[0][1].endswith("mmol/L"):
+        assert any("0.1 mmol/L" in problem for problem in decision.criterion("I3").problems)
+
+
 def test_myeloma_transplant_of_unknown_donor_leaves_e3_unknown():
     record, anchors = _base("nct03860038_eligible.json")
     record["procedures"][0]["code"] = {"system": "SNOMED", "code": "234336002",
