@@ -52,6 +52,11 @@ def _ctcae_grade(value: Decimal) -> str | None:
     return None if value in (1, 2, 3, 4, 5) else "must be a CTCAE grade: 1, 2, 3, 4 or 5"
 
 
+# The JSON Schema of a field whose check allows a few values only (records/schema.py): the values as numbers
+# or decimal text.
+_ctcae_grade.schema = {"enum": [1, 2, 3, 4, 5, "1", "2", "3", "4", "5"]}  # type: ignore[attr-defined]
+
+
 def _positive(value: Decimal) -> str | None:
     """positive (zero or negative: a record error)"""
     return None if value > 0 else "must be positive"
