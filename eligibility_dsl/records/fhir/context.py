@@ -11,8 +11,6 @@ criterion asks about.
 
 from __future__ import annotations
 
-from typing import Any
-
 from .source import Index
 from .values import codings
 
