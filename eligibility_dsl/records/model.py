@@ -54,6 +54,12 @@ ANY_VALUE = T.Type("any")  # an observation value: quantity, coding or boolean
 VERIFICATION = ("unconfirmed", "provisional", "differential", "confirmed", "refuted")
 ENCOUNTER_CLASSES = ("ambulatory", "emergency", "inpatient", "observation", "virtual", "home", "other")
 
+# Words written for a code value where a spelling suggestion would mislead (`outpatient` is not `inpatient`):
+# the checker's help names the value meant.
+CODE_SYNONYMS = {"outpatient": "ambulatory", "out-patient": "ambulatory", "office": "ambulatory",
+                 "clinic": "ambulatory", "er": "emergency", "ed": "emergency", "hospitalized": "inpatient",
+                 "hospitalised": "inpatient", "telehealth": "virtual", "telemedicine": "virtual"}
+
 _CODE = Field("code", CODING, "what the event is: one coding or a list of codings", required=True)
 # Richer events (issue 11): why it was done, where on the body, how severe, in what setting.
 _REASON = Field("reason", CODING, "why it was given or done: the coding(s) of the indication (FHIR reasonCode, "
