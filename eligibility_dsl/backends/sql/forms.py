@@ -138,7 +138,7 @@ class FormRules:
         out = []
         for name, value in self.trial.tables[node.table].entries:
             hit = self.hit_column(collection, alias, name)
-            out.append((exp.EQ(this=hit, expression=SV.num(1)), value))
+            out.append((exp.EQ(this=hit, expression=SV.num(2)), value))  # queries.HIT_IN
         return out
 
 

@@ -32,6 +32,10 @@ from .sweeps import SWEEP_RULES, SweepRules
 from .values import NOCONST, TRUE, UNKNOWN, V, table
 
 ALL_TIME = Window(None, None, True, True)
+# A hit column's values (``code_hits``): a coding in the code set; only a malformed coding, which may be a
+# garbled code of the set (docs/patient_model.md, "Malformed codes"); codings none of which is in it.
+HIT_IN, HIT_MAYBE, HIT_OUT = 2, 1, 0
+MALFORMED = "?"  # the codes table's system of a malformed coding starts with it (schema.Tables)
 
 
 @attrs.frozen
@@ -122,8 +126,10 @@ class QueryRules(CalcRules, FormRules, SweepRules, PickRules):
             raise Unsupported(q.filter, "a query's condition that reads more than the record's fields (a fact)")
         if q.codeset is not None:
             hit = self.hit_column(q.collection, "e", q.codeset)
+            maybe = exp.EQ(this=hit.copy(), expression=SV.num(HIT_MAYBE))  # undecided unless the filter says no
             status: exp.Expression = (exp.Case().when(hit.is_(exp.null()), SV.truth_lit(UNKNOWN))
-                                      .when(exp.EQ(this=hit.copy(), expression=SV.num(0)), SV.truth_lit(SV.FALSE))
+                                      .when(exp.EQ(this=hit.copy(), expression=SV.num(HIT_OUT)), SV.truth_lit(SV.FALSE))
+                                      .when(maybe, SV.extremum("LEAST", [filt.copy(), SV.truth_lit(UNKNOWN)]))
                                       .else_(filt))
         else:
             status = filt
@@ -199,7 +205,7 @@ class QueryRules(CalcRules, FormRules, SweepRules, PickRules):
 
     def hit_column(self, collection: str, alias: str, codeset: str, field: str = "code") -> exp.Expression:
         """The column of the collection's events saying whether the coding(s) of ``field`` are in ``codeset``
-        (``code_hits``): 1, 0, or null when the event has no coding in that field."""
+        (``code_hits``): HIT_IN, HIT_MAYBE, HIT_OUT, or null when the event has no coding in that field."""
         per = self.__dict__.setdefault("_per_collection", {}).setdefault(collection, {"queries": [], "codesets": []})
         key = (field, codeset)
         if key not in per["codesets"]:
@@ -207,16 +213,20 @@ class QueryRules(CalcRules, FormRules, SweepRules, PickRules):
         return exp.column(f"hit_{per['codesets'].index(key)}", alias, quoted=True)
 
     def code_hits(self, collection: str, codesets: list[tuple[str, str]]) -> str:
-        """A CTE: per coded event of the collection, for each (field, code set) 1 when one of the field's
-        codings is in it, 0 when none is, null when the field has no coding (no row: the event has none)."""
+        """A CTE: per coded event of the collection, for each (field, code set) HIT_IN when one of the field's
+        codings is in it, else HIT_MAYBE when one is malformed, else HIT_OUT; null when the field has no coding
+        (no row: the event has none)."""
         alias = f"h_{collection}"
         system, code = exp.column("system", "c", quoted=True), exp.column("code", "c", quoted=True)
         cols = [exp.column("patient_id", "c", quoted=True), exp.column("event_id", "c", quoted=True)]
         for i, (field, name) in enumerate(codesets):
             member = codeset_predicate(self.codesets[name], system, code)
             in_field = exp.EQ(this=exp.column("field", "c", quoted=True), expression=exp.Literal.string(field))
-            cols.append(exp.alias_(exp.Max(this=exp.Case().when(SV.AND(in_field, member), SV.num(1))
-                                           .when(in_field.copy(), SV.num(0)).else_(exp.null())),
+            malformed = exp.EQ(this=exp.Substring(this=system.copy(), start=SV.num(1), length=SV.num(1)),
+                               expression=exp.Literal.string(MALFORMED))
+            cols.append(exp.alias_(exp.Max(this=exp.Case().when(SV.AND(in_field, member), SV.num(HIT_IN))
+                                           .when(SV.AND(in_field.copy(), malformed), SV.num(HIT_MAYBE))
+                                           .when(in_field.copy(), SV.num(HIT_OUT)).else_(exp.null())),
                                    f"hit_{i}", quoted=True))
         self.ctes[alias] = (exp.select(*cols).from_(table("codes", "c"))
                             .where(exp.EQ(this=exp.column("collection", "c", quoted=True),
@@ -238,7 +248,8 @@ class QueryRules(CalcRules, FormRules, SweepRules, PickRules):
         absent = hit.is_(exp.null())
         if field.type.kind == "any":  # a value of another kind is in no code set
             absent = SV.AND(absent, exp.column("value_kind", alias, quoted=True).is_(exp.null()))
-        expr = SV.case((absent, UNKNOWN), (exp.EQ(this=hit.copy(), expression=SV.num(1)), inside), default=outside)
+        expr = SV.case((absent, UNKNOWN), (exp.EQ(this=hit.copy(), expression=SV.num(HIT_IN)), inside),
+                       (exp.EQ(this=hit.copy(), expression=SV.num(HIT_MAYBE)), UNKNOWN), default=outside)
         return SV.truth(expr, [(f"{collection} {{event}}: {field.name}", absent.copy())])
 
     def covered(self, ref: QueryRef) -> exp.Expression:
