@@ -37,12 +37,23 @@ def reason(res: dict, index: Index, notes: list[str]) -> list[dict] | None:
         if target is None:
             notes.append(f"reason: reasonReference `{text}` is not in the export")
             return None
+        if _in_error(target):
+            notes.append(f"reason: reasonReference `{text}` was entered in error")
+            return None
         known = codings(target.get("code"))[0] if target.get("resourceType") in _CODED_REASONS else []
         if not known:
             notes.append(f"reason: reasonReference `{text}` has no coding in a known code system")
             return None
         found.extend(known)
     return found or None
+
+
+def _in_error(res: dict) -> bool:
+    """An ``entered-in-error`` resource (by its status or, for a Condition, its verification status)."""
+    verification = res.get("verificationStatus")
+    codes = [c.get("code") for c in (verification.get("coding") or ()) if isinstance(c, dict)] \
+        if isinstance(verification, dict) else []
+    return res.get("status") == "entered-in-error" or "entered-in-error" in codes
 
 
 def body_site(res: dict) -> list[dict] | None:
@@ -66,7 +77,7 @@ def setting(res: dict, index: Index, classes: dict[str, str]) -> str | None:
     """The class of the Encounter ``Observation.encounter`` points at, when that encounter is in the export
     and its class is one the model knows; None otherwise (unknown, never assumed outpatient)."""
     encounter = index.resolve(res.get("encounter"), res)
-    if encounter is None or encounter.get("resourceType") != "Encounter":
+    if encounter is None or encounter.get("resourceType") != "Encounter" or _in_error(encounter):
         return None
     klass = encounter.get("class")
     code = klass.get("code") if isinstance(klass, dict) else None
