@@ -272,13 +272,16 @@ FIELDS = {  # (type, expression) atoms available inside a query over each collec
     "medications": {"date": ["start", "end"], "bool": [
         "(code in cs_a)", "(code not in cs_b)", "(daily_dose > 10 mg/day)", "(daily_dose <= 0.01 g/day)",
         "(daily_dose * tab[code] >= 10 mg/day)", '(route = "oral")', "(tab[code] > 1)",
-        "(days between end and screening <= max(28 days, 5 * h1))"], "num": ["tab[code]"]},
+        "(days between end and screening <= max(28 days, 5 * h1))", "(reason in cs_a)", "(reason not in cs_b)"],
+        "num": ["tab[code]"]},
     "observations": {"date": ["date"], "bool": [
         "(value = true)", "(value > 50 mg)", "(value > 3 * reference_high)", "(value in cs_lab)",
         "(value between 1 and 3)", "((value * 2) > 10 mg)", "(value = 2)", "(value + 1 mg >= 2 mg)",
-        "(value is positive)", "(value is normal)", "(value is high)", "(value < 20 mg)", "(value >= 40 U/L)"]},
+        "(value is positive)", "(value is normal)", "(value is high)", "(value < 20 mg)", "(value >= 40 U/L)",
+        '(setting = "ambulatory")', '(setting != "inpatient")']},
     "conditions": {"date": ["onset", "abatement"], "bool": [
-        '(status = "active")', '(status in ["active", "relapse"])', "(code in cs_c)"]},
+        '(status = "active")', '(status in ["active", "relapse"])', "(code in cs_c)", '(severity = "severe")',
+        "(grade >= 3)", "(grade < 2)", "(body_site in cs_c)"]},
     "assessments": {"date": ["date"], "bool": ["(score >= 10)"], "num": ["score"]},
 }
 PICKS = {"medications": [("date", "start"), ("date", "end")], "observations": [("date", "date")],
@@ -522,7 +525,8 @@ def records(draw):
     record["medications"] = [draw(_period({
         "id": f"m{i}", "code": draw(code), **({"daily_dose": draw(st.sampled_from(
             ["5 mg/day", "10 mg/day", "0.01 g/day", "8 mg/day", "80 mg/day", "2 [iU]/day"]))} if draw(st.booleans())
-            else {}), **({"route": draw(st.sampled_from(["oral", "topical"]))} if draw(st.booleans()) else {})},
+            else {}), **({"route": draw(st.sampled_from(["oral", "topical"]))} if draw(st.booleans()) else {}),
+        **({"reason": draw(code)} if draw(st.booleans()) else {})},  # richer events (issue 11)
         "start", "end")) for i in range(draw(st.integers(0, 3)))]
     record["observations"] = [{
         "id": f"o{i}", "code": draw(code), "date": draw(dates()),
@@ -536,11 +540,15 @@ def records(draw):
         **({"interpretation": draw(st.sampled_from(
             [{"system": "HL7:v3-ObservationInterpretation", "code": c}
              for c in ("N", "H", "L", "POS", "NEG", "A", "IND")]
-            + [{"system": "LOCAL", "code": "H"}]))} if draw(st.integers(0, 2)) == 0 else {})}
+            + [{"system": "LOCAL", "code": "H"}]))} if draw(st.integers(0, 2)) == 0 else {}),
+        **({"setting": draw(st.sampled_from(["ambulatory", "inpatient"]))} if draw(st.booleans()) else {})}
         for i in range(draw(st.integers(0, 3)))]
     record["conditions"] = [draw(_period({
         "id": f"c{i}", "code": draw(code),
-        **({"status": draw(st.sampled_from(["active", "relapse", "resolved"]))} if draw(st.booleans()) else {})},
+        **({"status": draw(st.sampled_from(["active", "relapse", "resolved"]))} if draw(st.booleans()) else {}),
+        **({"severity": draw(st.sampled_from(["mild", "severe"]))} if draw(st.booleans()) else {}),
+        **({"grade": draw(st.sampled_from([1, 2, 3, 5]))} if draw(st.booleans()) else {}),
+        **({"body_site": draw(code)} if draw(st.booleans()) else {})},
         "onset", "abatement")) for i in range(draw(st.integers(0, 2)))]
     record["assessments"] = [{"id": f"a{i}", "code": {"system": "LOCAL", "code": "mRSS"}, "date": draw(dates()),
                               **({"score": draw(st.sampled_from([5, 10, 12, 30]))} if draw(st.booleans()) else {}),

@@ -107,6 +107,22 @@ def test_unmapped_concepts_are_left_out_and_withdraw_coverage(cdm):
     assert immunizations == [("3", "302")]  # a drug exposure coded CVX is a vaccination
 
 
+def test_a_result_taken_in_a_visit_has_the_visits_class_as_its_setting(cdm):
+    """Issue 11: measurement 1001 (`visit_occurrence_id` 9001, an outpatient visit, 9202) has the setting
+    `ambulatory`; a measurement with no visit has none (unknown, never assumed outpatient). The CDM has no
+    column for severity or grade: missing."""
+    con = open_omop(str(cdm[0]), {k: __import__("datetime").date.fromisoformat(v) for k, v in ANCHORS.items()})
+    try:
+        settings = dict(con.execute("SELECT event_id, setting FROM observations").fetchall())
+        graded = con.execute("SELECT count(*) FROM conditions WHERE severity IS NOT NULL OR grade IS NOT NULL")
+        graded = graded.fetchone()[0]
+    finally:
+        con.close()
+    assert settings["measurement/1001"] == "ambulatory"
+    assert settings["measurement/1003"] is None
+    assert graded == 0
+
+
 def test_concepts_map_to_the_librarys_systems_or_to_nothing():
     assert coding_of("ICD10CM", "M34.0") == ("ICD10CM", "M340", "M34.0")
     assert coding_of("ICD9Proc", "99.71") == ("ICD9CM", "99.71", "99.71")

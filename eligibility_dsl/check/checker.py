@@ -14,6 +14,7 @@ from ..diagnostics import Diagnostic, Span, sort_key, suggest
 from ..language import ast as A
 from ..language import types as T
 from ..language.syntax import MAX_NESTING, RESERVED_WORDS, ParseResult, too_deep_diagnostic
+from ..records.model import CODE_SYNONYMS
 from ..runtime.calendar import parse_date
 from ..runtime.quantity import MagnitudeError, Quantity, check_magnitude
 from ..runtime.titre import Titre
@@ -498,8 +499,9 @@ class Checker(HistoryChecks, LabChecks, FormulaChecks, FunctionChecks, NameHelp)
         values = code_side.type.values if code_side.type.kind == "code" else None
         if values and isinstance(other, ir.Const) and other.type.kind == "text" and other.value not in values:
             allowed = ", ".join(f"`{v}`" for v in values)
-            self.error("E0107", f"`{other.value}` is not one of the values of this code: {allowed}",
-                       other_node.span, suggest(other.value, values))
+            meant = CODE_SYNONYMS.get(other.value.lower())
+            self.error("E0107", f"`{other.value}` is not one of the values of this code: {allowed}", other_node.span,
+                       f"write `{meant}`" if meant in values else suggest(other.value, values))
 
     def _between(self, n: A.Between):
         operand, low, high = self.expr(n.operand), self.expr(n.low), self.expr(n.high)

@@ -54,7 +54,18 @@ ANY_VALUE = T.Type("any")  # an observation value: quantity, coding or boolean
 VERIFICATION = ("unconfirmed", "provisional", "differential", "confirmed", "refuted")
 ENCOUNTER_CLASSES = ("ambulatory", "emergency", "inpatient", "observation", "virtual", "home", "other")
 
+# Words written for a code value where a spelling suggestion would mislead (`outpatient` is not `inpatient`):
+# the checker's help names the value meant.
+CODE_SYNONYMS = {"outpatient": "ambulatory", "out-patient": "ambulatory", "office": "ambulatory",
+                 "clinic": "ambulatory", "er": "emergency", "ed": "emergency", "hospitalized": "inpatient",
+                 "hospitalised": "inpatient", "telehealth": "virtual", "telemedicine": "virtual"}
+
 _CODE = Field("code", CODING, "what the event is: one coding or a list of codings", required=True)
+# Richer events (issue 11): why it was done, where on the body, how severe, in what setting.
+_REASON = Field("reason", CODING, "why it was given or done: the coding(s) of the indication (FHIR reasonCode, "
+                "or reasonReference resolved to the Condition's code)")
+_BODY_SITE = Field("body_site", CODING, "where on the body (FHIR bodySite)")
+SEVERITIES = ("mild", "moderate", "severe")
 
 COLLECTIONS: dict[str, Collection] = {
     c.name: c
@@ -69,6 +80,9 @@ COLLECTIONS: dict[str, Collection] = {
                       "clinical status (FHIR Condition.clinicalStatus)"),
                 Field("verification", T.code(VERIFICATION),
                       "verification status (FHIR Condition.verificationStatus); `refuted`: ruled out"),
+                _BODY_SITE,
+                Field("severity", T.code(SEVERITIES), "how severe (FHIR Condition.severity)"),
+                Field("grade", T.NUMBER, "the CTCAE grade (1-5) of an adverse event recorded as a condition"),
             ),
             start="onset", end="abatement", summary=("code", "status", "verification"),
         ),
@@ -86,6 +100,7 @@ COLLECTIONS: dict[str, Collection] = {
                 Field("end", T.DATE, "last day taken; absent while ongoing"),
                 Field("status", T.code(("active", "on-hold", "completed", "stopped", "unknown")),
                       "status of the statement, order or administration (FHIR status)"),
+                _REASON,
             ),
             start="start", end="end", summary=("code", "daily_dose"),
         ),
@@ -100,12 +115,14 @@ COLLECTIONS: dict[str, Collection] = {
                 Field("reference_high", ANY_QUANTITY, "upper limit of the reference (normal) range"),
                 Field("interpretation", CODING, "the laboratory's interpretation, e.g. HL7 "
                       "v3-ObservationInterpretation `H`, `POS` (FHIR Observation.interpretation)"),
+                Field("setting", T.code(ENCOUNTER_CLASSES), "the class of the encounter the result was taken in "
+                      "(FHIR Observation.encounter's class); absent: unknown"),
             ),
             start="date", end=None, summary=("code", "value"),
         ),
         Collection(
             "procedures", "procedures and therapies performed",
-            _fields(_CODE, Field("date", T.DATE, "date performed", required=True)),
+            _fields(_CODE, Field("date", T.DATE, "date performed", required=True), _REASON, _BODY_SITE),
             start="date", end=None, summary=("code",),
         ),
         Collection(
@@ -133,6 +150,7 @@ COLLECTIONS: dict[str, Collection] = {
                 Field("class", T.code(ENCOUNTER_CLASSES), "the kind of encounter (FHIR Encounter.class)"),
                 Field("start", T.DATE, "first day of the encounter", required=True),
                 Field("end", T.DATE, "last day of the encounter; absent while it lasts"),
+                _REASON,
             ),
             start="start", end="end", summary=("code", "class"),
         ),

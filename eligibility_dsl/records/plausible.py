@@ -9,7 +9,7 @@ A record is refused (not evaluated) when it holds:
   negative lower reference limit (docs/patient_model.md, "Plausible ranges");
 - a quantity in `%` below 0 or above 1000, and a percent-of-predicted lung function (FVC, DLCO)
   above 250 %;
-- an mRSS score outside 0-51;
+- an mRSS score outside 0-51; a condition's CTCAE `grade` other than 1, 2, 3, 4 or 5;
 - a code with a wildcard (`H02AB*`): a record states what was given, a pattern is for criteria.
 """
 
@@ -47,6 +47,16 @@ def _non_negative(value: Decimal) -> str | None:
     return None if value >= 0 else "cannot be negative"
 
 
+def _ctcae_grade(value: Decimal) -> str | None:
+    """a CTCAE grade: 1, 2, 3, 4 or 5"""
+    return None if value in (1, 2, 3, 4, 5) else "must be a CTCAE grade: 1, 2, 3, 4 or 5"
+
+
+# The JSON Schema of a field whose check allows a few values only (records/schema.py): the values as numbers
+# or decimal text.
+_ctcae_grade.schema = {"enum": [1, 2, 3, 4, 5, "1", "2", "3", "4", "5"]}  # type: ignore[attr-defined]
+
+
 def _positive(value: Decimal) -> str | None:
     """positive (zero or negative: a record error)"""
     return None if value > 0 else "must be positive"
@@ -60,6 +70,7 @@ FIELD_CHECKS: dict[tuple[str, str], Callable[[Decimal], str | None]] = {
     ("trial_participations", "half_life"): _non_negative,
     ("observations", "reference_low"): _non_negative,
     ("observations", "reference_high"): _positive,
+    ("conditions", "grade"): _ctcae_grade,
 }
 
 

@@ -113,6 +113,8 @@ def _event(c: Collection) -> dict:
         check = FIELD_CHECKS.get((c.name, f.name))
         note = f"; {check.__doc__}" if check is not None else ""  # plausible range: the binder refuses the rest
         props[f.name] = _value(f.type, f.description + note, nullable=not f.required)
+        if getattr(check, "schema", None) is not None:  # a check that allows a few values only
+            props[f.name] = _nullable(check.schema, f.description + note)
     period = (f"a point event, dated by `{c.start}`" if c.point else
               f"an interval event from `{c.start}` to `{c.end}`, both days included (no `{c.end}`: ongoing)")
     out: dict[str, Any] = {"type": "object", "description": f"one of the {c.name}: {period}", "properties": props,

@@ -151,6 +151,7 @@ _SHAPES: dict[str, tuple[re.Pattern, str]] = {
             "an ATC code is a level 1 to 5 code such as `L`, `L04`, `L04A`, `L04AB` or `L04AB02`"),
     "NDC": (re.compile(r"[0-9]{11}"),
             "an NDC is 11 digits (5-4-2) or 10 digits with hyphens (4-4-2, 5-3-2 or 5-4-1)"),
+    "HGNC": (re.compile(r"HGNC:[1-9][0-9]{0,5}"), "an HGNC gene id is `HGNC:` and a number, e.g. `HGNC:1100`"),
 }
 
 _ICD9_DIAGNOSIS = re.compile(r"[0-9]{3}(\.[0-9]{1,2})?|V[0-9]{2}(\.[0-9]{1,2})?|E[0-9]{3}(\.[0-9])?")

@@ -47,6 +47,8 @@ SYSTEMS: dict[str, str] = {
     "CVX": "http://hl7.org/fhir/sid/cvx",
     "NDC": "http://hl7.org/fhir/sid/ndc",
     "UCUM": "http://unitsofmeasure.org",
+    # HGNC gene ids (`HGNC:1100` is BRCA1), the system FHIR Genomics Reporting uses for "Gene studied [ID]".
+    "HGNC": "http://www.genenames.org/geneId",
     # Codes a site or sponsor invents (e.g. an internal study-drug number); no public URI exists.
     "LOCAL": "urn:eligibility-dsl:local",
 }
@@ -87,6 +89,7 @@ _ALIASES: dict[str, str] = {
     "cvx": "CVX",
     "ndc": "NDC",
     "ucum": "UCUM",
+    "hgnc": "HGNC",
     "local": "LOCAL",
 }
 _URIS: dict[str, str] = {uri.lower(): name for name, uri in SYSTEMS.items()}
@@ -106,6 +109,7 @@ _URIS.update({
     "urn:oid:2.16.840.1.113883.6.69": "NDC",
     "urn:oid:2.16.840.1.113883.6.73": "ATC",
     "urn:oid:2.16.840.1.113883.6.8": "UCUM",
+    "http://www.genenames.org": "HGNC",  # the same ids, as some genomics profiles spell the system
 })
 _SPELLINGS = sorted(set(SYSTEMS) | {"ICD-10", "ICD-10-CM", "ICD-10-PCS", "ICD-9-CM", "SNOMED CT", "SNOMED-CT"}
                     | set(SYSTEMS.values()))

@@ -50,10 +50,11 @@ CDM: dict[str, tuple[tuple[str, str], ...]] = {
     "measurement": (("measurement_id", _I), ("person_id", _I), ("measurement_concept_id", _I),
                     ("measurement_date", _D), ("operator_concept_id", _I), ("value_as_number", _N),
                     ("value_as_concept_id", _I), ("unit_concept_id", _I), ("range_low", _N), ("range_high", _N),
-                    ("measurement_source_concept_id", _I)),
+                    ("measurement_source_concept_id", _I), ("visit_occurrence_id", _I)),
     "observation": (("observation_id", _I), ("person_id", _I), ("observation_concept_id", _I),
                     ("observation_date", _D), ("value_as_number", _N), ("value_as_string", _T),
-                    ("value_as_concept_id", _I), ("unit_concept_id", _I), ("observation_source_concept_id", _I)),
+                    ("value_as_concept_id", _I), ("unit_concept_id", _I), ("observation_source_concept_id", _I),
+                    ("visit_occurrence_id", _I)),
     "visit_occurrence": (("visit_occurrence_id", _I), ("person_id", _I), ("visit_concept_id", _I),
                          ("visit_start_date", _D), ("visit_end_date", _D), ("visit_source_concept_id", _I)),
     "concept": (("concept_id", _I), ("vocabulary_id", _T), ("concept_code", _T)),
@@ -275,6 +276,8 @@ def _values(source: str, table: str) -> str:
               "CAST(NULL AS VARCHAR)") if table != "measurement" else (
         f"CASE WHEN {unit} IS NOT NULL THEN e.range_low END, CASE WHEN e.range_low IS NOT NULL THEN {unit} END, "
         f"CASE WHEN {unit} IS NOT NULL THEN e.range_high END, CASE WHEN e.range_high IS NOT NULL THEN {unit} END")
+    # the class of the visit the result was taken in (no visit, or one of another class: unknown)
+    setting = "CASE w.visit_concept_id " + " ".join(f"WHEN {k} THEN '{c}'" for k, (c, _) in VISITS.items()) + " END"
     return (f"SELECT '{source}' AS source, e.{table}_id AS event_key, {kind} AS value_kind, "
             f"CASE WHEN e.value_as_number IS NULL AND e.value_as_concept_id IN ({qual}) "
             f"THEN e.value_as_concept_id IN ({qual_true}) END AS value_boolean, "
@@ -285,8 +288,9 @@ def _values(source: str, table: str) -> str:
             f"CASE WHEN e.value_as_number IS NOT NULL AND {unit} IS NOT NULL AND {censored} IS NOT NULL "
             f"THEN {censored} WHEN e.value_as_number IS NULL "
             f"AND v.code IS NULL AND e.value_as_concept_id NOT IN ({qual}) THEN {string} END AS value_text, "
-            f"{ranges}, v.system AS value_system, v.code AS value_code "
+            f"{ranges}, {setting} AS setting, v.system AS value_system, v.code AS value_code "
             f"FROM omop_{table} e LEFT JOIN omop_codings u ON u.concept_id = e.unit_concept_id AND u.system = 'UCUM' "
+            f"LEFT JOIN omop_visit_occurrence w ON w.visit_occurrence_id = e.visit_occurrence_id "
             f"LEFT JOIN omop_codings v ON v.concept_id = e.value_as_concept_id AND e.value_as_number IS NULL "
             f"AND e.value_as_concept_id NOT IN ({qual})")
 
@@ -337,7 +341,8 @@ def install_views(con: Any, anchors: dict[str, datetime.date]) -> None:
                  "v.value_system, v.value_code FROM omop_kept e JOIN omop_values v "
                  "ON v.source = e.source AND v.event_key = e.event_key WHERE v.value_code IS NOT NULL",
         "conditions": "SELECT CAST(person_id AS VARCHAR) AS patient_id, event_id, start_date, end_date, "
-                      "NULL AS status, NULL AS verification FROM omop_kept WHERE collection = 'conditions'",
+                      "NULL AS status, NULL AS verification, NULL AS severity, NULL AS grade FROM omop_kept "
+                      "WHERE collection = 'conditions'",
         "medications": "SELECT CAST(e.person_id AS VARCHAR) AS patient_id, e.event_id, e.start_date, e.end_date, "
                        "NULL, NULL, NULL, NULL, NULL, "
                        "CASE r.code " + " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in ROUTES.items()) + " END, "

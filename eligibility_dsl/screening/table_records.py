@@ -144,8 +144,9 @@ def records(con: Any) -> Iterator[tuple[int, dict]]:
             record["coverage"] = cov
         coded: dict[tuple[str, str], dict[str, list[dict]]] = {}
         for r in codes.take(position):
+            system = r["system"]  # a malformed code's system is marked `?` in the tables (backends/sql/schema.py)
             coded.setdefault((r["collection"], r["event_id"]), {}).setdefault(r["field"], []).append(
-                {"system": r["system"], "code": r["code"]})
+                {"system": system[1:] if system and system.startswith("?") else system, "code": r["code"]})
         for collection in collections:
             rows = events[collection].take(position)
             if rows:

@@ -135,13 +135,10 @@ class FormRules:
     def lookup_pieces(self, node: ir.Lookup, ev: Any) -> list[tuple[exp.Expression, Any]]:
         """Per entry of the table, in order: (the event's code is in its code set, the entry's value)."""
         alias, collection = ev
-        per = self.__dict__.setdefault("_per_collection", {}).setdefault(collection, {"queries": [], "codesets": []})
         out = []
         for name, value in self.trial.tables[node.table].entries:
-            if name not in per["codesets"]:
-                per["codesets"].append(name)
-            hit = exp.column(f"hit_{per['codesets'].index(name)}", alias, quoted=True)
-            out.append((exp.EQ(this=hit, expression=SV.num(1)), value))
+            hit = self.hit_column(collection, alias, name)
+            out.append((exp.EQ(this=hit, expression=SV.num(2)), value))  # queries.HIT_IN
         return out
 
 

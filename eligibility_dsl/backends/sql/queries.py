@@ -32,6 +32,10 @@ from .sweeps import SWEEP_RULES, SweepRules
 from .values import NOCONST, TRUE, UNKNOWN, V, table
 
 ALL_TIME = Window(None, None, True, True)
+# A hit column's values (``code_hits``): a coding in the code set; only a malformed coding, which may be a
+# garbled code of the set (docs/patient_model.md, "Malformed codes"); codings none of which is in it.
+HIT_IN, HIT_MAYBE, HIT_OUT = 2, 1, 0
+MALFORMED = "?"  # the codes table's system of a malformed coding starts with it (schema.Tables)
 
 
 @attrs.frozen
@@ -121,11 +125,11 @@ class QueryRules(CalcRules, FormRules, SweepRules, PickRules):
         if any(col.table != "e" for col in filt.find_all(exp.Column)):
             raise Unsupported(q.filter, "a query's condition that reads more than the record's fields (a fact)")
         if q.codeset is not None:
-            if q.codeset not in entry["codesets"]:
-                entry["codesets"].append(q.codeset)
-            hit = exp.column(f"hit_{entry['codesets'].index(q.codeset)}", "e", quoted=True)
+            hit = self.hit_column(q.collection, "e", q.codeset)
+            maybe = exp.EQ(this=hit.copy(), expression=SV.num(HIT_MAYBE))  # undecided unless the filter says no
             status: exp.Expression = (exp.Case().when(hit.is_(exp.null()), SV.truth_lit(UNKNOWN))
-                                      .when(exp.EQ(this=hit.copy(), expression=SV.num(0)), SV.truth_lit(SV.FALSE))
+                                      .when(exp.EQ(this=hit.copy(), expression=SV.num(HIT_OUT)), SV.truth_lit(SV.FALSE))
+                                      .when(maybe, SV.extremum("LEAST", [filt.copy(), SV.truth_lit(UNKNOWN)]))
                                       .else_(filt))
         else:
             status = filt
@@ -199,24 +203,54 @@ class QueryRules(CalcRules, FormRules, SweepRules, PickRules):
                            join_type="left", copy=False)
         return out
 
-    def code_hits(self, collection: str, codesets: list[str]) -> str:
-        """A CTE: per coded event of the collection, for each code set 1 when one of its codings is in it,
-        else 0 (no row: the event has no coding)."""
+    def hit_column(self, collection: str, alias: str, codeset: str, field: str = "code") -> exp.Expression:
+        """The column of the collection's events saying whether the coding(s) of ``field`` are in ``codeset``
+        (``code_hits``): HIT_IN, HIT_MAYBE, HIT_OUT, or null when the event has no coding in that field."""
+        per = self.__dict__.setdefault("_per_collection", {}).setdefault(collection, {"queries": [], "codesets": []})
+        key = (field, codeset)
+        if key not in per["codesets"]:
+            per["codesets"].append(key)
+        return exp.column(f"hit_{per['codesets'].index(key)}", alias, quoted=True)
+
+    def code_hits(self, collection: str, codesets: list[tuple[str, str]]) -> str:
+        """A CTE: per coded event of the collection, for each (field, code set) HIT_IN when one of the field's
+        codings is in it, else HIT_MAYBE when one is malformed, else HIT_OUT; null when the field has no coding
+        (no row: the event has none)."""
         alias = f"h_{collection}"
         system, code = exp.column("system", "c", quoted=True), exp.column("code", "c", quoted=True)
         cols = [exp.column("patient_id", "c", quoted=True), exp.column("event_id", "c", quoted=True)]
-        for i, name in enumerate(codesets):
+        for i, (field, name) in enumerate(codesets):
             member = codeset_predicate(self.codesets[name], system, code)
-            cols.append(exp.alias_(exp.Max(this=exp.Case().when(member, SV.num(1)).else_(SV.num(0))), f"hit_{i}",
-                                   quoted=True))
+            in_field = exp.EQ(this=exp.column("field", "c", quoted=True), expression=exp.Literal.string(field))
+            malformed = exp.EQ(this=exp.Substring(this=system.copy(), start=SV.num(1), length=SV.num(1)),
+                               expression=exp.Literal.string(MALFORMED))
+            cols.append(exp.alias_(exp.Max(this=exp.Case().when(SV.AND(in_field, member), SV.num(HIT_IN))
+                                           .when(SV.AND(in_field.copy(), malformed), SV.num(HIT_MAYBE))
+                                           .when(in_field.copy(), SV.num(HIT_OUT)).else_(exp.null())),
+                                   f"hit_{i}", quoted=True))
         self.ctes[alias] = (exp.select(*cols).from_(table("codes", "c"))
                             .where(exp.EQ(this=exp.column("collection", "c", quoted=True),
                                           expression=exp.Literal.string(collection)))
-                            .where(exp.EQ(this=exp.column("field", "c", quoted=True),
-                                          expression=exp.Literal.string("code")))
                             .group_by(exp.column("patient_id", "c", quoted=True),
                                       exp.column("event_id", "c", quoted=True)))
         return alias
+
+    def r_in_codeset(self, node: ir.InCodeset, ev: Any) -> V:
+        """`FIELD in CODESET` on the event a query looks at (a coded field: `code`, `reason`, `body_site`,
+        `interpretation`; or an observation's `value`): unknown when the field is absent, as in
+        ``support``; a value that is not a coding is in no code set."""
+        field = node.operand
+        if ev is None or not isinstance(field, ir.FieldRef) or field.type.kind not in ("coding", "any"):
+            raise Unsupported(node, "`in` a code set on anything but a coded field of a query's record")
+        alias, collection = ev
+        hit = self.hit_column(collection, alias, node.codeset, field.name)
+        inside, outside = (SV.FALSE, TRUE) if node.negated else (TRUE, SV.FALSE)
+        absent = hit.is_(exp.null())
+        if field.type.kind == "any":  # a value of another kind is in no code set
+            absent = SV.AND(absent, exp.column("value_kind", alias, quoted=True).is_(exp.null()))
+        expr = SV.case((absent, UNKNOWN), (exp.EQ(this=hit.copy(), expression=SV.num(HIT_IN)), inside),
+                       (exp.EQ(this=hit.copy(), expression=SV.num(HIT_MAYBE)), UNKNOWN), default=outside)
+        return SV.truth(expr, [(f"{collection} {{event}}: {field.name}", absent.copy())])
 
     def covered(self, ref: QueryRef) -> exp.Expression:
         """``Coverage.covers(window)`` as a non-null SQL boolean (an empty window is always covered)."""
@@ -299,6 +333,7 @@ HISTORY_RULES: dict[type, Callable[[Any, Any, Any], V]] = {
     ir.Aggregate: QueryRules.r_aggregate,
     ir.ScoreRef: QueryRules.r_score,
     ir.Pick: QueryRules.r_pick,
+    ir.InCodeset: QueryRules.r_in_codeset,
     **FORM_RULES,
     **CALC_RULES,
     **SWEEP_RULES,

@@ -133,9 +133,10 @@ class Tables:
                 continue
             kind = f.type.kind
             if kind == "coding" or (kind == "any" and _codings(value)):
-                for c in _codings(value):
+                for c in _codings(value):  # a malformed code: its system marked `?` (matches no code set)
+                    system = c.system if c.problem is None else "?" + c.system
                     self._add("codes", {"patient_id": patient_id, "collection": collection, "event_id": event.id,
-                                        "field": name, "system": c.system, "code": c.code})
+                                        "field": name, "system": system, "code": c.code})
                 if kind == "any":
                     row["value_kind"] = "coding"
             elif kind == "any":

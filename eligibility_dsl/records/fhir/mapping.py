@@ -21,6 +21,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from . import context
 from .dosage import dose_fields
 from .source import Index
 from .values import codings, concept_text, date, first_code, period_dates, quantity
@@ -124,6 +125,12 @@ def condition(res: dict, key: str, pt: PatientRecord, index: Index) -> None:
         event["status"] = status
     if verification in _VERIFICATION:
         event["verification"] = verification
+    site = context.body_site(res)
+    if site is not None:
+        event["body_site"] = site
+    severity = context.severity(res)
+    if severity is not None:
+        event["severity"] = severity
     pt.add("conditions", event)
 
 
@@ -165,14 +172,15 @@ def observation(res: dict, key: str, pt: PatientRecord, index: Index) -> None:
     if when is None:
         pt.leave_out("observations", key, "; ".join(notes) or "no effective date (effective[x])")
         return
-    _observation_event(res, key, codes, when, pt)
+    setting = context.setting(res, index, _ENCOUNTER_CLASS)  # the components were taken in it too
+    _observation_event(res, key, codes, when, pt, setting)
     for i, component in enumerate(res.get("component") or ()):
         if not isinstance(component, dict):
             continue
         ckey = f"{key}.component[{i}]"
         ccodes = pt.codes(component.get("code"), ckey, "observations")
         if ccodes is not None:
-            _observation_event(component, ckey, ccodes, when, pt)
+            _observation_event(component, ckey, ccodes, when, pt, setting)
 
 
 def _effective(res: dict, notes: list[str]) -> str | None:
@@ -191,7 +199,8 @@ _VALUE_KINDS = ("valueQuantity", "valueCodeableConcept", "valueString", "valueBo
                 "valueRatio", "valueRange", "valueSampledData", "valueTime", "valueDateTime", "valuePeriod")
 
 
-def _observation_event(res: dict, key: str, codes: list[dict], when: str, pt: PatientRecord) -> None:
+def _observation_event(res: dict, key: str, codes: list[dict], when: str, pt: PatientRecord,
+                       setting: str | None) -> None:
     event: dict[str, Any] = {"id": key, "code": codes, "date": when}
     notes: list[str] = []
     kind = next((k for k in _VALUE_KINDS if k in res), None)
@@ -209,6 +218,8 @@ def _observation_event(res: dict, key: str, codes: list[dict], when: str, pt: Pa
         interpretation.extend(codings(concept)[0])
     if interpretation:
         event["interpretation"] = interpretation
+    if setting is not None:
+        event["setting"] = setting
     pt.notes(key, notes)
     pt.add("observations", event)
 
@@ -297,6 +308,9 @@ def medication(res: dict, key: str, pt: PatientRecord, index: Index) -> None:
     route = _route(dosages)
     if route is not None:
         event["route"] = route
+    reason = context.reason(res, index, notes)
+    if reason is not None:
+        event["reason"] = reason
     pt.notes(key, notes)
     pt.add("medications", event)
 
@@ -354,8 +368,9 @@ def _route(dosages: Any) -> str | None:
     return None  # an unknown route stays unknown rather than becoming "other"
 
 
-def _point(collection: str, code_field: str, date_fields: tuple[str, ...]) -> Mapper:
-    """Immunizations and procedures: a coding and the day it happened."""
+def _point(collection: str, code_field: str, date_fields: tuple[str, ...], why_where: bool = False) -> Mapper:
+    """Immunizations and procedures: a coding and the day it happened; with ``why_where`` (procedures),
+    its reason and body site."""
 
     def mapper(res: dict, key: str, pt: PatientRecord, index: Index) -> None:
         if _status_dropped(res):
@@ -376,7 +391,16 @@ def _point(collection: str, code_field: str, date_fields: tuple[str, ...]) -> Ma
         if when is None:
             pt.leave_out(collection, key, "; ".join(notes))
             return
-        pt.add(collection, {"id": key, "code": codes, "date": when})
+        event: dict[str, Any] = {"id": key, "code": codes, "date": when}
+        if why_where:
+            said: list[str] = []
+            reason, site = context.reason(res, index, said), context.body_site(res)
+            if reason is not None:
+                event["reason"] = reason
+            if site is not None:
+                event["body_site"] = site
+            pt.notes(key, said)
+        pt.add(collection, event)
     return mapper
 
 
@@ -427,6 +451,11 @@ def encounter(res: dict, key: str, pt: PatientRecord, index: Index) -> None:
         event["end"] = end
     if class_code in _ENCOUNTER_CLASS:
         event["class"] = _ENCOUNTER_CLASS[class_code]
+    said: list[str] = []
+    reason = context.reason(res, index, said)
+    if reason is not None:
+        event["reason"] = reason
+    pt.notes(key, said)
     if pt.first_encounter is None or start < pt.first_encounter:
         pt.first_encounter = start
     pt.add("encounters", event)
@@ -439,7 +468,7 @@ MAPPERS: dict[str, Mapper] = {
     "MedicationStatement": medication,
     "MedicationAdministration": medication,
     "Immunization": _point("immunizations", "vaccineCode", ("occurrenceDateTime",)),
-    "Procedure": _point("procedures", "code", ("performedDateTime", "performedPeriod")),
+    "Procedure": _point("procedures", "code", ("performedDateTime", "performedPeriod"), why_where=True),
     "AllergyIntolerance": allergy,
     "Encounter": encounter,
 }
