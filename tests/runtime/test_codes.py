@@ -142,7 +142,7 @@ def test_coding_rejects_unknown_systems_with_a_suggestion():
     assert "did you mean `RxNorm`?" in str(caught.value)
     with pytest.raises(ValueError) as caught:
         Coding("FOO", "1")
-    assert str(caught.value).startswith("unknown code system `FOO` (known systems: ATC, CPT, CVX, ICD10, ICD10CM")
+    assert str(caught.value).startswith("unknown code system `FOO` (known systems: ATC, CPT, CVX, HGNC, ICD10, ICD10CM")
     with pytest.raises(ValueError, match="empty code"):
         Coding("ATC", "  ")
     with pytest.raises(TypeError):
