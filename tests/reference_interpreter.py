@@ -27,6 +27,7 @@ from fractions import Fraction
 from typing import NamedTuple
 
 import attrs
+from reference_datetimes import age_in
 from reference_formulas import formula
 from reference_labs import NO_TOTAL, censored, censored_compare, result_is, titre_compare
 
@@ -34,6 +35,7 @@ from eligibility_dsl.check import ir
 from eligibility_dsl.runtime import calendar
 from eligibility_dsl.runtime import quantity as Q
 from eligibility_dsl.runtime.codes import CodeSet, Coding
+from eligibility_dsl.runtime.datetimes import BIRTH_TIME, DateTime, is_datetime_text, parse_datetime
 from eligibility_dsl.runtime.quantity import Quantity
 from eligibility_dsl.runtime.titre import Titre
 from eligibility_dsl.runtime.units import BASE_DIMENSIONS, UnitMismatch
@@ -307,7 +309,11 @@ def continuous(events, first, last, gap_days: int) -> bool:
 class Interpreter:
     def __init__(self, trial: ir.CheckedTrial, bound, anchors: dict):
         self.trial, self.facts, self.events, self.coverage = trial, bound.facts, bound.events, bound.coverage
-        self.anchors = {k: v if isinstance(v, datetime.date) else calendar.parse_date(v) for k, v in anchors.items()}
+        self.anchor_times = {k: v if isinstance(v, DateTime) else parse_datetime(v) for k, v in anchors.items()
+                             if isinstance(v, DateTime) or is_datetime_text(v)}
+        self.anchor_times.update(getattr(anchors, "times", {}))
+        self.anchors = {k: v if isinstance(v, datetime.date) else v.date if isinstance(v, DateTime)
+                        else calendar.parse_date(v[:10] if is_datetime_text(v) else v) for k, v in anchors.items()}
         self.own_codesets = {name: CodeSet(name, [(s, c) for s, c, _ in spec.codes])
                              for name, spec in trial.codesets.items()}
         self.memo: dict = {}
@@ -394,6 +400,12 @@ class Interpreter:
             case ir.Age(at=at):
                 birth, when = self.facts.get("birth_date"), self.ev(at, event)
                 return None if None in (birth, when) else Quantity(calendar.age_in_years(birth, when), "year")
+            case ir.AgeIn(unit=unit, at=at, instant=instant):  # date-times: tests/reference_datetimes.py
+                birth = self.facts.get(BIRTH_TIME) or self.facts.get("birth_date")
+                when = self.ev(instant, event) if instant is not None else None
+                return age_in(unit, birth, when if when is not None else self.ev(at, event), make_range)
+            case ir.AnchorTime(name=name):
+                return self.anchor_times.get(name)
             case ir.DurationBetween(unit=unit, start=a, end=b):
                 a, b = self.ev(a, event), self.ev(b, event)
                 return None if a is None or b is None else Quantity(Decimal(calendar.between(unit, a, b)), unit)

@@ -170,6 +170,30 @@ class Age(Node):
 
 
 @attrs.frozen
+class AgeIn(Node):
+    """Completed hours (minutes) from the record's birth date-time to ``at`` (issue 11): a quantity, or
+    the bounds it lies between when either is known only to the day (runtime/datetimes.py).  ``instant``
+    is ``at``'s date-time when ``at`` is an anchor (an anchor may be given as a date-time), else None."""
+
+    unit: str  # hours | minutes
+    at: Node
+    instant: Node | None = None
+
+    def children(self):
+        return (self.at,) if self.instant is None else (self.at, self.instant)
+
+
+@attrs.frozen
+class AnchorTime(Node):
+    """The anchor ``name`` as a date-time (``runtime.datetimes.anchor_time``): read only by `AgeIn`."""
+
+    name: str
+
+    def children(self):
+        return ()
+
+
+@attrs.frozen
 class DurationBetween(Node):
     unit: str  # years | months | weeks | days
     start: Node

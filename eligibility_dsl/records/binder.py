@@ -36,6 +36,7 @@ from ..diagnostics import suggest
 from ..language import types as T
 from ..runtime.calendar import parse_date
 from ..runtime.codes import Coding
+from ..runtime.datetimes import BIRTH_TIME, is_datetime_text, parse_datetime
 from ..runtime.decimal_context import EXACT as EXACT_CONTEXT
 from ..runtime.events import Coverage, Event
 from ..runtime.molar import analyte_of
@@ -179,6 +180,18 @@ def _date(raw: Any, spec: T.Type) -> datetime.date:
         raise _Invalid(f"`{raw}` is not a valid date (expected YYYY-MM-DD)") from None
 
 
+def _birth_time(raw: str, values: dict, issues: list) -> None:
+    """``birth_date`` written as a date-time: the fact is its date as written, the instant is kept for
+    `age in hours` under ``BIRTH_TIME`` (a key no fact can have)."""
+    try:
+        born = parse_datetime(raw)
+    except ValueError as err:
+        values["birth_date"] = None
+        issues.append(RecordIssue("birth_date", str(err), "e.g. `2025-09-09T06:10:00+02:00`, or a date"))
+        return
+    values["birth_date"], values[BIRTH_TIME] = born.date, born
+
+
 def _text(raw: Any, spec: T.Type) -> str:
     if not isinstance(raw, str):
         raise _Invalid(f"expected a text, found {_json_kind(raw)}")
@@ -315,7 +328,11 @@ class RecordBinder:
         values: dict[str, Any] = {}
         readers = self._readers
         for name in self.builtin:
-            self._read(name, record.get(name), name, values, issues)
+            raw = record.get(name)
+            if name == "birth_date" and is_datetime_text(raw):  # a birth date-time (issue 11)
+                _birth_time(raw, values, issues)
+                continue
+            self._read(name, raw, name, values, issues)
         facts = record.get("facts", {})
         if not isinstance(facts, Mapping):
             issues.append(RecordIssue("facts", f"expected an object, found {_json_kind(facts)}"))
