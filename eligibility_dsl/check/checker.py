@@ -23,6 +23,7 @@ from . import ir
 from .analytes import check_results, molar_bridge
 from .arith import _ARITH_RULES, _static
 from .fact_range import fact_range
+from .datetimes import DATETIME_EXPR, DateTimeChecks
 from .formulas import FORMULA_EXPR, FORMULA_FUNCTIONS, FormulaChecks, FunctionChecks
 from .history import _KIND_WORDS, HISTORY_EXPR, HistoryChecks
 from .items import ITEMS_EXPR
@@ -48,7 +49,7 @@ class _Symbol:
         self.kind, self.type, self.span, self.decl = kind, type_, span, decl
 
 
-class Checker(HistoryChecks, LabChecks, FormulaChecks, FunctionChecks, NameHelp):
+class Checker(HistoryChecks, LabChecks, FormulaChecks, FunctionChecks, DateTimeChecks, NameHelp):
     def __init__(self, parsed: ParseResult, source: str, loader: Loader | None = None, terminology=None):
         self.module = parsed.module
         self.terminology = resolve_terminology(terminology)  # None: the shipped table
@@ -408,26 +409,6 @@ class Checker(HistoryChecks, LabChecks, FormulaChecks, FunctionChecks, NameHelp)
             return ir.Const(T.ERROR, None, span=n.span)
         return ir.Age(T.YEARS, at, span=n.span)
 
-    def _age_in(self, n: A.AgeIn):
-        """`age in hours at X` / `age in minutes at X` (issue 11): completed hours (minutes) from the
-        birth date-time; X a date (day precision: the answer is then a range) or an anchor, which may be
-        given as a date-time."""
-        if n.unit not in ("hours", "minutes"):
-            self.error("E0190", f"`age in` counts `hours` or `minutes`, found `{n.unit}`", n.span,
-                       "write `age at X` for completed years, or `age in hours at X`")
-            return ir.Const(T.ERROR, None, span=n.span)
-        with self.in_anchor_position(n.at):
-            at = self.expr(n.at)
-        if at.type.kind not in ("date", "error"):
-            self.error("E0201", f"`age in {n.unit} at` needs a date or an anchor, found `{self.text_of(n.at)}` "
-                       f"({at.type.describe()})", n.at.span, f"name an anchor, e.g. `age in {n.unit} at screening`")
-            return ir.Const(T.ERROR, None, span=n.span)
-        target = at
-        while isinstance(target, ir.DefRef) and target.name in self.definitions:
-            target = self.definitions[target.name].expr
-        instant = ir.AnchorTime(T.DATE, target.name, span=at.span) if isinstance(target, ir.Anchor) else None
-        return ir.AgeIn(T.quantity_of("h" if n.unit == "hours" else "min"), n.unit, at, instant, span=n.span)
-
     def _between_dates(self, n: A.DurationBetween):
         start, end = self.expr(n.start), self.expr(n.end)
         for sub, out in ((n.start, start), (n.end, end)):
@@ -564,7 +545,7 @@ _EXPR: dict[type, Callable[[Checker, A.Expr], ir.Node]] = {
     A.Name: Checker._name,
     A.Call: Checker._call,
     A.Age: Checker._age,
-    A.AgeIn: Checker._age_in,
+    **DATETIME_EXPR,
     A.DurationBetween: Checker._between_dates,
     A.Conditional: Checker._conditional,
     A.Neg: Checker._neg,
