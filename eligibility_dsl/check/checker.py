@@ -22,8 +22,8 @@ from ..terminology import resolve as resolve_terminology
 from . import ir
 from .analytes import check_results, molar_bridge
 from .arith import _ARITH_RULES, _static
-from .fact_range import fact_range
 from .datetimes import DATETIME_EXPR, DateTimeChecks
+from .fact_range import fact_range
 from .formulas import FORMULA_EXPR, FORMULA_FUNCTIONS, FormulaChecks, FunctionChecks
 from .history import _KIND_WORDS, HISTORY_EXPR, HistoryChecks
 from .items import ITEMS_EXPR

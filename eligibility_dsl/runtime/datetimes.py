@@ -29,8 +29,8 @@ from .bounded import Bounded
 from .quantity import Quantity
 from .units import parse_unit
 
-__all__ = ["BIRTH_TIME", "AnchorDates", "DateTime", "age_in", "compare_datetimes", "elapsed", "instants", "is_datetime_text",
-           "parse_datetime"]
+__all__ = ["BIRTH_TIME", "AnchorDates", "DateTime", "age_in", "anchor_texts", "anchor_time", "as_datetime",
+           "compare_datetimes", "elapsed", "from_date", "instants", "is_datetime_text", "parse_datetime"]
 
 # Where a bound record keeps the birth instant when `birth_date` is written as a date-time: a key that no
 # fact name can be, so it never shadows one (the fact `birth_date` is the date as written).

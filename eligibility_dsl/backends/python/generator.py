@@ -318,7 +318,7 @@ class Generator(HistoryRules):
         node = self.resolve(node)
         if isinstance(node, ir.Aggregate):
             return node.kind in ("count", "days_on")
-        if isinstance(node, ir.DailyTotal | ir.ItemCount | ir.Extreme | ir.AgeIn):  # known from below, or between bounds
+        if isinstance(node, ir.DailyTotal | ir.ItemCount | ir.Extreme | ir.AgeIn):  # from below, or between bounds
             return True
         if isinstance(node, ir.Conditional):
             return self.may_be_bounded(node.then) or self.may_be_bounded(node.otherwise)

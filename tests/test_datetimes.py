@@ -1,0 +1,181 @@
+"""Date-times (issue 11): `age in hours at X`, `age in minutes at X`, births and anchors given as date-times.
+
+What a designer relies on: 71 h 59 min is under 72 hours and 72 h is not; the same instant written in two
+offsets is the same instant; a birth or an anchor known only to the day gives UNKNOWN exactly where the
+hours could go either way (never a guess); offsets are the ones written (no daylight-saving rule); a
+malformed date-time is a record problem; the checker refuses what makes no sense with a located
+diagnostic; the SQL engines refuse the form by name; the generated evaluator agrees with the reference
+interpreter; and refining a date to a date-time on that day never turns a decided status into its opposite.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import reference_interpreter as R
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_differential import assert_agree
+
+from eligibility_dsl import AnchorError, RecordError, check_source, compile_file
+from eligibility_dsl.runtime.bounded import Bounded
+from eligibility_dsl.runtime.datetimes import age_in, compare_datetimes, elapsed, parse_datetime
+from eligibility_dsl.screening.engines import ENGINES, EngineUnavailable, Plan
+from eligibility_dsl.screening.inputs import Input
+
+DATA = Path(__file__).parent / "fixtures" / "datetimes"
+SPEC = json.loads((DATA / "cases.json").read_text(encoding="utf-8"))
+TRIAL = compile_file(DATA / SPEC["trial"])
+
+
+@pytest.mark.parametrize("case", SPEC["cases"], ids=lambda c: c["name"])
+def test_boundary_cases_decide_as_stated(case):
+    decision = TRIAL.evaluate(case["record"], case["anchors"], trace=True)
+    got = {c.id: c.status.value for c in decision.criteria}
+    reference = R.evaluate(TRIAL.checked, TRIAL.bind(case["record"]), TRIAL.parse_anchors(case["anchors"]))
+    for cid, expected in case["expected"].items():
+        assert got[cid] == expected, f"{cid}: {case['why']}"
+        assert R.STATUS[reference[cid]] == expected, f"{cid} (reference): {case['why']}"
+    assert_agree(TRIAL, case["record"], case["anchors"])
+
+
+@pytest.mark.parametrize("case", json.loads((DATA / "cql_cases.json").read_text(encoding="utf-8"))["cases"],
+                         ids=lambda c: c["expression"])
+def test_cql_hours_between(case):
+    assert elapsed(case["unit"], case["start"], case["end"]) == (case["whole"], case["whole"]), case["source"]
+
+
+def test_the_trace_and_the_decision_show_the_date_times():
+    record = {"id": "r", "birth_date": "2025-09-09T06:00:00+02:00"}
+    decision = TRIAL.evaluate(record, {"screening": "2025-09-12T05:59:00+02:00"}, trace="full")
+    text = decision.explain("full")
+    assert "screening 2025-09-12T05:59:00+02:00" in text.splitlines()[0]
+    assert "age in hours at screening  →  71 h" in text
+    assert "birth_date  →  2025-09-09T06:00:00+02:00" in text and "screening  →  2025-09-12T05:59:00+02:00" in text
+    assert decision.to_dict()["anchors"] == {"screening": "2025-09-12T05:59:00+02:00"}
+
+
+def test_a_malformed_birth_date_time_is_a_record_problem():
+    with pytest.raises(RecordError) as info:
+        TRIAL.bind({"id": "r", "birth_date": "2025-09-09T25:00:00+02:00"})
+    assert "birth_date" in str(info.value) and "`2025-09-09T25:00:00+02:00` is not a valid date-time" in str(info.value)
+
+
+@pytest.mark.parametrize("text", ["2025-09-09T06:00:00+15:00", "2025-09-09T06:61", "2025-09-09T6:00",
+                                  "2025-02-30T06:00", "2025-09-09T06:00:00+0200", "2025-09-09 06:00"])
+def test_malformed_date_times_are_refused(text):
+    with pytest.raises(ValueError, match="is not a valid date-time"):
+        parse_datetime(text)
+
+
+def test_a_malformed_anchor_date_time_is_an_input_problem():
+    with pytest.raises(AnchorError, match="anchor `screening`: `2025-09-12T24:00` is not a valid date-time"):
+        TRIAL.parse_anchors({"screening": "2025-09-12T24:00"})
+
+
+def test_a_date_time_anchor_keeps_its_date_for_every_date_form():
+    anchors = TRIAL.parse_anchors({"screening": "2025-09-11T23:30:00-05:00"})
+    assert anchors["screening"] == datetime.date(2025, 9, 11)  # the date as written, as windows read it
+    assert str(anchors.times["screening"]) == "2025-09-11T23:30:00-05:00"
+
+
+def test_runtime_rules():
+    assert compare_datetimes("=", "2025-09-11T14:30:00+02:00", "2025-09-11T12:30:00Z") is True
+    assert compare_datetimes("<", "2025-09-11", "2025-09-11T14:00") is None  # the finer part decides
+    assert compare_datetimes("<", "2025-09-10", "2025-09-11T14:00") is True
+    assert compare_datetimes("<", "2025-09-11T14:30", "2025-09-11T14:30") is False  # one precision: points
+    # the latest birth to the earliest screening, the earliest birth to the latest screening
+    low = age_in("hours", "2025-09-09T23:59:59", "2025-09-12T00:00:00")
+    high = age_in("hours", "2025-09-09T00:00:00", "2025-09-12T23:59:59")
+    assert (low.value, high.value) == (48, 95) and age_in("hours", "2025-09-09", "2025-09-12") == Bounded(low, high)
+    assert age_in("minutes", "2025-09-09T06:00", "2025-09-09T06:00:59").value == Decimal(0)
+
+
+@pytest.mark.parametrize(("body", "code", "at"), [
+    ("age in days at s < 3 days", "E0190", "age in days at s"),
+    ("age in hours at 5 < 72 hours", "E0201", "5"),
+    ("age in hours at s < 3 months", "E0202", "age in hours at s < 3 months"),  # months: no fixed length
+    ("age in hours at s < 72 mg", "E0202", "age in hours at s < 72 mg"),
+])
+def test_what_makes_no_sense_is_a_located_diagnostic(body, code, at):
+    source = f'trial T "t"\nanchor s\ninclude I1 "x":\n    {body}\n'
+    found = check_source(source)[1]
+    assert found and found[0].code == code, [d.to_dict() for d in found]
+    assert source[found[0].span.start:found[0].span.end] == at
+
+
+def test_the_sql_engines_refuse_age_in_hours_by_name():
+    plan = Plan(TRIAL, TRIAL.parse_anchors({"screening": "2025-09-12"}),
+                (Input("<records>", "records", records=[{"id": "x"}]),))
+    with pytest.raises(EngineUnavailable, match=r"E0401.*`age in hours`/`age in minutes`.*criterion `I1`"):
+        ENGINES["duckdb"].check(plan)
+
+
+# ------------------------------------------------------------------ properties
+
+_DAY = st.dates(datetime.date(2025, 9, 5), datetime.date(2025, 9, 14))
+_OFFSETS = st.sampled_from([None, 0, 60, 120, -300, 330, 840, -720])
+
+
+@st.composite
+def _date_times(draw, day=None, offsets=True):
+    d = draw(_DAY) if day is None else day
+    precision = draw(st.sampled_from(["day", "hour", "minute", "second"]))
+    if precision == "day":
+        return d.isoformat()
+    h, m, s = draw(st.integers(0, 23)), draw(st.integers(0, 59)), draw(st.integers(0, 59))
+    text = {"hour": f"{h:02d}", "minute": f"{h:02d}:{m:02d}", "second": f"{h:02d}:{m:02d}:{s:02d}"}[precision]
+    offset = draw(_OFFSETS) if offsets else None
+    sign, minutes = ("+" if (offset or 0) > 0 else "-"), abs(offset or 0)
+    zone = "" if offset is None else "Z" if offset == 0 else f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+    return f"{d.isoformat()}T{text}{zone}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(birth=_date_times(), anchor=_date_times())
+def test_the_generated_evaluator_agrees_with_the_reference(birth, anchor):
+    assert_agree(TRIAL, {"id": "r", "birth_date": birth}, {"screening": anchor})
+
+
+_OPPOSITE = {"MET": "NOT_MET", "NOT_MET": "MET"}
+
+
+def _statuses(birth, anchor):
+    decision = TRIAL.evaluate({"id": "r", "birth_date": birth}, {"screening": anchor})
+    return {c.id: c.status.value for c in decision.criteria}
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), day=_DAY, anchor=_date_times())
+def test_refining_a_birth_date_never_turns_a_status_into_its_opposite(data, day, anchor):
+    """Law: a date-only birth refined to any date-time on that day (with or without an offset): UNKNOWN may
+    become decided, a decided status never becomes its opposite (MET never NOT_MET)."""
+    coarse = _statuses(day.isoformat(), anchor)
+    fine = _statuses(data.draw(_date_times(day)), anchor)
+    for cid, status in coarse.items():
+        assert fine[cid] != _OPPOSITE.get(status), (cid, coarse, fine)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), day=_DAY, birth=_date_times())
+def test_refining_an_anchor_date_never_turns_a_status_into_its_opposite(data, day, birth):
+    coarse = _statuses(birth, day.isoformat())
+    fine = _statuses(birth, data.draw(_date_times(day)))
+    for cid, status in coarse.items():
+        assert fine[cid] != _OPPOSITE.get(status), (cid, coarse, fine)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), day=_DAY, anchor=_date_times(offsets=False))
+def test_refining_on_one_clock_keeps_a_decided_status(data, day, anchor):
+    """A refinement without an offset, against an anchor without one, only narrows the possible ages: a
+    decided status stays exactly as it was."""
+    coarse = _statuses(day.isoformat(), anchor)
+    fine = _statuses(data.draw(_date_times(day, offsets=False)), anchor)
+    for cid, status in coarse.items():
+        if status in _OPPOSITE:
+            assert fine[cid] == status, (cid, coarse, fine)
