@@ -53,3 +53,62 @@ def age_in(unit: str, birth, at, make_range):
 
     low, high = whole(a0 - b1), whole(a1 - b0)
     return make_range(Quantity(Decimal(low), symbol), Quantity(Decimal(high), symbol))
+
+
+def _span(v: DateTime, widen: bool):
+    """[first, last] instants of ``v`` on the UTC line (local clock when no offset), widened over the
+    offsets in use when the other side has an offset and ``v`` has none."""
+    start = v.local - timedelta(minutes=v.offset or 0)
+    end = start if v.precision == "second" and v.local.microsecond else start + _LENGTH[v.precision] - timedelta(
+        microseconds=1)
+    if widen and v.offset is None:
+        return start - timedelta(hours=14), end + timedelta(hours=12)
+    return start, end
+
+
+def _before(a: DateTime, b: DateTime, strict: bool):
+    """a < b (strict) or a <= b over the instants both allow: True, False or None (CQL: one precision on
+    one clock compares the points written)."""
+    mixed = (a.offset is None) != (b.offset is None)
+    if not mixed and a.precision == b.precision:
+        x, y = _span(a, False)[0], _span(b, False)[0]
+        return x < y if strict else x <= y
+    (a0, a1), (b0, b1) = _span(a, mixed), _span(b, mixed)
+    if (a1 < b0) or (not strict and a1 <= b0):
+        return True
+    if (a0 > b1) or (strict and a0 >= b1):
+        return False
+    return None
+
+
+def exact_bounds(window, anchor_times: dict, anchors: dict):
+    """(since, until) of a window in hours or minutes when one of its anchors is a date-time; else None."""
+    if window is None or window.exact is None or window.starts_only:
+        return None
+    low, low_shift, high, high_shift = window.exact
+    given = [n.name in anchor_times for n in (low, high) if n is not None]
+    if not any(given):
+        return None
+
+    def moved(node, shift):
+        if node is None:
+            return None
+        v = anchor_times.get(node.name) or _as_datetime(anchors[node.name])
+        return DateTime(v.local + timedelta(microseconds=int(shift * 1_000_000)), v.precision, v.offset)
+
+    return moved(low, low_shift), moved(high, high_shift)
+
+
+def event_in(bounds, window, event):
+    """Whether ``event`` lies in (overlaps) the exact window ``bounds``: True, False or None."""
+    since, until = bounds
+    start = event.instant if event.instant is not None else _as_datetime(event.start)
+    end = start if event.end == event.start else (None if event.end is None else _as_datetime(event.end))
+    out = True
+    if until is not None:
+        v = _before(start, until, not window.high_closed)
+        out = False if v is False else None if v is None else out
+    if since is not None and end is not None and out is not False:
+        v = _before(since, end, not window.low_closed)
+        out = False if v is False else None if v is None else out
+    return out

@@ -27,7 +27,7 @@ from fractions import Fraction
 from typing import NamedTuple
 
 import attrs
-from reference_datetimes import age_in
+from reference_datetimes import age_in, event_in, exact_bounds
 from reference_formulas import formula
 from reference_labs import NO_TOTAL, censored, censored_compare, result_is, titre_compare
 
@@ -454,13 +454,20 @@ class Interpreter:
         hi = None if high_node is None else self.ev(high_node, outer)
         if (low_node is not None and lo is None) or (high_node is not None and hi is None):
             return None  # the window itself is unknown
-        first = None if lo is None else lo.toordinal() + (0 if w.low_closed else 1)
-        last = None if hi is None else hi.toordinal() - (0 if w.high_closed else 1)
+        exact = exact_bounds(w, self.anchor_times, self.anchors)  # hours on a date-time anchor (issue 11)
+        if exact is not None:  # the window's days are the days its instants fall on
+            lo, hi = (None if b is None else b.date for b in exact)
+        open_low, open_high = (w.low_closed, w.high_closed) if exact is None else (True, True)  # whole days
+        first = None if lo is None else lo.toordinal() + (0 if open_low else 1)
+        last = None if hi is None else hi.toordinal() - (0 if open_high else 1)
         empty = first is not None and last is not None and first > last
         matched, undecided = [], []
         for e in self.events.get(q.collection, ()):
-            if empty or (last is not None and e.start.toordinal() > last) or (
-                    first is not None and e.end is not None and e.end.toordinal() < first):
+            inside = True if exact is None else event_in(exact, w, e)
+            if empty or inside is False:
+                continue
+            if exact is None and ((last is not None and e.start.toordinal() > last) or (
+                    first is not None and e.end is not None and e.end.toordinal() < first)):
                 continue  # outside the window
             if w is not None and w.starts_only and first is not None and e.start.toordinal() < first:
                 continue  # `starting during`: started before the window
@@ -478,9 +485,9 @@ class Interpreter:
                     undecided.append(e)
                     continue
             v = True if q.filter is None else self.ev(q.filter, e)
-            if v is True:
+            if v is True and inside is True:
                 matched.append(e)
-            elif v is None:
+            elif v is not False:
                 undecided.append(e)
         # Absence counts where coverage is stated over the whole window, and in an empty window, which
         # no event can overlap whatever the record.

@@ -8,10 +8,17 @@ is E0190, located at the form; X must be a date (E0201, as for `age at`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
+
+import attrs
 
 from ..language import ast as A
 from ..language import types as T
+from ..runtime.units import parse_unit
 from . import ir
+
+_TIME = parse_unit("s").dims
+_DAY_SECONDS = 86400
 
 
 class DateTimeChecks:
@@ -34,6 +41,34 @@ class DateTimeChecks:
             target = self.definitions[target.name].expr
         instant = ir.AnchorTime(T.DATE, target.name, span=at.span) if isinstance(target, ir.Anchor) else None
         return ir.AgeIn(T.quantity_of("h" if n.unit == "hours" else "min"), n.unit, at, instant, span=n.span)
+
+
+    def exact_spec(self, w: ir.Window) -> ir.Window:
+        """``w`` with its exact bounds when it is written in hours or minutes (a unit shorter than a day)
+        on anchors only: `72 hours before screening`, `from screening - 6 hours to screening`."""
+        spec: list = []
+        sub_day = False
+        for bound in (w.low, w.high):
+            if bound is None:
+                spec += [None, Decimal(0)]
+                continue
+            node, shift = self._resolve(bound), Decimal(0)
+            if isinstance(node, ir.Arith) and node.kind == "date_shift" and node.op in ("+", "-"):
+                length = self._resolve(node.right)
+                q = length.value if isinstance(length, ir.Const) else None
+                if q is None or getattr(q, "unit", None) is None or q.unit.dims != _TIME:
+                    return w
+                sub_day = sub_day or q.unit.factor < _DAY_SECONDS
+                shift, node = (q.base if node.op == "+" else -q.base), self._resolve(node.left)
+            if not isinstance(node, ir.Anchor):
+                return w
+            spec += [ir.AnchorTime(T.DATE, node.name, span=bound.span), shift]
+        return attrs.evolve(w, exact=tuple(spec)) if sub_day else w
+
+    def _resolve(self, node: ir.Node) -> ir.Node:
+        while isinstance(node, ir.DefRef) and node.name in self.definitions:
+            node = self.definitions[node.name].expr
+        return node
 
 
 DATETIME_EXPR: dict[type, Callable] = {A.AgeIn: DateTimeChecks._age_in}

@@ -252,6 +252,10 @@ class Window:
     high_closed: bool = True
     span: Span | None = attrs.field(default=None, eq=False)
     starts_only: bool = attrs.field(default=False, kw_only=True)  # `starting during`: events that start in it
+    # A window written in hours or minutes on anchors (issue 11): (low anchor time, low shift in seconds,
+    # high anchor time, high shift), the AnchorTime nodes None where unbounded; exact when an anchor is
+    # given as a date-time (runtime/exact_windows.py), else the whole-day window it always was.
+    exact: tuple | None = attrs.field(default=None, kw_only=True)
 
     def bounds(self) -> tuple[Node, ...]:
         return tuple(b for b in (self.low, self.high) if b is not None)

@@ -15,6 +15,7 @@ from typing import Any
 from ...check import ir
 from ...language import types as T
 from ...runtime.datetimes import BIRTH_TIME, age_in, anchor_time
+from ...runtime.exact_windows import exact_window
 
 _BIRTH = ir.Fact(T.DATE, "birth_date")  # implicit in `age in ... at`: no source of its own
 
@@ -55,4 +56,4 @@ def fast_anchor_time(g, node: ir.AnchorTime) -> str:
 
 DATETIME_FAST: dict[type, Callable[[Any, Any], str]] = {ir.AgeIn: fast_age_in, ir.AnchorTime: fast_anchor_time}
 DATETIME_TRACED: dict[type, Callable[[Any, Any], Any]] = {ir.AgeIn: traced_age_in}
-DATETIME_NAMES: dict[str, Any] = {"_age_in": age_in, "_anchor_time": anchor_time}
+DATETIME_NAMES: dict[str, Any] = {"_age_in": age_in, "_anchor_time": anchor_time, "_exact_window": exact_window}
