@@ -112,3 +112,20 @@ def event_in(bounds, window, event):
         v = _before(since, end, not window.low_closed)
         out = False if v is False else None if v is None else out
     return out
+
+
+def same_day_pick(best, matched, undecided, latest: bool):
+    """On ``best``'s day, when an event has a time: the event certainly latest (earliest) by its instant (equal
+    instants: by id), or None; an event of that day without a time, or an undecided one, leaves it unknown."""
+    day = [e for e in matched if e.start == best.start]
+    open_ = [e for e in undecided if e.start == best.start]
+    if not any(e.instant is not None for e in day + open_):
+        return best
+    if open_ or any(e.instant is None for e in day):
+        return None
+    for c in sorted(day, key=lambda e: e.id, reverse=latest):
+        others = [e for e in day if e is not c]
+        if all((_before(e.instant, c.instant, False) if latest else _before(c.instant, e.instant, False)) is True
+               for e in others):
+            return c
+    return None

@@ -27,7 +27,7 @@ from fractions import Fraction
 from typing import NamedTuple
 
 import attrs
-from reference_datetimes import age_in, event_in, exact_bounds
+from reference_datetimes import age_in, event_in, exact_bounds, same_day_pick
 from reference_formulas import formula
 from reference_labs import NO_TOTAL, censored, censored_compare, result_is, titre_compare
 
@@ -529,6 +529,9 @@ class Interpreter:
                 best = pick(matched, key=key)
                 if any(pick([e, best], key=key) is e for e in undecided):
                     return None  # an undecided record could be the latest (earliest) one
+                best = same_day_pick(best, matched, undecided, which == "latest")  # times on that day
+                if best is None:
+                    return None
                 if word is not None:  # `latest value of Q is positive`: the word of that observation
                     return result_is(word, best.fields, compare)
                 return best.fields.get(field)
@@ -536,9 +539,13 @@ class Interpreter:
                 if undecided or not covered:
                     return None
                 ordered = sorted(matched, key=lambda e: (e.start, e.id))
-                if len(ordered) < 2 or ordered[0].start == ordered[-1].start:
+                if len(ordered) < 2:
                     return None
-                last, first = ordered[-1].fields.get(field), ordered[0].fields.get(field)
+                earliest = same_day_pick(ordered[0], matched, (), False)
+                latest = same_day_pick(ordered[-1], matched, (), True)
+                if earliest is None or latest is None or earliest.start == latest.start:
+                    return None
+                last, first = latest.fields.get(field), earliest.fields.get(field)
                 return arith("-", "number" if isinstance(last, Decimal) else "quantity", last, first)
             case ir.DailyTotal(amount=amount):
                 return self.daily_total(amount, sel, node.type)
@@ -644,7 +651,10 @@ def _item_count(self, which: str, cond, sel: Selection):
     key = lambda e: (e.start, e.id)
     pick = max if which == "latest" else min
     best = pick(sel.matched, key=key)
-    if any(pick([e, best], key=key) is e for e in sel.undecided) or best.fields.get("items") is None:
+    if any(pick([e, best], key=key) is e for e in sel.undecided):
+        return None
+    best = same_day_pick(best, sel.matched, sel.undecided, which == "latest")
+    if best is None or best.fields.get("items") is None:
         return None
     values = [self.ev(cond, _Item({"item": name, "score": score})) for name, score in best.fields["items"]]
     return make_range(Decimal(sum(v is True for v in values)), Decimal(sum(v is not False for v in values)))

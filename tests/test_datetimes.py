@@ -30,17 +30,20 @@ from eligibility_dsl.screening.inputs import Input
 DATA = Path(__file__).parent / "fixtures" / "datetimes"
 SPEC = json.loads((DATA / "cases.json").read_text(encoding="utf-8"))
 TRIAL = compile_file(DATA / SPEC["trial"])
+WINDOWS = json.loads((DATA / "windows.json").read_text(encoding="utf-8"))
+WINDOW_TRIAL = compile_file(DATA / WINDOWS["trial"])
+CASES = [(TRIAL, c) for c in SPEC["cases"]] + [(WINDOW_TRIAL, c) for c in WINDOWS["cases"]]
 
 
-@pytest.mark.parametrize("case", SPEC["cases"], ids=lambda c: c["name"])
-def test_boundary_cases_decide_as_stated(case):
-    decision = TRIAL.evaluate(case["record"], case["anchors"], trace=True)
+@pytest.mark.parametrize(("trial", "case"), CASES, ids=[c["name"] for _, c in CASES])
+def test_boundary_cases_decide_as_stated(trial, case):
+    decision = trial.evaluate(case["record"], case["anchors"], trace=True)
     got = {c.id: c.status.value for c in decision.criteria}
-    reference = R.evaluate(TRIAL.checked, TRIAL.bind(case["record"]), TRIAL.parse_anchors(case["anchors"]))
+    reference = R.evaluate(trial.checked, trial.bind(case["record"]), trial.parse_anchors(case["anchors"]))
     for cid, expected in case["expected"].items():
         assert got[cid] == expected, f"{cid}: {case['why']}"
         assert R.STATUS[reference[cid]] == expected, f"{cid} (reference): {case['why']}"
-    assert_agree(TRIAL, case["record"], case["anchors"])
+    assert_agree(trial, case["record"], case["anchors"])
 
 
 @pytest.mark.parametrize("case", json.loads((DATA / "cql_cases.json").read_text(encoding="utf-8"))["cases"],
@@ -179,3 +182,61 @@ def test_refining_on_one_clock_keeps_a_decided_status(data, day, anchor):
     for cid, status in coarse.items():
         if status in _OPPOSITE:
             assert fine[cid] == status, (cid, coarse, fine)
+
+
+# ------------------------------------------------------------------ windows in hours (issue 11)
+
+def _window_record(dates, codes=("2160-0",)):
+    obs = [{"id": f"o{i}", "code": {"system": "LOINC", "code": codes[i % len(codes)]}, "date": d,
+            "value": f"{1 + i % 3} mg/dL"} for i, d in enumerate(dates)]
+    return {"id": "r", "observations": obs,
+            "coverage": {"observations": {"from": "2025-01-01", "to": "2025-09-14"}}}
+
+
+def test_a_malformed_event_date_time_is_a_record_problem():
+    with pytest.raises(RecordError) as info:
+        WINDOW_TRIAL.bind(_window_record(["2025-09-08T07:59:00+0100"]))
+    assert "observations[0].date" in str(info.value) and "is not a valid date-time" in str(info.value)
+
+
+def test_the_trace_shows_the_exact_window_and_the_event_time():
+    decision = WINDOW_TRIAL.evaluate(_window_record(["2025-09-08T08:01:00+01:00"]),
+                                     {"screening": "2025-09-11T08:00:00+01:00"}, trace="full")
+    text = decision.explain("full")
+    assert "window: 2025-09-08T08:00:00+01:00 .. 2025-09-11T08:00:00+01:00, both inclusive" in text
+    assert "found: o0: LOINC 2160-0, 2025-09-08T08:01:00+01:00" in text
+
+
+def test_the_sql_engines_refuse_exact_windows_and_keep_whole_day_ones():
+    timed = Plan(WINDOW_TRIAL, WINDOW_TRIAL.parse_anchors({"screening": "2025-09-11T08:00:00+01:00"}),
+                 (Input("<records>", "records", records=[{"id": "x"}]),))
+    with pytest.raises(EngineUnavailable, match=r"E0401.*a window in hours or minutes on an anchor given as a "
+                                                r"date-time.*criterion `W1`"):
+        ENGINES["duckdb"].check(timed)
+    from eligibility_dsl.backends.sql.criteria import compile_trial
+    compile_trial(WINDOW_TRIAL.checked, WINDOW_TRIAL.parse_anchors({"screening": "2025-09-11"}))  # as before
+
+
+_EVENT_DAYS = st.dates(datetime.date(2025, 9, 6), datetime.date(2025, 9, 12))
+
+
+@settings(max_examples=300, deadline=None)
+@given(dates=st.lists(_date_times(), max_size=4), anchor=_date_times())
+def test_windows_agree_with_the_reference(dates, anchor):
+    assert_agree(WINDOW_TRIAL, _window_record(dates, ("2160-0", "2160-0", "999-9")), {"screening": anchor})
+
+
+def _window_statuses(dates, anchor):
+    decision = WINDOW_TRIAL.evaluate(_window_record(dates), {"screening": anchor})
+    return {c.id: c.status.value for c in decision.criteria}
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), days=st.lists(_EVENT_DAYS, min_size=1, max_size=3), anchor=_date_times())
+def test_refining_an_event_date_never_turns_a_status_into_its_opposite(data, days, anchor):
+    """Law: an event dated by day refined to any date-time on that day (any offset) never turns a decided
+    status into its opposite, whether the anchor is a date or a date-time."""
+    coarse = _window_statuses([d.isoformat() for d in days], anchor)
+    fine = _window_statuses([data.draw(_date_times(d)) for d in days], anchor)
+    for cid, status in coarse.items():
+        assert fine[cid] != _OPPOSITE.get(status), (cid, coarse, fine)

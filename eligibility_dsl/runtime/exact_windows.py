@@ -20,7 +20,7 @@ from decimal import Decimal
 from .datetimes import DateTime, compare_datetimes, from_date
 from .events import Event, Window
 
-__all__ = ["SCAN_MARGIN_DAYS", "ExactWindow", "exact_window", "shift_datetime"]
+__all__ = ["SCAN_MARGIN_DAYS", "ExactWindow", "exact_window", "shift_datetime", "timed_pick"]
 
 # Events are dated by their local date; an instant's local dates at offsets -12:00 and +14:00 differ by up
 # to 2 days, so the whole-day pre-selection of a query looks this many days beyond the window's days.
@@ -101,3 +101,24 @@ def exact_window(window: Window | None, low_time: DateTime | None, low_shift: De
     since = None if low_time is None else shift_datetime(low_time, low_shift)
     until = None if high_time is None else shift_datetime(high_time, high_shift)
     return ExactWindow(since, until, window.low_closed, window.high_closed)
+
+
+def timed_pick(best: Event, matched, undecided, latest: bool) -> Event | None:
+    """The latest (earliest) event when events on ``best``'s day carry times; None when that is unknown.
+
+    Events are ordered by day and then, on one day, by id: the rule for records dated by day. When an event
+    of that day has a date-time, the order on that day is the instants': an event known only to the day, an
+    undecided one, or two whose instants cannot be ordered (a local time against one with an offset) leave
+    the choice unknown, never made by id. Without any time on that day, ``best`` itself."""
+    day = best.start
+    group = [e for e in matched if e.start == day]
+    rivals = [e for e in undecided if e.start == day]
+    if all(e.instant is None for e in (*group, *rivals)):
+        return best
+    if rivals or any(e.instant is None for e in group):
+        return None
+    op = ">=" if latest else "<="
+    for candidate in sorted(group, key=lambda e: e.id, reverse=latest):  # equal instants: by id, as by day
+        if all(e is candidate or compare_datetimes(op, candidate.instant, e.instant) is True for e in group):
+            return candidate
+    return None

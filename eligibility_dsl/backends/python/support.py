@@ -37,7 +37,7 @@ from ...runtime.bounded import Bounded, bounded_or_exact
 from ...runtime.codes import CodeSet, Coding
 from ...runtime.decimal_context import EMAX
 from ...runtime.events import Coverage, Event, Window, covered_continuously, exposure_days
-from ...runtime.exact_windows import SCAN_MARGIN_DAYS, ExactWindow
+from ...runtime.exact_windows import SCAN_MARGIN_DAYS, ExactWindow, timed_pick
 from ...runtime.ops import age_value, compare_value, junction, show
 from ...runtime.relative import StartWindow
 from ...runtime.units import UnitMismatch, parse_unit
@@ -228,7 +228,7 @@ def pick_event(r: QueryResult, latest: bool, codeset: str | None, missing: list)
     for e in r.undecided:
         if (order(e) > key) if latest else (order(e) < key):
             return None
-    return best
+    return timed_pick(best, r.matched, r.undecided, latest)  # events with a time on that day (issue 11)
 
 
 def pick_value(r: QueryResult, latest: bool, field: str, codeset: str | None, missing: list):
@@ -252,6 +252,9 @@ def change_value(r: QueryResult, field: str, codeset: str | None, missing: list,
         no_record(r, codeset, missing, "two")
         return None
     first, last = min(r.matched, key=order), max(r.matched, key=order)
+    first, last = timed_pick(first, r.matched, (), False), timed_pick(last, r.matched, (), True)  # issue 11
+    if first is None or last is None:
+        return None
     if first.start == last.start:
         no_record(r, codeset, missing, "two")
         return None
