@@ -457,9 +457,9 @@ class Interpreter:
         exact = exact_bounds(w, self.anchor_times, self.anchors)  # hours on a date-time anchor (issue 11)
         if exact is not None:  # the window's days are the days its instants fall on
             lo, hi = (None if b is None else b.date for b in exact)
-        open_low, open_high = (w.low_closed, w.high_closed) if exact is None else (True, True)  # whole days
-        first = None if lo is None else lo.toordinal() + (0 if open_low else 1)
-        last = None if hi is None else hi.toordinal() - (0 if open_high else 1)
+        closed = (w.low_closed, w.high_closed) if exact is None and w is not None else (True, True)  # whole days
+        first = None if lo is None else lo.toordinal() + (0 if closed[0] else 1)
+        last = None if hi is None else hi.toordinal() - (0 if closed[1] else 1)
         empty = first is not None and last is not None and first > last
         matched, undecided = [], []
         for e in self.events.get(q.collection, ()):
