@@ -101,7 +101,7 @@ class Trial:
 
     def parse_anchors(self, anchors: Mapping[str, datetime.date | str]) -> dict[str, datetime.date]:
         # Screening tools evaluate many records against the same dates: remember the last answer.
-        key = tuple(anchors.items())
+        key = anchors.key() if isinstance(anchors, AnchorDates) else tuple(anchors.items())
         if self._last_anchors is not None and self._last_anchors[0] == key:
             return self._last_anchors[1]
         parsed = self._parse_anchors(anchors)
@@ -111,7 +111,9 @@ class Trial:
     def _parse_anchors(self, anchors: Mapping[str, datetime.date | str]) -> dict[str, datetime.date]:
         out = AnchorDates()
         problems: list[str] = []
+        given_times = getattr(anchors, "times", {})  # parsed anchors again: keep their date-times
         for name, value in anchors.items():
+            value = given_times.get(name, value)
             if name not in self.checked.anchors:
                 known = ", ".join(f"`{a}`" for a in self.checked.anchors) or "none"
                 problems.append(f"unknown anchor `{name}` (this trial declares: {known})")

@@ -240,3 +240,24 @@ def test_refining_an_event_date_never_turns_a_status_into_its_opposite(data, day
     fine = _window_statuses([data.draw(_date_times(d)) for d in days], anchor)
     for cid, status in coarse.items():
         assert fine[cid] != _OPPOSITE.get(status), (cid, coarse, fine)
+
+
+# ------------------------------------------------------------------ anchors through the tools
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_screening_keeps_date_time_anchors(tmp_path, jobs):
+    from eligibility_dsl.screening.run import screen_rows
+    path = tmp_path / "records.json"
+    path.write_text(json.dumps([{"id": f"p{h}", "birth_date": f"2025-09-09T0{h}:00:00+02:00"} for h in (3, 4)]))
+    rows = list(screen_rows(DATA / SPEC["trial"], [str(path)], {"screening": "2025-09-12T03:30:00+02:00"}, jobs=jobs))
+    assert [(r.record_id, r.statuses[0]) for r in rows] == [("p3", "NOT_MET"), ("p4", "MET")]  # 72.5 h, 71.5 h
+
+
+def test_the_command_line_takes_a_date_time_anchor(tmp_path, capsys):
+    from eligibility_dsl.cli import main
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({"id": "r", "birth_date": "2025-09-09T06:00:00+02:00"}))
+    code = main(["eval", str(DATA / SPEC["trial"]), str(path), "--anchor", "screening=2025-09-12T05:59:00+02:00"])
+    out = capsys.readouterr().out
+    assert code == 0 and "screening 2025-09-12T05:59:00+02:00" in out and "I1  include  MET" in out
+    assert main(["eval", str(DATA / SPEC["trial"]), str(path), "--anchor", "screening=2025-09-12T05:59+0200"]) == 2
