@@ -81,19 +81,28 @@ def _before(a: DateTime, b: DateTime, strict: bool):
     return None
 
 
-def exact_bounds(window, anchor_times: dict, anchors: dict):
-    """(since, until) of a window in hours or minutes when one of its anchors is a date-time; else None."""
+def exact_bounds(window, anchor_times: dict, anchors: dict, outer=None):
+    """(since, until) of a window in hours or minutes when one of its anchors (or the outer event it is
+    relative to) is a date-time; else None."""
     if window is None or window.exact is None or window.starts_only:
         return None
     low, low_shift, high, high_shift = window.exact
-    given = [n.name in anchor_times for n in (low, high) if n is not None]
-    if not any(given):
+
+    def base(node):
+        if hasattr(node, "name"):
+            return anchor_times.get(node.name) or _as_datetime(anchors[node.name])
+        if outer is None or outer.start is None:
+            return None
+        return outer.instant if outer.instant is not None else _as_datetime(outer.start)
+
+    bases = [base(n) for n in (low, high) if n is not None]
+    if any(b is None for b in bases) or all(b.precision == "day" for b in bases):
         return None
 
     def moved(node, shift):
         if node is None:
             return None
-        v = anchor_times.get(node.name) or _as_datetime(anchors[node.name])
+        v = base(node)
         return DateTime(v.local + timedelta(microseconds=int(shift * 1_000_000)), v.precision, v.offset)
 
     return moved(low, low_shift), moved(high, high_shift)

@@ -454,7 +454,7 @@ class Interpreter:
         hi = None if high_node is None else self.ev(high_node, outer)
         if (low_node is not None and lo is None) or (high_node is not None and hi is None):
             return None  # the window itself is unknown
-        exact = exact_bounds(w, self.anchor_times, self.anchors)  # hours on a date-time anchor (issue 11)
+        exact = exact_bounds(w, self.anchor_times, self.anchors, outer)  # hours on a date-time anchor (issue 11)
         if exact is not None:  # the window's days are the days its instants fall on
             lo, hi = (None if b is None else b.date for b in exact)
         closed = (w.low_closed, w.high_closed) if exact is None and w is not None else (True, True)  # whole days

@@ -213,8 +213,10 @@ def test_the_sql_engines_refuse_exact_windows_and_keep_whole_day_ones():
     with pytest.raises(EngineUnavailable, match=r"E0401.*a window in hours or minutes on an anchor given as a "
                                                 r"date-time.*criterion `W1`"):
         ENGINES["duckdb"].check(timed)
-    from eligibility_dsl.backends.sql.criteria import compile_trial
-    compile_trial(WINDOW_TRIAL.checked, WINDOW_TRIAL.parse_anchors({"screening": "2025-09-11"}))  # as before
+    from eligibility_dsl.backends.sql.criteria import SqlCompileError, compile_trial
+    with pytest.raises(SqlCompileError) as info:  # on a date anchor only W5 (a query inside a query) is refused
+        compile_trial(WINDOW_TRIAL.checked, WINDOW_TRIAL.parse_anchors({"screening": "2025-09-11"}))
+    assert "`W5`" in str(info.value) and "`W1`" not in str(info.value) and "`W2`" not in str(info.value)
 
 
 _EVENT_DAYS = st.dates(datetime.date(2025, 9, 6), datetime.date(2025, 9, 12))

@@ -60,6 +60,9 @@ class DateTimeChecks:
                     return w
                 sub_day = sub_day or q.unit.factor < _DAY_SECONDS
                 shift, node = (q.base if node.op == "+" else -q.base), self._resolve(node.left)
+            if isinstance(node, ir.FieldRef) and node.name == "date":  # a point event's own date, in `where`
+                spec += [ir.EventTime(T.DATE, span=bound.span), shift]
+                continue
             if not isinstance(node, ir.Anchor):
                 return w
             spec += [ir.AnchorTime(T.DATE, node.name, span=bound.span), shift]

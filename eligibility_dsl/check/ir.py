@@ -194,6 +194,15 @@ class AnchorTime(Node):
 
 
 @attrs.frozen
+class EventTime(Node):
+    """Inside a query's `where`: the event's own `date` as a date-time (its instant when the record gives
+    one, else its date): what an hour window relative to it reads (issue 11)."""
+
+    def children(self):
+        return ()
+
+
+@attrs.frozen
 class DurationBetween(Node):
     unit: str  # years | months | weeks | days
     start: Node

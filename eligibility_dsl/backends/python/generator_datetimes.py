@@ -14,7 +14,7 @@ from typing import Any
 
 from ...check import ir
 from ...language import types as T
-from ...runtime.datetimes import BIRTH_TIME, age_in, anchor_time
+from ...runtime.datetimes import BIRTH_TIME, DateTime, age_in, anchor_time, from_date
 from ...runtime.exact_windows import exact_window
 
 _BIRTH = ir.Fact(T.DATE, "birth_date")  # implicit in `age in ... at`: no source of its own
@@ -54,6 +54,21 @@ def fast_anchor_time(g, node: ir.AnchorTime) -> str:
     return g.read_slot(node)
 
 
-DATETIME_FAST: dict[type, Callable[[Any, Any], str]] = {ir.AgeIn: fast_age_in, ir.AnchorTime: fast_anchor_time}
+def fast_event_time(g, node: ir.EventTime) -> str:
+    out = g.tmp()
+    g.line(f"{out} = _event_time(ev)")
+    return out
+
+
+def event_time(event) -> DateTime | None:
+    """The event's instant, or its date known to the day; None outside an event or for an undated one."""
+    if event is None or event.start is None:
+        return None
+    return event.instant if event.instant is not None else from_date(event.start)
+
+
+DATETIME_FAST: dict[type, Callable[[Any, Any], str]] = {ir.AgeIn: fast_age_in, ir.AnchorTime: fast_anchor_time,
+                                                        ir.EventTime: fast_event_time}
 DATETIME_TRACED: dict[type, Callable[[Any, Any], Any]] = {ir.AgeIn: traced_age_in}
-DATETIME_NAMES: dict[str, Any] = {"_age_in": age_in, "_anchor_time": anchor_time, "_exact_window": exact_window}
+DATETIME_NAMES: dict[str, Any] = {"_age_in": age_in, "_anchor_time": anchor_time, "_exact_window": exact_window,
+                                  "_event_time": event_time}

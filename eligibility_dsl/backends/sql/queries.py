@@ -96,7 +96,7 @@ class QueryRules(CalcRules, FormRules, SweepRules, PickRules):
         if w.starts_only:
             raise Unsupported(q, "a window on start dates (`starting during`)")
         times = getattr(self.anchors, "times", {})
-        if w.exact is not None and any(n is not None and n.name in times for n in w.exact[::2]):
+        if w.exact is not None and any(getattr(n, "name", None) in times for n in w.exact[::2]):
             raise Unsupported(q, "a window in hours or minutes on an anchor given as a date-time (exact instants)")
         bounds = []
         for b in (w.low, w.high):
