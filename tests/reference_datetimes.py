@@ -81,7 +81,7 @@ def _before(a: DateTime, b: DateTime, strict: bool):
     return None
 
 
-def exact_bounds(window, anchor_times: dict, anchors: dict, outer=None):
+def exact_bounds(window, anchor_times: dict, anchors: dict, outer=None, value_of=None):
     """(since, until) of a window in hours or minutes when one of its anchors (or the outer event it is
     relative to) is a date-time; else None."""
     if window is None or window.exact is None or window.starts_only:
@@ -89,6 +89,8 @@ def exact_bounds(window, anchor_times: dict, anchors: dict, outer=None):
     low, low_shift, high, high_shift = window.exact
 
     def base(node):
+        if type(node).__name__ == "PickTime":  # `latest date of Q`: the interpreter's value
+            return value_of(node)
         if hasattr(node, "name"):
             return anchor_times.get(node.name) or _as_datetime(anchors[node.name])
         if outer is None or outer.start is None:

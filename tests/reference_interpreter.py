@@ -27,6 +27,7 @@ from fractions import Fraction
 from typing import NamedTuple
 
 import attrs
+from reference_datetimes import _as_datetime as _day_time
 from reference_datetimes import age_in, event_in, exact_bounds, same_day_pick
 from reference_formulas import formula
 from reference_labs import NO_TOTAL, censored, censored_compare, result_is, titre_compare
@@ -434,7 +435,7 @@ class Interpreter:
                     raise IllFormed("`value is ...` read outside a query")
                 return result_is(word, event.fields, compare)
             case ir.Aggregate() | ir.All() | ir.Pick() | ir.Change() | ir.Stable() | ir.DailyTotal() | ir.ItemCount() \
-                    | ir.Extreme():
+                    | ir.Extreme() | ir.PickTime():
                 sel = self.select(node.query, event)
                 return None if sel is None else self.history(node, sel, event)
         raise IllFormed(f"no rule for {type(node).__name__}")
@@ -454,7 +455,8 @@ class Interpreter:
         hi = None if high_node is None else self.ev(high_node, outer)
         if (low_node is not None and lo is None) or (high_node is not None and hi is None):
             return None  # the window itself is unknown
-        exact = exact_bounds(w, self.anchor_times, self.anchors, outer)  # hours on a date-time anchor (issue 11)
+        # hours on a date-time anchor, event date-time or `latest date of Q` (issue 11)
+        exact = exact_bounds(w, self.anchor_times, self.anchors, outer, lambda n: self.ev(n, outer))
         if exact is not None:  # the window's days are the days its instants fall on
             lo, hi = (None if b is None else b.date for b in exact)
         closed = (w.low_closed, w.high_closed) if exact is None and w is not None else (True, True)  # whole days
@@ -521,6 +523,14 @@ class Interpreter:
                 values += [True if self.ev(cond, e) is True else None for e in undecided]  # filter implies cond
                 result = k_and(values)
                 return None if result is True and not covered else result
+            case ir.PickTime(which=which):  # `latest date of Q` as a date-time (issue 11)
+                pick = ir.Pick(node.type, which, "date", node.query)
+                if self.history(pick, sel, outer) is None:
+                    return None
+                key = lambda e: (e.start, e.id)
+                best = same_day_pick((max if which == "latest" else min)(matched, key=key), matched, undecided,
+                                     which == "latest")
+                return None if best is None else best.instant or _day_time(best.start)
             case ir.Pick(which=which, field=field, word=word):
                 if not covered or not matched:
                     return None

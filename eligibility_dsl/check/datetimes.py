@@ -63,6 +63,9 @@ class DateTimeChecks:
             if isinstance(node, ir.FieldRef) and node.name == "date":  # a point event's own date, in `where`
                 spec += [ir.EventTime(T.DATE, span=bound.span), shift]
                 continue
+            if isinstance(node, ir.Pick) and node.word is None and node.field == "date":  # `latest date of Q`
+                spec += [ir.PickTime(T.DATE, node.which, node.query, span=bound.span), shift]
+                continue
             if not isinstance(node, ir.Anchor):
                 return w
             spec += [ir.AnchorTime(T.DATE, node.name, span=bound.span), shift]

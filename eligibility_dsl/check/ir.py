@@ -203,6 +203,18 @@ class EventTime(Node):
 
 
 @attrs.frozen
+class PickTime(Node):
+    """`latest date of Q` (`earliest`) as a date-time: the picked event's instant, else its date known to the
+    day. Read only by the exact bounds of a window in hours relative to such a date (issue 11)."""
+
+    which: str  # latest | earliest
+    query: Query
+
+    def children(self):
+        return self.query.children()
+
+
+@attrs.frozen
 class DurationBetween(Node):
     unit: str  # years | months | weeks | days
     start: Node

@@ -16,6 +16,8 @@ from ...check import ir
 from ...language import types as T
 from ...runtime.datetimes import BIRTH_TIME, DateTime, age_in, anchor_time, from_date
 from ...runtime.exact_windows import exact_window
+from . import support as S
+from .generator_history import AGGREGATE_CALLS
 
 _BIRTH = ir.Fact(T.DATE, "birth_date")  # implicit in `age in ... at`: no source of its own
 
@@ -67,8 +69,16 @@ def event_time(event) -> DateTime | None:
     return event.instant if event.instant is not None else from_date(event.start)
 
 
+def pick_time(r, latest: bool, missing: list) -> DateTime | None:
+    """The date-time of the latest (earliest) event of a selection (``support.pick_event``), or None."""
+    return event_time(S.pick_event(r, latest, None, missing))
+
+
 DATETIME_FAST: dict[type, Callable[[Any, Any], str]] = {ir.AgeIn: fast_age_in, ir.AnchorTime: fast_anchor_time,
-                                                        ir.EventTime: fast_event_time}
+                                                        ir.EventTime: fast_event_time,
+                                                        ir.PickTime: lambda g, node: g.fast_query_node(node)}
+# The query a `latest date of Q` window reads is selected once per record with the `latest date` itself.
+AGGREGATE_CALLS[ir.PickTime] = lambda g, node, r, traced, traces: f"_pick_time({r}, {node.which == 'latest'}, M)"
 DATETIME_TRACED: dict[type, Callable[[Any, Any], Any]] = {ir.AgeIn: traced_age_in}
 DATETIME_NAMES: dict[str, Any] = {"_age_in": age_in, "_anchor_time": anchor_time, "_exact_window": exact_window,
-                                  "_event_time": event_time}
+                                  "_event_time": event_time, "_pick_time": pick_time}
