@@ -27,6 +27,7 @@ from .language.syntax import EXPRESSION_NAME, parse, parse_expression
 from .records.binder import BoundRecord, InputError, RecordBinder, RecordError, RecordIssue
 from .records.fastbind import specialise
 from .runtime.calendar import parse_date
+from .runtime.datetimes import AnchorDates, DateTime, is_datetime_text, parse_datetime
 
 
 class AnchorError(InputError):
@@ -100,7 +101,7 @@ class Trial:
 
     def parse_anchors(self, anchors: Mapping[str, datetime.date | str]) -> dict[str, datetime.date]:
         # Screening tools evaluate many records against the same dates: remember the last answer.
-        key = tuple(anchors.items())
+        key = anchors.key() if isinstance(anchors, AnchorDates) else tuple(anchors.items())
         if self._last_anchors is not None and self._last_anchors[0] == key:
             return self._last_anchors[1]
         parsed = self._parse_anchors(anchors)
@@ -108,15 +109,25 @@ class Trial:
         return parsed
 
     def _parse_anchors(self, anchors: Mapping[str, datetime.date | str]) -> dict[str, datetime.date]:
-        out: dict[str, datetime.date] = {}
+        out = AnchorDates()
         problems: list[str] = []
+        given_times = getattr(anchors, "times", {})  # parsed anchors again: keep their date-times
         for name, value in anchors.items():
+            value = given_times.get(name, value)
             if name not in self.checked.anchors:
                 known = ", ".join(f"`{a}`" for a in self.checked.anchors) or "none"
                 problems.append(f"unknown anchor `{name}` (this trial declares: {known})")
                 continue
             if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
                 out[name] = value
+                continue
+            if isinstance(value, DateTime) or is_datetime_text(value):  # a date-time anchor (issue 11)
+                try:
+                    when = value if isinstance(value, DateTime) else parse_datetime(value)
+                except ValueError as err:
+                    problems.append(f"anchor `{name}`: {err}")
+                    continue
+                out[name], out.times[name] = when.date, when
                 continue
             try:
                 out[name] = parse_date(str(value))
@@ -132,10 +143,11 @@ class Trial:
     def _batch(self, anchors: dict[str, datetime.date]) -> tuple:
         """The batch constants (anchors, windows) for these anchors, computed once per batch."""
         last = self._last_batch
-        if last is not None and (last[0] is anchors or last[1] == tuple(anchors.items())):
+        key = anchors.key() if isinstance(anchors, AnchorDates) else tuple(anchors.items())
+        if last is not None and (last[0] is anchors or last[1] == key):
             return last[2]
         batch = self._compiled.batch(anchors)
-        self._last_batch = (anchors, tuple(anchors.items()), batch)
+        self._last_batch = (anchors, key, batch)
         return batch
 
     def evaluate(self, record: Any, anchors: Mapping[str, datetime.date | str], *,

@@ -98,6 +98,8 @@ CODES: dict[str, str] = {
     # formulas (lang11a)
     "E0170": "formula-needs-plain-number",
     "E0171": "formula-needs-whole-constant",
+    # date-times (issue 11)
+    "E0190": "age-unit-not-hours-or-minutes",
     # never / always met (check/intervals.py)
     "W0122": "condition-never-true",
     "W0123": "condition-always-true",

@@ -27,6 +27,8 @@ from fractions import Fraction
 from typing import NamedTuple
 
 import attrs
+from reference_datetimes import _as_datetime as _day_time
+from reference_datetimes import age_in, event_in, exact_bounds, same_day_pick
 from reference_formulas import formula
 from reference_labs import NO_TOTAL, censored, censored_compare, result_is, titre_compare
 
@@ -34,6 +36,7 @@ from eligibility_dsl.check import ir
 from eligibility_dsl.runtime import calendar
 from eligibility_dsl.runtime import quantity as Q
 from eligibility_dsl.runtime.codes import CodeSet, Coding
+from eligibility_dsl.runtime.datetimes import BIRTH_TIME, DateTime, is_datetime_text, parse_datetime
 from eligibility_dsl.runtime.quantity import Quantity
 from eligibility_dsl.runtime.titre import Titre
 from eligibility_dsl.runtime.units import BASE_DIMENSIONS, UnitMismatch
@@ -307,7 +310,11 @@ def continuous(events, first, last, gap_days: int) -> bool:
 class Interpreter:
     def __init__(self, trial: ir.CheckedTrial, bound, anchors: dict):
         self.trial, self.facts, self.events, self.coverage = trial, bound.facts, bound.events, bound.coverage
-        self.anchors = {k: v if isinstance(v, datetime.date) else calendar.parse_date(v) for k, v in anchors.items()}
+        self.anchor_times = {k: v if isinstance(v, DateTime) else parse_datetime(v) for k, v in anchors.items()
+                             if isinstance(v, DateTime) or is_datetime_text(v)}
+        self.anchor_times.update(getattr(anchors, "times", {}))
+        self.anchors = {k: v if isinstance(v, datetime.date) else v.date if isinstance(v, DateTime)
+                        else calendar.parse_date(v[:10] if is_datetime_text(v) else v) for k, v in anchors.items()}
         self.own_codesets = {name: CodeSet(name, [(s, c) for s, c, _ in spec.codes])
                              for name, spec in trial.codesets.items()}
         self.memo: dict = {}
@@ -394,6 +401,12 @@ class Interpreter:
             case ir.Age(at=at):
                 birth, when = self.facts.get("birth_date"), self.ev(at, event)
                 return None if None in (birth, when) else Quantity(calendar.age_in_years(birth, when), "year")
+            case ir.AgeIn(unit=unit, at=at, instant=instant):  # date-times: tests/reference_datetimes.py
+                birth = self.facts.get(BIRTH_TIME) or self.facts.get("birth_date")
+                when = self.ev(instant, event) if instant is not None else None
+                return age_in(unit, birth, when if when is not None else self.ev(at, event), make_range)
+            case ir.AnchorTime(name=name):
+                return self.anchor_times.get(name)
             case ir.DurationBetween(unit=unit, start=a, end=b):
                 a, b = self.ev(a, event), self.ev(b, event)
                 return None if a is None or b is None else Quantity(Decimal(calendar.between(unit, a, b)), unit)
@@ -422,7 +435,7 @@ class Interpreter:
                     raise IllFormed("`value is ...` read outside a query")
                 return result_is(word, event.fields, compare)
             case ir.Aggregate() | ir.All() | ir.Pick() | ir.Change() | ir.Stable() | ir.DailyTotal() | ir.ItemCount() \
-                    | ir.Extreme():
+                    | ir.Extreme() | ir.PickTime():
                 sel = self.select(node.query, event)
                 return None if sel is None else self.history(node, sel, event)
         raise IllFormed(f"no rule for {type(node).__name__}")
@@ -442,13 +455,21 @@ class Interpreter:
         hi = None if high_node is None else self.ev(high_node, outer)
         if (low_node is not None and lo is None) or (high_node is not None and hi is None):
             return None  # the window itself is unknown
-        first = None if lo is None else lo.toordinal() + (0 if w.low_closed else 1)
-        last = None if hi is None else hi.toordinal() - (0 if w.high_closed else 1)
+        # hours on a date-time anchor, event date-time or `latest date of Q` (issue 11)
+        exact = exact_bounds(w, self.anchor_times, self.anchors, outer, lambda n: self.ev(n, outer))
+        if exact is not None:  # the window's days are the days its instants fall on
+            lo, hi = (None if b is None else b.date for b in exact)
+        closed = (w.low_closed, w.high_closed) if exact is None and w is not None else (True, True)  # whole days
+        first = None if lo is None else lo.toordinal() + (0 if closed[0] else 1)
+        last = None if hi is None else hi.toordinal() - (0 if closed[1] else 1)
         empty = first is not None and last is not None and first > last
         matched, undecided = [], []
         for e in self.events.get(q.collection, ()):
-            if empty or (last is not None and e.start.toordinal() > last) or (
-                    first is not None and e.end is not None and e.end.toordinal() < first):
+            inside = True if exact is None else event_in(exact, w, e)
+            if empty or inside is False:
+                continue
+            if exact is None and ((last is not None and e.start.toordinal() > last) or (
+                    first is not None and e.end is not None and e.end.toordinal() < first)):
                 continue  # outside the window
             if w is not None and w.starts_only and first is not None and e.start.toordinal() < first:
                 continue  # `starting during`: started before the window
@@ -466,9 +487,9 @@ class Interpreter:
                     undecided.append(e)
                     continue
             v = True if q.filter is None else self.ev(q.filter, e)
-            if v is True:
+            if v is True and inside is True:
                 matched.append(e)
-            elif v is None:
+            elif v is not False:
                 undecided.append(e)
         # Absence counts where coverage is stated over the whole window, and in an empty window, which
         # no event can overlap whatever the record.
@@ -502,6 +523,14 @@ class Interpreter:
                 values += [True if self.ev(cond, e) is True else None for e in undecided]  # filter implies cond
                 result = k_and(values)
                 return None if result is True and not covered else result
+            case ir.PickTime(which=which):  # `latest date of Q` as a date-time (issue 11)
+                pick = ir.Pick(node.type, which, "date", node.query)
+                if self.history(pick, sel, outer) is None:
+                    return None
+                key = lambda e: (e.start, e.id)
+                best = same_day_pick((max if which == "latest" else min)(matched, key=key), matched, undecided,
+                                     which == "latest")
+                return None if best is None else best.instant or _day_time(best.start)
             case ir.Pick(which=which, field=field, word=word):
                 if not covered or not matched:
                     return None
@@ -510,6 +539,9 @@ class Interpreter:
                 best = pick(matched, key=key)
                 if any(pick([e, best], key=key) is e for e in undecided):
                     return None  # an undecided record could be the latest (earliest) one
+                best = same_day_pick(best, matched, undecided, which == "latest")  # times on that day
+                if best is None:
+                    return None
                 if word is not None:  # `latest value of Q is positive`: the word of that observation
                     return result_is(word, best.fields, compare)
                 return best.fields.get(field)
@@ -517,9 +549,13 @@ class Interpreter:
                 if undecided or not covered:
                     return None
                 ordered = sorted(matched, key=lambda e: (e.start, e.id))
-                if len(ordered) < 2 or ordered[0].start == ordered[-1].start:
+                if len(ordered) < 2:
                     return None
-                last, first = ordered[-1].fields.get(field), ordered[0].fields.get(field)
+                earliest = same_day_pick(ordered[0], matched, (), False)
+                latest = same_day_pick(ordered[-1], matched, (), True)
+                if earliest is None or latest is None or earliest.start == latest.start:
+                    return None
+                last, first = latest.fields.get(field), earliest.fields.get(field)
                 return arith("-", "number" if isinstance(last, Decimal) else "quantity", last, first)
             case ir.DailyTotal(amount=amount):
                 return self.daily_total(amount, sel, node.type)
@@ -625,7 +661,10 @@ def _item_count(self, which: str, cond, sel: Selection):
     key = lambda e: (e.start, e.id)
     pick = max if which == "latest" else min
     best = pick(sel.matched, key=key)
-    if any(pick([e, best], key=key) is e for e in sel.undecided) or best.fields.get("items") is None:
+    if any(pick([e, best], key=key) is e for e in sel.undecided):
+        return None
+    best = same_day_pick(best, sel.matched, sel.undecided, which == "latest")
+    if best is None or best.fields.get("items") is None:
         return None
     values = [self.ev(cond, _Item({"item": name, "score": score})) for name, score in best.fields["items"]]
     return make_range(Decimal(sum(v is True for v in values)), Decimal(sum(v is not False for v in values)))

@@ -228,6 +228,7 @@ _WHAT = {"Aggregate": "a query over the record's history (`exists`, `count`, `da
          "Change": "`change in`", "All": "`all ... have`", "InCodeset": "code-set membership",
          "Lookup": "a table lookup", "ScoreRef": "a score", "FieldRef": "an event field",
          "DurationBetween": "a duration between two dates",
+         "AgeIn": "an age in hours or minutes (date-times)",
          "Formula": "a formula (`sqrt`, `ln`, `exp`, `round`, `^`)"}  # formulas (lang11a): not encoded
 
 

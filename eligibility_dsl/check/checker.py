@@ -23,6 +23,7 @@ from ..terminology import resolve as resolve_terminology
 from . import ir
 from .analytes import check_results, molar_bridge
 from .arith import _ARITH_RULES, _static
+from .datetimes import DATETIME_EXPR, DateTimeChecks
 from .fact_range import fact_range
 from .formulas import FORMULA_EXPR, FORMULA_FUNCTIONS, FormulaChecks, FunctionChecks
 from .history import _KIND_WORDS, HISTORY_EXPR, HistoryChecks
@@ -49,7 +50,7 @@ class _Symbol:
         self.kind, self.type, self.span, self.decl = kind, type_, span, decl
 
 
-class Checker(HistoryChecks, LabChecks, FormulaChecks, FunctionChecks, NameHelp):
+class Checker(HistoryChecks, LabChecks, FormulaChecks, FunctionChecks, DateTimeChecks, NameHelp):
     def __init__(self, parsed: ParseResult, source: str, loader: Loader | None = None, terminology=None):
         self.module = parsed.module
         self.terminology = resolve_terminology(terminology)  # None: the shipped table
@@ -546,6 +547,7 @@ _EXPR: dict[type, Callable[[Checker, A.Expr], ir.Node]] = {
     A.Name: Checker._name,
     A.Call: Checker._call,
     A.Age: Checker._age,
+    **DATETIME_EXPR,
     A.DurationBetween: Checker._between_dates,
     A.Conditional: Checker._conditional,
     A.Neg: Checker._neg,

@@ -349,13 +349,13 @@ class HistoryChecks:
             kind = "-" if w.kind == "before" else "+"
             shifted = ir.Arith(T.DATE, kind, "date_shift", anchor, length, span=w.span)
             low, high = (shifted, anchor) if w.kind == "before" else (anchor, shifted)
-            return ir.Window(low, high, span=w.span)
+            return self.exact_spec(ir.Window(low, high, span=w.span))
         if w.kind == "ever_before":
             return ir.Window(None, date(w.anchor, "a window's end"), span=w.span)
         if w.kind == "ever_after":
             return ir.Window(date(w.anchor, "a window's start"), None, span=w.span)
-        return ir.Window(date(w.low, "a window's start"), date(w.high, "a window's end"), w.low_closed,
-                         w.high_closed, span=w.span)
+        return self.exact_spec(ir.Window(date(w.low, "a window's start"), date(w.high, "a window's end"),
+                                         w.low_closed, w.high_closed, span=w.span))
 
     def _warn_unbounded(self, q: ir.Query, span: Span | None) -> None:
         if q.window is None or q.window.high is None:

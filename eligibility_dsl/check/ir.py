@@ -170,6 +170,51 @@ class Age(Node):
 
 
 @attrs.frozen
+class AgeIn(Node):
+    """Completed hours (minutes) from the record's birth date-time to ``at`` (issue 11): a quantity, or
+    the bounds it lies between when either is known only to the day (runtime/datetimes.py).  ``instant``
+    is ``at``'s date-time when ``at`` is an anchor (an anchor may be given as a date-time), else None."""
+
+    unit: str  # hours | minutes
+    at: Node
+    instant: Node | None = None
+
+    def children(self):
+        return (self.at,) if self.instant is None else (self.at, self.instant)
+
+
+@attrs.frozen
+class AnchorTime(Node):
+    """The anchor ``name`` as a date-time (``runtime.datetimes.anchor_time``): read only by `AgeIn`."""
+
+    name: str
+
+    def children(self):
+        return ()
+
+
+@attrs.frozen
+class EventTime(Node):
+    """Inside a query's `where`: the event's own `date` as a date-time (its instant when the record gives
+    one, else its date): what an hour window relative to it reads (issue 11)."""
+
+    def children(self):
+        return ()
+
+
+@attrs.frozen
+class PickTime(Node):
+    """`latest date of Q` (`earliest`) as a date-time: the picked event's instant, else its date known to the
+    day. Read only by the exact bounds of a window in hours relative to such a date (issue 11)."""
+
+    which: str  # latest | earliest
+    query: Query
+
+    def children(self):
+        return self.query.children()
+
+
+@attrs.frozen
 class DurationBetween(Node):
     unit: str  # years | months | weeks | days
     start: Node
@@ -228,6 +273,10 @@ class Window:
     high_closed: bool = True
     span: Span | None = attrs.field(default=None, eq=False)
     starts_only: bool = attrs.field(default=False, kw_only=True)  # `starting during`: events that start in it
+    # A window written in hours or minutes on anchors (issue 11): (low anchor time, low shift in seconds,
+    # high anchor time, high shift), the AnchorTime nodes None where unbounded; exact when an anchor is
+    # given as a date-time (runtime/exact_windows.py), else the whole-day window it always was.
+    exact: tuple | None = attrs.field(default=None, kw_only=True)
 
     def bounds(self) -> tuple[Node, ...]:
         return tuple(b for b in (self.low, self.high) if b is not None)

@@ -25,6 +25,7 @@ from ..check import ir
 from ..language.canonical import AST_FORMAT, canonical_ast
 from ..language.syntax import parse
 from ..records.model import MODEL_VERSION
+from ..runtime.datetimes import anchor_texts
 from ..version import __version__
 from .canonical import CANONICALIZATION, canonical_json, inexact_numbers, sha256_hex, sha256_of
 from .quote import SourceText, display_names, location
@@ -115,7 +116,7 @@ class RecordBuilder:
             "tables": self.tables,
             "terminology": self.terminology,
             "record": _input(decision, record, input_file, position),
-            "anchors": {k: v.isoformat() for k, v in decision.anchors.items()},
+            "anchors": anchor_texts(decision.anchors),
             **_coverage(record),
             "evaluation": {"mode": decision.mode, "traces": decision.trace_level, "view": view},
             "outcome": str(decision.outcome),

@@ -14,6 +14,7 @@ import textwrap
 
 from ..check import ir
 from ..runtime.bounded import Bounded
+from ..runtime.datetimes import anchor_texts
 from ..runtime.ops import FLIP, compare_value
 from .derived import derived_index, derived_lines
 from .outcome import Status
@@ -314,8 +315,8 @@ def _head(decision) -> list[str]:
         head += f" v{decision.trial_version}"
     if decision.record_id:
         head += f" · record {decision.record_id}"
-    for name, value in decision.anchors.items():
-        head += f" · {name} {value.isoformat()}"
+    for name, value in anchor_texts(decision.anchors).items():
+        head += f" · {name} {value}"
     lines = [head]
     if decision.reasons:
         why = ", ".join(f"{c.id} ({'inclusion not met' if c.kind == 'include' else 'exclusion met'})"
@@ -420,7 +421,7 @@ def decision_to_dict(decision) -> dict:
     return {
         "trial": {"id": decision.trial_id, "version": decision.trial_version},
         "record_id": decision.record_id,
-        "anchors": {k: v.isoformat() for k, v in decision.anchors.items()},
+        "anchors": anchor_texts(decision.anchors),
         "outcome": str(decision.outcome),
         "reasons": list(decision.reasons),
         "missing": list(decision.missing),

@@ -210,6 +210,10 @@ _READINGS: dict[type, Callable[[_Reader, ir.Node], str]] = {
     # Formulas (lang11a): computed to 28 significant digits (runtime/formulas.py).
     ir.Formula: lambda r, n: _FORMULA_WORDS[n.func](r, n),
     ir.Age: lambda r, n: f"the age at {r(n.at)}",
+    ir.AgeIn: lambda r, n: f"the age in completed {n.unit} at {r(n.at)}",
+    ir.AnchorTime: lambda r, n: f"the {n.name} date-time",
+    ir.EventTime: lambda r, n: "the record's date-time",
+    ir.PickTime: lambda r, n: f"the date-time of the {n.which} record",
     ir.DurationBetween: lambda r, n: f"the time in {n.unit} from {r(n.start)} to {r(n.end)}",
     ir.Conditional: lambda r, n: f"{r(n.then)} if {r(n.cond)}, otherwise {r(n.otherwise)}",
     ir.InCodeset: lambda r, n: f"{r(n.operand)} is {'not ' if n.negated else ''}in {r.codeset(n.codeset)}",

@@ -77,6 +77,14 @@ class Age(Expr):
 
 
 @attrs.frozen
+class AgeIn(Expr):
+    """`age in hours at X`, `age in minutes at X` (issue 11): ``unit`` as written, checked by the checker."""
+
+    unit: str
+    at: Expr
+
+
+@attrs.frozen
 class DurationBetween(Expr):
     unit: str  # years | months | weeks | days
     start: Expr

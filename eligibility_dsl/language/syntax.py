@@ -483,6 +483,9 @@ class ToAst(FormulaSyntax, HistorySyntax, Transformer_NonRecursive):
     def age(self, meta, c):
         return A.Age(c[0], span=self._span(meta))
 
+    def age_in(self, meta, c):
+        return A.AgeIn(str(c[0]), c[1], span=self._span(meta))
+
     def duration_between(self, meta, c):
         return A.DurationBetween(c[0], c[1], c[2], span=self._span(meta))
 

@@ -36,6 +36,7 @@ from ..diagnostics import suggest
 from ..language import types as T
 from ..runtime.calendar import parse_date
 from ..runtime.codes import Coding
+from ..runtime.datetimes import is_datetime_text
 from ..runtime.decimal_context import EXACT as EXACT_CONTEXT
 from ..runtime.events import Coverage, Event
 from ..runtime.molar import analyte_of
@@ -43,6 +44,8 @@ from ..runtime.numtext import number_text
 from ..runtime.quantity import Quantity, with_analyte
 from ..runtime.units import BASE_DIMENSIONS, UnitError, dimension_name, parse_unit
 from .current import as_of_issues, coverage_entry
+from .datetimes import HELP as DATE_TIME_HELP
+from .datetimes import read_birth_time, read_date_time
 from .items import read_items
 from .model import COLLECTIONS, MODEL_VERSION, MRSS_SITES, Collection
 from .plausible import MAX_DIGITS, MAX_EXPONENT, PERCENT, event_problems, magnitude_problem
@@ -315,7 +318,12 @@ class RecordBinder:
         values: dict[str, Any] = {}
         readers = self._readers
         for name in self.builtin:
-            self._read(name, record.get(name), name, values, issues)
+            raw = record.get(name)
+            if name == "birth_date" and is_datetime_text(raw):  # a birth date-time (issue 11)
+                problem = read_birth_time(raw, values)
+                issues.extend(() if problem is None else [RecordIssue("birth_date", problem, DATE_TIME_HELP)])
+                continue
+            self._read(name, raw, name, values, issues)
         facts = record.get("facts", {})
         if not isinstance(facts, Mapping):
             issues.append(RecordIssue("facts", f"expected an object, found {_json_kind(facts)}"))
@@ -401,12 +409,19 @@ class RecordBinder:
                 issues.append(RecordIssue(f"{path}.{_key(key)}", _unknown(f"{collection.name} have no field", key),
                                           _suggest(key, allowed)))
         fields: dict[str, Any] = {}
+        instant = None
         for name, field in collection.fields.items():
             raw = item.get(name)
             if raw is None:
                 if field.required:
                     issues.append(RecordIssue(f"{path}.{name}", f"`{name}` is required: {field.description}"))
                 fields[name] = None
+                continue
+            if collection.point and name == collection.start and is_datetime_text(raw):  # issue 11
+                instant, problem = read_date_time(raw)
+                if problem is not None:
+                    issues.append(RecordIssue(f"{path}.{name}", problem, DATE_TIME_HELP))
+                fields[name] = None if instant is None else instant.date
                 continue
             try:
                 fields[name] = _READERS[field.type.kind](raw, field.type)
@@ -434,7 +449,9 @@ class RecordBinder:
         start = fields[collection.start]
         end = start if collection.point else fields[collection.end]
         try:
-            return Event(event_id, collection.name, fields, start, end)
+            event = Event(event_id, collection.name, fields, start, end)
+            event.instant = instant
+            return event
         except ValueError as err:
             issues.append(RecordIssue(path, str(err)))
             return None

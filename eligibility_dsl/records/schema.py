@@ -35,6 +35,8 @@ DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_ID = f"urn:eligibility-dsl:patient-record:v{MODEL_VERSION}"
 DECIMAL_TEXT = r"-?[0-9]+(\.[0-9]+)?"  # the binder's decimal text (records._DECIMAL_TEXT)
 DATE_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+DATE_TIME_PATTERN = ("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}(:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?)?"
+                     "(Z|[+-][0-9]{2}:[0-9]{2})?$")
 QUANTITY_TEXT = f"^{DECIMAL_TEXT} +\\S+$"
 MRSS_CODE = ("LOCAL", "mRSS")  # the coding whose assessments may carry `components`
 
@@ -143,6 +145,9 @@ def _defs() -> dict:
     systems = ", ".join(f"{name} ({uri})" for name, uri in codes.SYSTEMS.items())
     defs: dict[str, Any] = {
         "date": {"type": "string", "pattern": DATE_PATTERN, "description": "a calendar date, YYYY-MM-DD"},
+        "date_time": {"type": "string", "pattern": DATE_TIME_PATTERN,
+                      "description": "a date-time with a time of day (hh, hh:mm or hh:mm:ss[.fff]) and optionally an "
+                                     "offset (Z, +hh:mm, -hh:mm), as FHIR dateTime writes it"},
         "decimal": {"description": "a number: a JSON number, or decimal text such as \"134.4\" (read exactly)",
                     "anyOf": [{"type": "number"}, {"type": "string", "pattern": f"^{DECIMAL_TEXT}$"}]},
         "unit": {"type": "string", "pattern": "^\\S+$",
@@ -211,6 +216,9 @@ def record_schema(facts: Mapping[str, Any] | None = None, trial_id: str | None =
     }
     for f in builtin.values():
         props[f.name] = _value(f.type, f.description, nullable=True)
+    if "birth_date" in props:  # a date, or a date-time for `age in hours` (issue 11)
+        props["birth_date"] = _nullable({"anyOf": [_ref("date"), _ref("date_time")]},
+                                        "the patient's date of birth, or its date-time (with the time of day)")
     if facts is None:
         props["facts"] = {"type": "object", "description": "the values of the facts a trial declares, by name; "
                           "null or absent: missing (unknown)"}

@@ -72,7 +72,7 @@ class Event:
     have ``start == end``.  Treat as immutable; ``fields`` is not copied.
     """
 
-    __slots__ = ("collection", "end", "end_day", "fields", "id", "start", "start_day")
+    __slots__ = ("collection", "end", "end_day", "fields", "id", "instant", "start", "start_day")
 
     def __init__(
         self, id: str, collection: str, fields: dict[str, Any], start: date | None, end: date | None
@@ -89,11 +89,16 @@ class Event:
         # Day numbers (``date.toordinal``), computed once: queries compare them against every window.
         self.start_day = None if start is None else start.toordinal()
         self.end_day = None if end is None else end.toordinal()
+        # A point event's date-time when the record gives one (runtime/datetimes.DateTime; issue 11): its
+        # date is ``start``, as every whole-day form reads it; exact windows read the instant.
+        self.instant = None
 
     def period_text(self) -> str:
         """``2025-01-05..2025-03-01``, ``2025-01-05..ongoing``, one date for a one-day event,
         ``?..2025-03-01`` when the start is unknown, ``undated`` when both ends are."""
         start, end = self.start, self.end
+        if self.instant is not None:
+            return str(self.instant)
         if start is None:
             return "undated" if end is None else f"?..{end.isoformat()}"
         if end is None:

@@ -29,6 +29,7 @@ except ImportError:  # not POSIX: no lock (one run per output is then the user's
     fcntl = None  # type: ignore[assignment]
 
 from ..api import Trial, compile_file
+from ..runtime.datetimes import anchor_texts
 from .attrition import Attrition
 from .engines import Plan, get_engine
 from .inputs import KINDS, STDIN, Input, resolve
@@ -117,7 +118,7 @@ def fingerprint(p: Plan, engine_name: str, fmt: str, schema: RowSchema) -> dict[
             data = part.encode("utf-8")
             sources.update(len(data).to_bytes(8, "big") + data)
     return {"trial": {"file": p.trial.checked.file, "sha256": sources.hexdigest()},
-            "anchors": {k: v.isoformat() for k, v in p.anchors.items()},
+            "anchors": anchor_texts(p.anchors),  # date-time anchors as given (issue 11)
             "inputs": [_input_fingerprint(i) for i in p.inputs],
             "engine": engine_name, "format": fmt, "columns": schema.columns, "schema": SCHEMA_VERSION}
 

@@ -27,6 +27,7 @@ except ImportError as missing:
 else:
     _SQL_MISSING = None
 from ..records.binder import RecordError
+from ..runtime.datetimes import anchor_texts
 from .inputs import DECODERS, KINDS, InputUnavailable, ReadProblem
 from .omop import export_parquet, open_omop
 from .plan import Batch, EngineUnavailable
@@ -75,7 +76,7 @@ class SqlEngine:
             raise _unavailable("the `spark` engine needs a Java runtime (`java` is not on PATH)")
 
     def compiled(self, plan: Any) -> Any:
-        key = (id(plan.trial), tuple(sorted(plan.anchors.items())))
+        key = (id(plan.trial), tuple(sorted(anchor_texts(plan.anchors).items())))  # with date-times (issue 11)
         if key not in self._compiled:
             try:
                 self._compiled[key] = compile_trial(plan.trial.checked, plan.anchors, self.name)

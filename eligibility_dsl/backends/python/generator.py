@@ -38,6 +38,7 @@ from ...runtime.bounded import Bounded
 from ...runtime.ops import ARITH, CMP, EXTREMUM_COMBINE, EXTREMUM_NOTE, FLIP, PERIOD_UNITS, conditional_value
 from . import support as S
 from .emitter import Emitter, Module
+from .generator_datetimes import DATETIME_FAST, DATETIME_NAMES, DATETIME_TRACED
 from .generator_formulas import FORMULA_FAST, FORMULA_NAMES, FORMULA_TRACED
 from .generator_history import AGGREGATE_CALLS, HISTORY_FAST, HISTORY_NAMES, HISTORY_TRACED, HistoryRules
 from .generator_items import ITEM_AGGREGATE_CALLS, ITEM_NAMES
@@ -135,7 +136,7 @@ class Generator(HistoryRules):
         every record of a batch)."""
         key = id(node)
         if key not in self._constant:
-            if isinstance(node, ir.Anchor):
+            if isinstance(node, ir.Anchor | ir.AnchorTime):
                 found = True
             elif isinstance(node, ir.Const):
                 found = node.value is not None or node.type.kind != "boolean"  # `unknown` reports itself
@@ -317,7 +318,7 @@ class Generator(HistoryRules):
         node = self.resolve(node)
         if isinstance(node, ir.Aggregate):
             return node.kind in ("count", "days_on")
-        if isinstance(node, ir.DailyTotal | ir.ItemCount | ir.Extreme):  # known from below, or between bounds
+        if isinstance(node, ir.DailyTotal | ir.ItemCount | ir.Extreme | ir.AgeIn):  # from below, or between bounds
             return True
         if isinstance(node, ir.Conditional):
             return self.may_be_bounded(node.then) or self.may_be_bounded(node.otherwise)
@@ -586,6 +587,7 @@ RUNTIME_NAMES: dict[str, Any] = {
     **LAB_NAMES,
     **FORMULA_NAMES,
     **ITEM_NAMES,
+    **DATETIME_NAMES,
 }
 FAST_RULES.update(HISTORY_FAST)
 TRACED_RULES.update(HISTORY_TRACED)
@@ -593,4 +595,6 @@ FAST_RULES.update(LAB_FAST)
 TRACED_RULES.update(LAB_TRACED)
 FAST_RULES.update(FORMULA_FAST)
 TRACED_RULES.update(FORMULA_TRACED)
+FAST_RULES.update(DATETIME_FAST)
+TRACED_RULES.update(DATETIME_TRACED)
 AGGREGATE_CALLS.update(ITEM_AGGREGATE_CALLS)  # counting over items (lang11b)

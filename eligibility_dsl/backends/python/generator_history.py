@@ -66,6 +66,11 @@ class HistoryRules:
         make = "_start_window_of" if window.starts_only else "_window_of"  # `starting during` (lang11b)
         self.line(f"{out} = {make}({low}, {high}, {window.low_closed}, {window.high_closed}, "
                   f"{window.low is not None}, {window.high is not None})")
+        if window.exact is not None:  # hours or minutes on anchors: exact when one is a date-time (issue 11)
+            lo, lo_shift, hi, hi_shift = window.exact
+            lo = "None" if lo is None else self.fast(lo)
+            hi = "None" if hi is None else self.fast(hi)
+            self.line(f"{out} = _exact_window({out}, {lo}, {self.c(lo_shift)}, {hi}, {self.c(hi_shift)})")
         return out
 
     # ----------------------------------------------------------------- queries

@@ -37,6 +37,7 @@ from ...runtime.bounded import Bounded, bounded_or_exact
 from ...runtime.codes import CodeSet, Coding
 from ...runtime.decimal_context import EMAX
 from ...runtime.events import Coverage, Event, Window, covered_continuously, exposure_days
+from ...runtime.exact_windows import SCAN_MARGIN_DAYS, ExactWindow, timed_pick
 from ...runtime.ops import age_value, compare_value, junction, show
 from ...runtime.relative import StartWindow
 from ...runtime.units import UnitMismatch, parse_unit
@@ -87,6 +88,10 @@ def select(collection: str, events: Sequence[Event], window: Window, coverage: C
     first, last = window.first, window.last
     empty = first is not None and last is not None and first > last
     starting = first is not None and type(window) is StartWindow  # `starting during`: the start is inside
+    exact = window.holds if type(window) is ExactWindow else None  # hours on a date-time anchor (issue 11)
+    if exact is not None:  # events are dated by their local day: look a little beyond the window's days
+        first = None if first is None else first - SCAN_MARGIN_DAYS
+        last = None if last is None else last + SCAN_MARGIN_DAYS
     if not empty:
         for event in events:
             # The period overlaps the window (both ends included; no end: ongoing).
@@ -95,6 +100,9 @@ def select(collection: str, events: Sequence[Event], window: Window, coverage: C
             if first is not None and event.end_day is not None and event.end_day < first:
                 continue
             if starting and event.start_day < first:
+                continue
+            inside = True if exact is None else exact(event)
+            if inside is False:
                 continue
             if match is not None:
                 codes = event.fields.get("code")
@@ -117,11 +125,11 @@ def select(collection: str, events: Sequence[Event], window: Window, coverage: C
                     undecided.append(event)
                     continue
             if filt is None:
-                matched.append(event)
+                (matched if inside is True else undecided).append(event)
                 continue
             value = filt(event, *env)
             if value is True:
-                matched.append(event)
+                (matched if inside is True else undecided).append(event)
             elif value is None:
                 undecided.append(event)
     # An empty window (`[d, d)`) holds no event whatever the record: its absence is certain.
@@ -220,7 +228,7 @@ def pick_event(r: QueryResult, latest: bool, codeset: str | None, missing: list)
     for e in r.undecided:
         if (order(e) > key) if latest else (order(e) < key):
             return None
-    return best
+    return timed_pick(best, r.matched, r.undecided, latest)  # events with a time on that day (issue 11)
 
 
 def pick_value(r: QueryResult, latest: bool, field: str, codeset: str | None, missing: list):
@@ -244,6 +252,9 @@ def change_value(r: QueryResult, field: str, codeset: str | None, missing: list,
         no_record(r, codeset, missing, "two")
         return None
     first, last = min(r.matched, key=order), max(r.matched, key=order)
+    first, last = timed_pick(first, r.matched, (), False), timed_pick(last, r.matched, (), True)  # issue 11
+    if first is None or last is None:
+        return None
     if first.start == last.start:
         no_record(r, codeset, missing, "two")
         return None

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from ...runtime.bounded import bounded_or_exact
 from ...runtime.events import Event
+from ...runtime.exact_windows import timed_pick
 from . import support as S
 from .support_trace import TraceNode
 
@@ -31,7 +32,7 @@ def chosen_assessment(r: S.QueryResult, latest: bool, codeset: str | None, missi
     key = S.order(best)
     if any((S.order(e) > key) if latest else (S.order(e) < key) for e in r.undecided):
         return None
-    return best
+    return timed_pick(best, r.matched, r.undecided, latest)  # assessments with a time on that day
 
 
 def item_events(assessment: Event) -> list[Event]:

@@ -320,7 +320,8 @@ def _construct(node: Any) -> str:
              ir.DailyTotal: "`highest daily total of ... over`", ir.ResultIs: "a result word (`value is positive`)",
              ir.Formula: "a formula (`sqrt`, `ln`, `exp`, `round`, `^`)",
              ir.ItemCount: "counting over items (`count items with ... of`)",
-             ir.Extreme: "`highest`/`lowest` of a field"}
+             ir.Extreme: "`highest`/`lowest` of a field",
+             ir.AgeIn: "`age in hours`/`age in minutes` (date-times)"}
     # A node kind without a name here still gets a readable one: `DailyTotal` -> "daily total".
     return names.get(type(node)) or re.sub(r"(?<!^)(?=[A-Z])", " ", type(node).__name__).lower()
 

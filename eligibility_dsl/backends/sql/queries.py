@@ -99,6 +99,9 @@ class QueryRules(CalcRules, FormRules, SweepRules, PickRules):
             return ALL_TIME
         if w.starts_only:
             raise Unsupported(q, "a window on start dates (`starting during`)")
+        times = getattr(self.anchors, "times", {})
+        if w.exact is not None and any(getattr(n, "name", None) in times for n in w.exact[::2]):
+            raise Unsupported(q, "a window in hours or minutes on an anchor given as a date-time (exact instants)")
         bounds = []
         for b in (w.low, w.high):
             if b is None:

@@ -23,7 +23,7 @@ from typing import Any
 from ...runtime.calendar import parse_date
 from ..model import MODEL_VERSION
 from .coverage import CoveragePolicy
-from .mapping import IGNORED, MAPPERS, UNREAD_CLINICAL, PatientRecord
+from .mapping import IGNORED, MAPPERS, UNREAD_CLINICAL, PatientRecord, birth_time
 from .source import FhirError, Index, bundle_resources, decode, load_json, ndjson_resources
 from .values import date
 
@@ -108,6 +108,7 @@ def _patient(resource: dict, key: str) -> PatientRecord:
             pt.fields["birth_date"] = born
         else:
             pt.problem(f"{key}.birthDate", "; ".join(notes) + ": the birth date is left out, so the age is unknown")
+    birth_time(resource, key, pt)  # the extension patient-birthTime (issue 11)
     if resource.get("gender") in _SEX:
         pt.fields["sex"] = _SEX[resource["gender"]]
     if resource.get("deceasedBoolean") is True or "deceasedDateTime" in resource:

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from ...runtime.datetimes import parse_datetime
 from . import context
 from .dosage import dose_fields
 from .source import Index
@@ -92,6 +93,45 @@ class PatientRecord:
     def notes(self, path: str, notes: list[str]) -> None:
         for note in notes:  # each note says what could not be held; it is left out unless kept as text
             self.problem(path, note if "kept as" in note else note + " (left out)")
+
+
+BIRTH_TIME_URL = "http://hl7.org/fhir/StructureDefinition/patient-birthTime"
+
+
+def birth_time(resource: dict, key: str, pt: PatientRecord) -> None:
+    """Patient.birthDate's time of day: the extension `patient-birthTime` (a dateTime) on the birthDate
+    element (FHIR JSON ``_birthDate.extension``; also read on the Patient itself, where some systems put it).
+
+    A birth time that is well formed and falls on birthDate (its date as written) becomes ``birth_date``
+    written as a date-time, which `age in hours` reads; one that is malformed, has no time of day, or is
+    on another day is a problem shown in the decision, and the birth date alone is kept (an age in hours
+    is then uncertain, never a guess)."""
+    found = []
+    for holder in (resource.get("_birthDate"), resource):
+        extensions = holder.get("extension") if isinstance(holder, dict) else None
+        if isinstance(extensions, list):
+            found += [e for e in extensions if isinstance(e, dict) and e.get("url") == BIRTH_TIME_URL]
+    if not found:
+        return
+    path = f"{key}.birthDate.extension(patient-birthTime)"
+    raw = found[0].get("valueDateTime")
+    try:
+        when = parse_datetime(raw) if isinstance(raw, str) else None
+    except ValueError:
+        when = None
+    born = pt.fields.get("birth_date")
+    if when is None or when.precision == "day":
+        what = f"`{raw}`" if isinstance(raw, str) else "not a dateTime"
+        pt.problem(path, f"the birth time {what} is not a date-time with a time of day: it is left out, "
+                         "so an age in hours is known only from the birth date")
+    elif born is not None and when.date.isoformat() != born:
+        pt.problem(path, f"the birth time `{raw}` is not on the birth date `{born}`: it is left out, so an age "
+                         "in hours is known only from the birth date")
+    elif len(found) > 1 and any(e.get("valueDateTime") != raw for e in found[1:]):
+        pt.problem(path, "the record gives different birth times: they are left out, so an age in hours is "
+                         "known only from the birth date")
+    else:
+        pt.fields["birth_date"] = raw
 
 
 Mapper = Callable[[dict, str, PatientRecord, Index], None]
