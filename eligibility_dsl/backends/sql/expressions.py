@@ -24,7 +24,7 @@ from ..python.values import value_fn
 from . import values as SV
 from .dynamic import FLIP, compare_any
 from .quantities import known_side, row_side, sides
-from .schema import fact_column
+from .schema import exact_number, fact_column
 from .values import NOCONST, TRUE, UNKNOWN, V
 
 
@@ -75,10 +75,10 @@ class ScalarRules:
     def value(self, node: ir.Node, ev: Any = None) -> V:
         """``ev``: the event alias and collection when compiling inside a query's filter."""
         const = self.constant_value(node)
-        if const is not NOCONST:
-            return self.const_value(node, const)
-        rule = SCALAR_RULES.get(type(node)) or self.history_rule(node)
+        rule = SCALAR_RULES.get(type(node)) or self.history_rule(node) if const is NOCONST else None
         try:
+            if const is not NOCONST:
+                return self.const_value(node, const)
             if rule is None:
                 raise Unsupported(node, _construct(node))
             return rule(self, node, ev)
@@ -96,6 +96,11 @@ class ScalarRules:
         if node.type.kind == "boolean":
             t = UNKNOWN if value is None else TRUE if value else SV.FALSE
             return V("truth", SV.truth_lit(t), constant=value)
+        number = value.value if isinstance(value, Q.Quantity) else value
+        if isinstance(number, Decimal) and exact_number(number) is None:
+            # DECIMAL(38, 12) holds 26 digits before the point and 12 after: a constant beyond that would be
+            # rounded or refused by the engine at run time, so it is refused here, located.
+            raise Unsupported(node, f"the number `{number}`, which DECIMAL(38, 12) cannot hold exactly")
         if isinstance(value, Q.Quantity):
             return SV.exact(SV.lit(value.value), node.type, unit=value.unit, constant=value)
         if value is None:
