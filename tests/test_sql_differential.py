@@ -172,3 +172,18 @@ def test_the_ssc_criteria_the_sql_backend_compiles_give_the_python_statuses():
                if name == "ssc_telitacicept.elig" and when == D.SSC_ANCHORS]
     assert len(records) > 20
     assert_same(("python", "duckdb"), trial, anchors, records)
+
+
+@pytest.mark.parametrize("number", ["10000000000000000000000000000", "1.0000000000001", "-123456789012345678901234567"])
+def test_a_record_number_the_tables_cannot_hold_is_decided_as_python_decides_it(number):
+    """A fact of 10^28 (or with 13 decimals) would be NULL in DECIMAL(38, 12), which reads as missing: the SQL
+    engine hands that record to the Python engine instead of answering UNKNOWN (found by the differential
+    law above). The other records still go through the tables."""
+    trial = D._compile(D.HEADER + 'include C0 "c": n1 in [n1, n1]\ninclude C1 "d": n1 > 2\n')
+    anchors = trial.parse_anchors({k: "2025-06-01" for k in trial.anchors})
+    records = [{"id": "big", "facts": {"n1": number}}, {"id": "small", "facts": {"n1": "3"}}, {"id": "none"}]
+    want = screen("python", trial, anchors, records)
+    got = screen("duckdb", trial, anchors, records)
+    assert [r.statuses for r in got] == [r.statuses for r in want]
+    assert got[0].statuses[0] == "MET" and got[2].statuses == ("UNKNOWN", "UNKNOWN")
+    assert [r.record_id for r in got] == ["big", "small", "none"]

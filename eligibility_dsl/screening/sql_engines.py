@@ -28,6 +28,7 @@ else:
     _SQL_MISSING = None
 from ..records.binder import RecordError
 from ..runtime.datetimes import anchor_texts
+from .decide import Evaluator
 from .inputs import DECODERS, KINDS, InputUnavailable, ReadProblem
 from .omop import export_parquet, open_omop
 from .plan import Batch, EngineUnavailable
@@ -57,6 +58,7 @@ class SqlEngine:
     def __init__(self, name: str):
         self.name = name
         self._compiled: dict[Any, Any] = {}
+        self._evaluators: dict[Any, Evaluator] = {}
 
     # ------------------------------------------------------------ checks
 
@@ -172,8 +174,16 @@ class SqlEngine:
         for pid, position, statuses, missing in self._run(compiled, None, inp.path, _threads(plan), omop):
             yield _decision_row(inp.path, position, pid, compiled, statuses, missing, n)
 
+    def _python(self, plan: Any) -> Evaluator:
+        key = (id(plan.trial), tuple(sorted(anchor_texts(plan.anchors).items())))
+        if key not in self._evaluators:
+            self._evaluators[key] = Evaluator(plan.trial, plan.anchors)
+        return self._evaluators[key]
+
     def _record_rows(self, plan: Any, compiled: Any, units: list) -> list[list[Row]]:
-        """The rows of each unit, in order."""
+        """The rows of each unit, in order.  A record with a number that DECIMAL(38, 12) cannot hold exactly (a
+        value of 10^28, or with more than 12 decimals) is decided by the Python engine, which is the reference:
+        in the tables it would be NULL, which reads as missing data (docs/event_tables.md)."""
         n = len(compiled.criteria)
         trial = plan.trial
         tables = Tables()
@@ -195,8 +205,10 @@ class SqlEngine:
                 out[k] = Row(source, position, err.record_id, ERROR, (None,) * n,
                              errors=tuple(map(str, err.issues)))
                 continue
+            if not tables.add(str(k), k, bound, trial.checked.facts):  # a number the tables cannot hold exactly
+                out[k] = self._python(plan).row(source, position, item)
+                continue
             ids[k] = bound.id
-            tables.add(str(k), k, bound, trial.checked.facts)
         if ids:
             for _pid, k, statuses, missing in self._run(compiled, tables.arrow(), None, _threads(plan)):
                 source, position, _ = placed[k]

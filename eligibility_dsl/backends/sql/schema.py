@@ -82,6 +82,19 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
+class Inexact(Exception):
+    """A record's number that the DECIMAL(38, 12) columns cannot hold exactly (raised by ``_cell``)."""
+
+
+def _cell(value: Any) -> Decimal | None:
+    """A number for a DECIMAL column; raises ``Inexact`` rather than store NULL (unknown) for a number that
+    was there."""
+    number = exact_number(value)
+    if number is None and isinstance(value, Decimal):
+        raise Inexact(value)
+    return number
+
+
 def exact_number(value: Any) -> Decimal | None:
     """A number as the DECIMAL(38, 12) column holds it, or None when it would not be exact."""
     if not isinstance(value, Decimal) or not value.is_finite():
@@ -105,8 +118,21 @@ class Tables:
         for column, values in self.data[table].items():
             values.append(row.get(column))
 
-    def add(self, patient_id: str, position: int, bound: Any, facts: dict[str, Any]) -> None:
-        """Add one bound record (``records.binder.BoundRecord``) under ``patient_id``."""
+    def add(self, patient_id: str, position: int, bound: Any, facts: dict[str, Any]) -> bool:
+        """Add one bound record (``records.binder.BoundRecord``) under ``patient_id``; False (and nothing added)
+        when one of its numbers is one DECIMAL(38, 12) cannot hold exactly: a NULL there would read as unknown
+        data, so the caller decides that record another way (``screening/sql_engines.py``: the Python engine)."""
+        sizes = {t: len(next(iter(cols.values()))) for t, cols in self.data.items()}
+        try:
+            self._add_record(patient_id, position, bound, facts)
+        except Inexact:
+            for t, cols in self.data.items():
+                for values in cols.values():
+                    del values[sizes[t]:]
+            return False
+        return True
+
+    def _add_record(self, patient_id: str, position: int, bound: Any, facts: dict[str, Any]) -> None:
         self._add("patients", {"patient_id": patient_id, "position": position,
                                "birth_date": bound.facts.get("birth_date"), "sex": bound.facts.get("sex")})
         for name, spec in facts.items():
@@ -143,10 +169,10 @@ class Tables:
                 row.update(_any_cells(value))
             elif kind == "quantity":
                 if isinstance(value, Quantity):
-                    row[f"{name}_value"] = exact_number(value.value)
+                    row[f"{name}_value"] = _cell(value.value)
                     row[f"{name}_unit"] = str(value.unit)
             elif kind == "number":
-                row[name] = exact_number(value)
+                row[name] = _cell(value)
             else:
                 row[name] = value
         self._add(collection, row)
@@ -172,9 +198,9 @@ def _fact_cells(value: Any) -> dict[str, Any]:
     if isinstance(value, bool):
         return {"value_boolean": value}
     if isinstance(value, Decimal):
-        return {"value_number": exact_number(value)}
+        return {"value_number": _cell(value)}
     if isinstance(value, Quantity):
-        return {"value_number": exact_number(value.value), "value_unit": str(value.unit)}
+        return {"value_number": _cell(value.value), "value_unit": str(value.unit)}
     if isinstance(value, datetime.date):
         return {"value_date": value}
     return {"value_text": str(value)}
@@ -184,17 +210,17 @@ def _any_cells(value: Any) -> dict[str, Any]:
     if isinstance(value, bool):
         return {"value_kind": "boolean", "value_boolean": value}
     if isinstance(value, Quantity):
-        return {"value_kind": "quantity", "value_number": exact_number(value.value), "value_unit": str(value.unit)}
+        return {"value_kind": "quantity", "value_number": _cell(value.value), "value_unit": str(value.unit)}
     if isinstance(value, Decimal):
-        return {"value_kind": "number", "value_number": exact_number(value)}
+        return {"value_kind": "number", "value_number": _cell(value)}
     if isinstance(value, str):
         cens = parse_censored(value)
         if cens is not None:  # `<20 mg`: the comparator in value_text, the bound in value_number/value_unit
             bound = cens.bound
             if isinstance(bound, Quantity):
-                return {"value_kind": "censored", "value_text": cens.op, "value_number": exact_number(bound.value),
+                return {"value_kind": "censored", "value_text": cens.op, "value_number": _cell(bound.value),
                         "value_unit": str(bound.unit)}
-            return {"value_kind": "censored", "value_text": cens.op, "value_number": exact_number(bound)}
+            return {"value_kind": "censored", "value_text": cens.op, "value_number": _cell(bound)}
     return {"value_kind": "text", "value_text": str(value)}
 
 
@@ -203,5 +229,16 @@ def sql_types(dialect: str) -> dict[str, str]:
             "boolean": "BOOLEAN", "number": f"DECIMAL({PRECISION}, {SCALE})"}
 
 
-__all__ = ["CODES", "COVERAGE", "FACTS", "PATIENTS", "TABLES", "Tables", "exact_number", "fact_column",
-           "field_column", "sql_types"]
+__all__ = [
+    "CODES",
+    "COVERAGE",
+    "FACTS",
+    "PATIENTS",
+    "TABLES",
+    "Inexact",
+    "Tables",
+    "exact_number",
+    "fact_column",
+    "field_column",
+    "sql_types",
+]
