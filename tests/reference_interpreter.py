@@ -581,7 +581,11 @@ class Interpreter:
 
                 def holds(days):
                     return bool(matched) and (days is None or continuous(matched, sel.first, sel.last, days))
-                return True if holds(low) else False if covered and not holds(high) else None
+                # With a field, the values are the same only on what is recorded: as `all ... have`,
+                # true needs the history complete (an unrecorded record could have another value).
+                if holds(low):
+                    return True if field is None or covered else None
+                return False if covered and not holds(high) else None
         raise IllFormed(f"no rule for {node!r}")
 
 

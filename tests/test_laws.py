@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import reference_interpreter as R
 from boundaries import BASE_FILE, merge_patch, ssc_criterion_cases
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
@@ -944,3 +945,29 @@ def test_regression_max_inside_arithmetic_is_no_lowered_bound():
     max/min rule does not go through; the note is for a max/min the rule itself went through."""
     trial = _mini("((0 mg) * (0)) between ((-(0 mg)) * (max(0, n))) and (max(0 mg, 0 mg))")
     assert_trace_faithful(trial, {}, _SCREENING)
+
+
+_STABLE = ('codeset bg "background drug":\n    ATC "L04AA06" "mycophenolic acid"\n')
+_ONGOING = [{"id": "m1", "code": {"system": "ATC", "code": "L04AA06"}, "daily_dose": "2000 mg/day",
+             "start": "2025-01-01"}]
+
+
+@pytest.mark.parametrize(("coverage", "status"), [
+    (None, Status.UNKNOWN),  # no coverage: an unrecorded record could hold another dose
+    ({"from": "2025-07-01", "to": "2025-09-11"}, Status.UNKNOWN),  # complete only over part of the window
+    ({"from": "2025-01-01", "to": "2025-09-11"}, Status.MET),  # complete over all of it
+])
+def test_regression_stable_dose_needs_the_whole_history(coverage, status):
+    """`stable F of Q` is a claim about every record of the window, like `all Q have ...`: one ongoing record
+    at one dose is MET only where the history is complete over the window (it was MET without any coverage,
+    a possible false ELIGIBLE). `continuous Q` needs no coverage: unrecorded records can only add to it.
+    The reference interpreter says the same."""
+    trial = _mini("stable daily_dose of medications in bg during 3 months before screening", _STABLE)
+    record = {"medications": _ONGOING, **({"coverage": {"medications": coverage}} if coverage else {})}
+    decision = trial.evaluate(record, _SCREENING)
+    assert decision.criteria[0].status is status
+    if status is Status.UNKNOWN:
+        assert any("medications history complete" in m for m in decision.missing), decision.missing
+    assert R.STATUS[R.evaluate(trial.checked, trial.bind(record), _SCREENING)["I1"]] == str(status)
+    continuous = _mini("continuous medications in bg during 3 months before screening", _STABLE)
+    assert continuous.evaluate(record, _SCREENING).criteria[0].status is Status.MET

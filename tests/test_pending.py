@@ -121,11 +121,14 @@ def test_text_says_indeterminate_first_then_eligible_pending_confirmation():
     head = text.splitlines()[0]
     assert head.startswith("INDETERMINATE: ELIGIBLE pending confirmation at first_dose (2025-09-25)  NCT06546540")
     assert "to confirm (the record is as of 2025-09-11):" in text
-    assert d.to_confirm == ("I6 (MET if unchanged): highest daily total of daily_dose / "
+    # Both parts of I6 run to the first dose: the stable mycophenolate dose too (an ongoing record at one dose
+    # says nothing of a change recorded after screening), and the corticosteroid total.
+    assert d.to_confirm == ("I6 (MET if unchanged): stable daily_dose of medications in mycophenolate: "
+                            "nothing new or changed in medications 2025-09-12 .. 2025-09-25",
+                            "I6 (MET if unchanged): highest daily total of daily_dose / "
                             "prednisone_equivalent_dose[code] * 5 mg over medications in systemic_corticosteroids: "
-                            "nothing new or changed in medications 2025-09-12 .. 2025-09-25",)
-    # The mycophenolate part of I6 is decided from the record alone (an ongoing record at one dose): not listed.
-    assert "mycophenolate: nothing new" not in text
+                            "nothing new or changed in medications 2025-09-12 .. 2025-09-25")
+    assert "mycophenolate: nothing new" in text
     assert "UNKNOWN (pending: MET)" in text
     as_dict = d.to_dict()
     assert as_dict["outcome"] == "INDETERMINATE" and as_dict["pending"]["provisional"] == "ELIGIBLE"
@@ -140,7 +143,7 @@ def test_the_decision_record_holds_it_validates_and_verifies():
     content = built["content"]
     assert content["outcome"] == "INDETERMINATE"
     assert content["as_of"] == {"date": "2025-09-11", "basis": "stated by the record (as_of)"}
-    assert content["pending"]["provisional"] == "ELIGIBLE" and len(content["pending"]["to_confirm"]) == 1
+    assert content["pending"]["provisional"] == "ELIGIBLE" and len(content["pending"]["to_confirm"]) == 2
     stored = load_strict(json.dumps(built))
     lines = verify_one(stored, SSC, builder, [load_strict(json.dumps(record))], False, "p.json")
     assert lines[0].startswith("confirmed: "), "\n".join(lines)

@@ -331,6 +331,9 @@ def stable_value(r: QueryResult, field: str | None, gap, has_gap: bool, missing:
             return None
     if r.matched:
         if covered_continuously(periods, r.window, low_gap):
+            if field is not None and not r.covered:  # as `all ... have`: an unrecorded dose could differ
+                absence(r, missing)
+                return None
             return True
         if high_gap is None or (high_gap != low_gap and covered_continuously(periods, r.window, high_gap)):
             return None
