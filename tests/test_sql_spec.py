@@ -79,3 +79,30 @@ def test_event_tables_as_parquet_give_the_same_statuses(tmp_path, engine):
     assert [r.position for r in rows] == list(range(len(rows)))
     for patient, row in zip(spec["patients"], rows, strict=True):
         assert dict(zip(ids, row.statuses, strict=True)) == patient["expected"]
+
+
+def test_parquet_event_tables_screened_by_partitions_give_the_same_rows(tmp_path, monkeypatch):
+    """`ELIG_DUCKDB_PARTITION` (default 250,000) screens big Parquet event tables one range of positions at
+    a time, so memory is that of one part: the rows are the same, in the same order, as in one query, even
+    with parts of 2 patients and sparse positions."""
+    from eligibility_dsl.backends.sql.execute import write_parquet
+    from eligibility_dsl.backends.sql.schema import Tables
+
+    spec = load(SPEC / "exists.json")
+    trial = compile_source(spec["trial"], "exists.elig")
+    tables = Tables()
+    for k, patient in enumerate(spec["patients"]):
+        tables.add(patient["record"]["id"], 3 * k + 1, trial.bind(patient["record"]), trial.checked.facts)
+    write_parquet(tmp_path / "tables", tables.arrow())
+    plan = Plan(trial, trial.parse_anchors(spec["anchors"]), (Input(str(tmp_path / "tables"), "event-tables"),))
+
+    def rows(size: str) -> list:
+        monkeypatch.setenv("ELIG_DUCKDB_PARTITION", size)
+        return [row for batch in ENGINES["duckdb"].batches(plan, 0) for row in batch.rows]
+
+    whole = rows("0")
+    assert len(spec["patients"]) > 2 and [r.position for r in whole] == [3 * k + 1 for k in range(len(whole))]
+    assert rows("2") == whole and rows("1") == whole
+    ids = [c.id for c in trial.criteria]
+    for patient, row in zip(spec["patients"], rows("2"), strict=True):
+        assert dict(zip(ids, row.statuses, strict=True)) == patient["expected"]

@@ -152,7 +152,10 @@ class SqlEngine:
                 if arrow is not None:
                     X.load_arrow_duckdb(con, arrow)
                 elif omop is None:
-                    X.load_parquet_duckdb(con, directory)  # type: ignore[arg-type]
+                    for positions in _partitions(con, directory):  # type: ignore[arg-type]
+                        X.load_parquet_duckdb(con, directory, positions)  # type: ignore[arg-type]
+                        yield from X.run_duckdb(con, compiled)
+                    return
                 yield from X.run_duckdb(con, compiled)
             finally:
                 con.close()
@@ -229,6 +232,25 @@ def _tune(con: Any) -> None:
     if limit:
         con.execute("SET memory_limit = ?", [limit])
         con.execute("SET temp_directory = ?", [os.path.join(tempfile.gettempdir(), f"elig-duckdb-{os.getpid()}")])
+
+
+PARTITION = 250_000  # patients per DuckDB query over Parquet event tables (ELIG_DUCKDB_PARTITION; 0: one query)
+
+
+def _partitions(con: Any, directory: str) -> Iterator[tuple[int, int] | None]:
+    """Position ranges of at most ``ELIG_DUCKDB_PARTITION`` patients (by position: the output order): a
+    10-million-patient population in one query exhausts memory in its hash joins and aggregations; by parts,
+    memory is that of one part, and the rows still come in position order.  One part: no filter at all."""
+    size = int(os.environ.get("ELIG_DUCKDB_PARTITION", PARTITION))
+    span = X.parquet_positions(con, directory)
+    if size <= 0 or span is None or span[0] <= size:
+        yield None
+        return
+    n, low, high = span
+    parts = -(-n // size)
+    step = -(-(high - low + 1) // parts)  # even spans of positions: as many parts, however sparse the positions
+    for start in range(low, high + 1, step):
+        yield start, start + step
 
 
 def _threads(plan: Any) -> int | None:

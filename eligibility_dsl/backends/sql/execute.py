@@ -43,16 +43,40 @@ def _units_from_query(rows: list) -> Any:
     return pa.table({c: pa.array(data[c], type=types[k]) for c, k in UNITS})
 
 
-def load_parquet_duckdb(con: Any, directory: str) -> None:
-    """Views over ``<directory>/<table>.parquet``; a table that is absent is empty."""
+def parquet_positions(con: Any, directory: str) -> tuple[int, int, int] | None:
+    """(patients, lowest position, highest position) of ``<directory>/patients.parquet``, None if absent."""
+    from pathlib import Path
+
+    path = Path(directory) / "patients.parquet"
+    if not path.exists():
+        return None
+    n, low, high = con.execute(f"SELECT count(*), min(position), max(position) FROM read_parquet('{_quote(path)}')"
+                               ).fetchone()
+    return None if not n else (int(n), int(low), int(high))
+
+
+def load_parquet_duckdb(con: Any, directory: str, positions: tuple[int, int] | None = None) -> None:
+    """Views over ``<directory>/<table>.parquet``; a table that is absent is empty.  With ``positions``
+    (``low``, ``high``: a half-open range), only the patients whose ``position`` is in it, and their rows:
+    a partition of a population too big to screen in one query within memory."""
     from pathlib import Path
 
     types = sql_types("duckdb")
+    if positions is not None:
+        con.execute("CREATE OR REPLACE TEMP TABLE elig_partition AS SELECT DISTINCT CAST(patient_id AS VARCHAR) AS "
+                    f"patient_id FROM read_parquet('{_quote(Path(directory) / 'patients.parquet')}') "
+                    f"WHERE position >= {int(positions[0])} AND position < {int(positions[1])}")
     for name, cols in TABLES.items():
         path = Path(directory) / f"{name}.parquet"
         if path.exists():
             select = ", ".join(f'CAST("{c}" AS {types[k]}) AS "{c}"' for c, k in cols)
-            con.execute(f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT {select} FROM read_parquet('{_quote(path)}')")
+            where = ""
+            if positions is not None and name == "patients":
+                where = f" WHERE position >= {int(positions[0])} AND position < {int(positions[1])}"
+            elif positions is not None:
+                where = " WHERE CAST(patient_id AS VARCHAR) IN (SELECT patient_id FROM elig_partition)"
+            con.execute(f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT {select} FROM read_parquet('{_quote(path)}')"
+                        + where)
         else:
             cast = ", ".join(f'CAST(NULL AS {types[k]}) AS "{c}"' for c, k in cols)
             con.execute(f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT {cast} WHERE FALSE")
