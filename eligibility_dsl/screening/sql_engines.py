@@ -153,8 +153,9 @@ class SqlEngine:
                     X.load_arrow_duckdb(con, arrow)
                 elif omop is None:
                     for positions in _partitions(con, directory):  # type: ignore[arg-type]
-                        X.load_parquet_duckdb(con, directory, positions)  # type: ignore[arg-type]
-                        yield from X.run_duckdb(con, compiled)
+                        ids = X.load_parquet_duckdb(con, directory, positions)  # type: ignore[arg-type]
+                        for pid, *rest in X.run_duckdb(con, compiled):
+                            yield (ids[pid], *rest)
                     return
                 yield from X.run_duckdb(con, compiled)
             finally:

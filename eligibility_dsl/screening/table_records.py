@@ -164,12 +164,12 @@ def open_tables(kind: str, path: str, anchors: dict[str, datetime.date] | None, 
         return open_omop(path, anchors, threads)
     import duckdb
 
-    from ..backends.sql.execute import load_parquet_duckdb
+    from ..backends.sql.execute import load_parquet_duckdb_plain
 
     con = duckdb.connect(":memory:")
     if threads:
         con.execute(f"SET threads TO {int(threads)}")
-    load_parquet_duckdb(con, path)
+    load_parquet_duckdb_plain(con, path)
     return con
 
 

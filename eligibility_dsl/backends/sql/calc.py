@@ -117,20 +117,20 @@ class CalcRules:
         raise Unsupported(node, "arithmetic on data")
 
     def r_neg(self, node: ir.Neg, ev: Any) -> V:
-        v = self.value(node.operand, ev)
+        v = SV.collapsed(self.value(node.operand, ev))
         _no_row_units(node, v)
         if v.kind != "exact":
             return SV.exact(exp.null(), node.type, v.missing, unit=v.unit)
         return SV.exact(_nullable([v], exp.Neg(this=exp.paren(v.low.copy()))), node.type, v.missing, unit=v.unit)
 
     def r_extremum(self, node: ir.Extremum, ev: Any) -> V:
-        vs = [self.value(a, ev) for a in node.args]
+        vs = [SV.collapsed(self.value(a, ev)) for a in node.args]  # a bounded score: exact where its bounds meet
         for v in vs:
             _no_row_units(node, v)
         missing = SV.merged(*vs)
         if any(v.kind == "truth" for v in vs):
             raise Unsupported(node, "`max`/`min` of booleans")
-        if any(v.kind != "exact" for v in vs):  # a bounded count: `max` of it is unknown (``extremum_value``)
+        if any(v.kind != "exact" for v in vs):  # unknown (``extremum_value``)
             return SV.exact(exp.null(), node.type, missing, unit=next((v.unit for v in vs if v.unit), None))
         data = [v for v in vs if v.constant is SV.NOCONST]
         unit = data[0].unit if data else vs[0].unit

@@ -55,32 +55,59 @@ def parquet_positions(con: Any, directory: str) -> tuple[int, int, int] | None:
     return None if not n else (int(n), int(low), int(high))
 
 
-def load_parquet_duckdb(con: Any, directory: str, positions: tuple[int, int] | None = None) -> None:
-    """Views over ``<directory>/<table>.parquet``; a table that is absent is empty.  With ``positions``
-    (``low``, ``high``: a half-open range), only the patients whose ``position`` is in it, and their rows:
-    a partition of a population too big to screen in one query within memory."""
+def load_parquet_duckdb_plain(con: Any, directory: str) -> None:
+    """Views over ``<directory>/<table>.parquet`` as they are (text ids: ``screening/table_records.py`` reads
+    records from them); a table that is absent is empty."""
     from pathlib import Path
 
     types = sql_types("duckdb")
-    if positions is not None:
-        con.execute("CREATE OR REPLACE TEMP TABLE elig_partition AS SELECT DISTINCT CAST(patient_id AS VARCHAR) AS "
-                    f"patient_id FROM read_parquet('{_quote(Path(directory) / 'patients.parquet')}') "
-                    f"WHERE position >= {int(positions[0])} AND position < {int(positions[1])}")
     for name, cols in TABLES.items():
         path = Path(directory) / f"{name}.parquet"
         if path.exists():
             select = ", ".join(f'CAST("{c}" AS {types[k]}) AS "{c}"' for c, k in cols)
-            where = ""
-            if positions is not None and name == "patients":
-                where = f" WHERE position >= {int(positions[0])} AND position < {int(positions[1])}"
-            elif positions is not None:
-                where = " WHERE CAST(patient_id AS VARCHAR) IN (SELECT patient_id FROM elig_partition)"
-            con.execute(f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT {select} FROM read_parquet('{_quote(path)}')"
-                        + where)
+            con.execute(f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT {select} FROM read_parquet('{_quote(path)}')")
         else:
             cast = ", ".join(f'CAST(NULL AS {types[k]}) AS "{c}"' for c, k in cols)
             con.execute(f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT {cast} WHERE FALSE")
     register_units_duckdb(con)
+
+
+def load_parquet_duckdb(con: Any, directory: str, positions: tuple[int, int] | None = None) -> dict[int, str]:
+    """Views over ``<directory>/<table>.parquet``; a table that is absent is empty.  With ``positions``
+    (``low``, ``high``: a half-open range), only the patients whose ``position`` is in it, and their rows:
+    a partition of a population too big to screen in one query within memory.
+
+    In the views a patient is keyed by an integer (``patient_id`` is the patient's rank by position): the
+    query's joins and aggregations over integers, not text, are faster and smaller.  Returns each key's
+    ``patient_id`` as the tables hold it, to translate the result rows back."""
+    from pathlib import Path
+
+    types = sql_types("duckdb")
+    people = Path(directory) / "patients.parquet"
+    where = "" if positions is None else f" WHERE position >= {int(positions[0])} AND position < {int(positions[1])}"
+    if people.exists():
+        con.execute("CREATE OR REPLACE TEMP TABLE elig_keys AS SELECT row_number() OVER (ORDER BY position, "
+                    "patient_id) AS pk, CAST(patient_id AS VARCHAR) AS patient_id, "
+                    "CAST(position AS BIGINT) AS position, CAST(birth_date AS DATE) AS birth_date, "
+                    f"CAST(sex AS VARCHAR) AS sex FROM read_parquet('{_quote(people)}')" + where)
+    else:
+        con.execute("CREATE OR REPLACE TEMP TABLE elig_keys (pk BIGINT, patient_id VARCHAR, position BIGINT, "
+                    "birth_date DATE, sex VARCHAR)")
+    for name, cols in TABLES.items():
+        path = Path(directory) / f"{name}.parquet"
+        if name == "patients":
+            con.execute('CREATE OR REPLACE VIEW "patients" AS SELECT pk AS "patient_id", "position", "birth_date", '
+                        '"sex" FROM elig_keys')
+        elif path.exists():
+            select = ", ".join(f'CAST(t."{c}" AS {types[k]}) AS "{c}"' for c, k in cols if c != "patient_id")
+            con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT k.pk AS "patient_id", {select} '
+                        f"FROM read_parquet('{_quote(path)}') AS t JOIN elig_keys AS k "
+                        'ON CAST(t."patient_id" AS VARCHAR) = k.patient_id')
+        else:
+            cast = ", ".join(f'CAST(NULL AS {"BIGINT" if c == "patient_id" else types[k]}) AS "{c}"' for c, k in cols)
+            con.execute(f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT {cast} WHERE FALSE")
+    register_units_duckdb(con)
+    return dict(con.execute("SELECT pk, patient_id FROM elig_keys").fetchall())
 
 
 def register_units_duckdb(con: Any) -> None:

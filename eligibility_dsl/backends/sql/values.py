@@ -96,6 +96,17 @@ def exact(expr: exp.Expression, typ: T.Type, missing=(), unit=None, constant=NOC
     return V("exact", expr, expr, typ, tuple(missing), unit, constant)
 
 
+def collapsed(v: V) -> V:
+    """A bounded value (a score or count known to lie in [low, high]) where an exact one is needed (`-s`,
+    `max(s, n)`): the Python backend holds an exact value when the bounds meet, and anything else is unknown
+    there (``runtime.ops``: a Bounded operand gives None), so here: low when low = high, else NULL."""
+    if v.kind != "bounded":
+        return v
+    known = AND(NOT(exp.Is(this=v.high.copy(), expression=exp.null())),
+                exp.EQ(this=v.low.copy(), expression=v.high.copy()))
+    return exact(exp.Case().when(known, v.low.copy()).else_(exp.null()), v.type, v.missing, unit=v.unit)
+
+
 def merged(*vs: V) -> tuple:
     out: list = []
     for v in vs:
