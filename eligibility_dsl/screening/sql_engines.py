@@ -152,10 +152,7 @@ class SqlEngine:
                 if arrow is not None:
                     X.load_arrow_duckdb(con, arrow)
                 elif omop is None:
-                    for positions in _partitions(con, directory):  # type: ignore[arg-type]
-                        ids = X.load_parquet_duckdb(con, directory, positions)  # type: ignore[arg-type]
-                        for pid, *rest in X.run_duckdb(con, compiled):
-                            yield (ids[pid], *rest)
+                    yield from _parquet_parts(con, compiled, directory)  # type: ignore[arg-type]
                     return
                 yield from X.run_duckdb(con, compiled)
             finally:
@@ -238,20 +235,23 @@ def _tune(con: Any) -> None:
 PARTITION = 250_000  # patients per DuckDB query over Parquet event tables (ELIG_DUCKDB_PARTITION; 0: one query)
 
 
-def _partitions(con: Any, directory: str) -> Iterator[tuple[int, int] | None]:
-    """Position ranges of at most ``ELIG_DUCKDB_PARTITION`` patients (by position: the output order): a
-    10-million-patient population in one query exhausts memory in its hash joins and aggregations; by parts,
-    memory is that of one part, and the rows still come in position order.  One part: no filter at all."""
+def _parquet_parts(con: Any, compiled: Any, directory: str) -> Iterator[tuple]:
+    """Rows of the query over Parquet event tables, in position order.  More than ``ELIG_DUCKDB_PARTITION``
+    patients: the tables are first split into parts of that many patients (one pass, into a temporary
+    directory) and each part is screened by itself: over 10 million patients at once the query's hash joins
+    and aggregations exhaust memory; by parts, memory is that of one part."""
     size = int(os.environ.get("ELIG_DUCKDB_PARTITION", PARTITION))
     span = X.parquet_positions(con, directory)
     if size <= 0 or span is None or span[0] <= size:
-        yield None
+        ids = X.load_parquet_duckdb(con, directory)
+        for pid, *rest in X.run_duckdb(con, compiled):
+            yield (ids[pid], *rest)
         return
-    n, low, high = span
-    parts = -(-n // size)
-    step = -(-(high - low + 1) // parts)  # even spans of positions: as many parts, however sparse the positions
-    for start in range(low, high + 1, step):
-        yield start, start + step
+    with tempfile.TemporaryDirectory(prefix="elig-parts-") as parts_dir:
+        for part in range(X.split_parquet_duckdb(con, directory, size, parts_dir)):
+            ids = X.load_parquet_duckdb(con, parts_dir, part)
+            for pid, *rest in X.run_duckdb(con, compiled):
+                yield (ids[pid], *rest)
 
 
 def _threads(plan: Any) -> int | None:

@@ -44,7 +44,8 @@ def _units_from_query(rows: list) -> Any:
 
 
 def parquet_positions(con: Any, directory: str) -> tuple[int, int, int] | None:
-    """(patients, lowest position, highest position) of ``<directory>/patients.parquet``, None if absent."""
+    """(patients, lowest position, highest position) of ``<directory>/patients.parquet``, None if absent or
+    empty."""
     from pathlib import Path
 
     path = Path(directory) / "patients.parquet"
@@ -72,37 +73,62 @@ def load_parquet_duckdb_plain(con: Any, directory: str) -> None:
     register_units_duckdb(con)
 
 
-def load_parquet_duckdb(con: Any, directory: str, positions: tuple[int, int] | None = None) -> dict[int, str]:
-    """Views over ``<directory>/<table>.parquet``; a table that is absent is empty.  With ``positions``
-    (``low``, ``high``: a half-open range), only the patients whose ``position`` is in it, and their rows:
-    a partition of a population too big to screen in one query within memory.
+def split_parquet_duckdb(con: Any, directory: str, size: int, out: str) -> int:
+    """Write the event tables of ``directory`` again under ``out``, split into parts of ``size`` patients by
+    position (``out/<table>/elig_part=K/*.parquet``, one pass over each table); returns how many parts.  A
+    population too big for one query within memory is then screened part by part, each reading its own."""
+    from pathlib import Path
+
+    people = Path(directory) / "patients.parquet"
+    con.execute("CREATE OR REPLACE TEMP TABLE elig_split AS SELECT CAST(patient_id AS VARCHAR) AS patient_id, "
+                f"(row_number() OVER (ORDER BY position, patient_id) - 1) // {int(size)} AS elig_part "
+                f"FROM read_parquet('{_quote(people)}')")
+    for name in TABLES:
+        path = Path(directory) / f"{name}.parquet"
+        if path.exists():
+            con.execute(f"COPY (SELECT t.*, s.elig_part FROM read_parquet('{_quote(path)}') AS t JOIN elig_split AS s "
+                        f"ON CAST(t.patient_id AS VARCHAR) = s.patient_id) TO '{_quote(Path(out) / name)}' "
+                        "(FORMAT PARQUET, PARTITION_BY (elig_part))")
+    parts = con.execute("SELECT coalesce(max(elig_part) + 1, 0) FROM elig_split").fetchone()[0]
+    con.execute("DROP TABLE elig_split")
+    return int(parts)
+
+
+def load_parquet_duckdb(con: Any, directory: str, part: int | None = None) -> dict[int, str]:
+    """Views over ``<directory>/<table>.parquet`` (with ``part``: over that part of ``split_parquet_duckdb``'s
+    output); a table that is absent is empty.
 
     In the views a patient is keyed by an integer (``patient_id`` is the patient's rank by position): the
     query's joins and aggregations over integers, not text, are faster and smaller.  Returns each key's
     ``patient_id`` as the tables hold it, to translate the result rows back."""
     from pathlib import Path
 
+    def source(name: str) -> str | None:
+        if part is None:
+            path = Path(directory) / f"{name}.parquet"
+            return f"read_parquet('{_quote(path)}')" if path.exists() else None
+        folder = Path(directory) / name / f"elig_part={int(part)}"
+        return f"read_parquet('{_quote(folder)}/*.parquet')" if any(folder.glob("*.parquet")) else None
+
     types = sql_types("duckdb")
-    people = Path(directory) / "patients.parquet"
-    where = "" if positions is None else f" WHERE position >= {int(positions[0])} AND position < {int(positions[1])}"
-    if people.exists():
+    people = source("patients")
+    if people is not None:
         con.execute("CREATE OR REPLACE TEMP TABLE elig_keys AS SELECT row_number() OVER (ORDER BY position, "
                     "patient_id) AS pk, CAST(patient_id AS VARCHAR) AS patient_id, "
                     "CAST(position AS BIGINT) AS position, CAST(birth_date AS DATE) AS birth_date, "
-                    f"CAST(sex AS VARCHAR) AS sex FROM read_parquet('{_quote(people)}')" + where)
+                    f"CAST(sex AS VARCHAR) AS sex FROM {people}")
     else:
         con.execute("CREATE OR REPLACE TEMP TABLE elig_keys (pk BIGINT, patient_id VARCHAR, position BIGINT, "
                     "birth_date DATE, sex VARCHAR)")
     for name, cols in TABLES.items():
-        path = Path(directory) / f"{name}.parquet"
+        table = source(name)
         if name == "patients":
             con.execute('CREATE OR REPLACE VIEW "patients" AS SELECT pk AS "patient_id", "position", "birth_date", '
                         '"sex" FROM elig_keys')
-        elif path.exists():
+        elif table is not None:
             select = ", ".join(f'CAST(t."{c}" AS {types[k]}) AS "{c}"' for c, k in cols if c != "patient_id")
             con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT k.pk AS "patient_id", {select} '
-                        f"FROM read_parquet('{_quote(path)}') AS t JOIN elig_keys AS k "
-                        'ON CAST(t."patient_id" AS VARCHAR) = k.patient_id')
+                        f'FROM {table} AS t JOIN elig_keys AS k ON CAST(t."patient_id" AS VARCHAR) = k.patient_id')
         else:
             cast = ", ".join(f'CAST(NULL AS {"BIGINT" if c == "patient_id" else types[k]}) AS "{c}"' for c, k in cols)
             con.execute(f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT {cast} WHERE FALSE")
