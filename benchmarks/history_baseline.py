@@ -14,7 +14,7 @@ criterion:
 - ``days on`` counts each day once, overlapping courses included; from an incomplete history it is known
   only from below.
 - ``stable`` / ``continuous``: the same daily dose on every matching record, and the records cover the
-  window with gaps no longer than allowed.
+  window with gaps no longer than allowed; a stable dose is true only where the history is complete.
 - ``latest`` / ``change in`` order records by (date, id) and need the window covered.
 - The ACR/EULAR score is a range when items are unknown; ``>= 9`` is decided when the range allows.
 - Prednisone equivalents: ``daily_dose / equivalent * 5 mg`` compared exactly (multiplied out).
@@ -454,7 +454,7 @@ def _stable_dose(meds, cs: Codes, window, covered: bool, gap: int):
     if unknown:
         return None
     if periods and continuous(periods, window, gap):
-        return True
+        return True if covered else None  # the same dose on every record needs every record: a complete history
     return False if covered else None
 
 
