@@ -38,6 +38,11 @@ RECORD_BATCH = 20_000  # units loaded into the tables per query
 TABLE_KINDS = ("event-tables", "omop")  # inputs that are tables already (read natively)
 
 
+def _plan_key(plan: Any) -> tuple:
+    """The trial and its anchors (date-times kept, issue 11): what a compiled query or evaluator is for."""
+    return id(plan.trial), tuple(sorted(anchor_texts(plan.anchors).items()))
+
+
 def _unavailable(message: str) -> Exception:
     return EngineUnavailable(message)
 
@@ -78,7 +83,7 @@ class SqlEngine:
             raise _unavailable("the `spark` engine needs a Java runtime (`java` is not on PATH)")
 
     def compiled(self, plan: Any) -> Any:
-        key = (id(plan.trial), tuple(sorted(anchor_texts(plan.anchors).items())))  # with date-times (issue 11)
+        key = _plan_key(plan)
         if key not in self._compiled:
             try:
                 self._compiled[key] = compile_trial(plan.trial.checked, plan.anchors, self.name)
@@ -151,8 +156,8 @@ class SqlEngine:
             try:
                 if arrow is not None:
                     X.load_arrow_duckdb(con, arrow)
-                elif omop is None:
-                    yield from _parquet_parts(con, compiled, directory)  # type: ignore[arg-type]
+                elif omop is None and directory is not None:
+                    yield from _parquet_parts(con, compiled, directory)
                     return
                 yield from X.run_duckdb(con, compiled)
             finally:
@@ -176,7 +181,7 @@ class SqlEngine:
             yield _decision_row(inp.path, position, pid, compiled, statuses, missing, n)
 
     def _python(self, plan: Any) -> Evaluator:
-        key = (id(plan.trial), tuple(sorted(anchor_texts(plan.anchors).items())))
+        key = _plan_key(plan)
         if key not in self._evaluators:
             self._evaluators[key] = Evaluator(plan.trial, plan.anchors)
         return self._evaluators[key]
@@ -240,18 +245,18 @@ def _parquet_parts(con: Any, compiled: Any, directory: str) -> Iterator[tuple]:
     patients: the tables are first split into parts of that many patients (one pass, into a temporary
     directory) and each part is screened by itself: over 10 million patients at once the query's hash joins
     and aggregations exhaust memory; by parts, memory is that of one part."""
-    size = int(os.environ.get("ELIG_DUCKDB_PARTITION", PARTITION))
-    span = X.parquet_positions(con, directory)
-    if size <= 0 or span is None or span[0] <= size:
-        ids = X.load_parquet_duckdb(con, directory)
+    def screen(tables: str, part: int | None = None) -> Iterator[tuple]:
+        ids = X.load_parquet_duckdb(con, tables, part)  # integer keys in the query, the tables' ids in the rows
         for pid, *rest in X.run_duckdb(con, compiled):
             yield (ids[pid], *rest)
+
+    size = int(os.environ.get("ELIG_DUCKDB_PARTITION", PARTITION))
+    if size <= 0 or X.parquet_patients(con, directory) <= size:
+        yield from screen(directory)
         return
     with tempfile.TemporaryDirectory(prefix="elig-parts-") as parts_dir:
         for part in range(X.split_parquet_duckdb(con, directory, size, parts_dir)):
-            ids = X.load_parquet_duckdb(con, parts_dir, part)
-            for pid, *rest in X.run_duckdb(con, compiled):
-                yield (ids[pid], *rest)
+            yield from screen(parts_dir, part)
 
 
 def _threads(plan: Any) -> int | None:

@@ -43,17 +43,20 @@ def _units_from_query(rows: list) -> Any:
     return pa.table({c: pa.array(data[c], type=types[k]) for c, k in UNITS})
 
 
-def parquet_positions(con: Any, directory: str) -> tuple[int, int, int] | None:
-    """(patients, lowest position, highest position) of ``<directory>/patients.parquet``, None if absent or
-    empty."""
+def parquet_patients(con: Any, directory: str) -> int:
+    """How many rows ``<directory>/patients.parquet`` holds (0 when it is absent)."""
     from pathlib import Path
 
     path = Path(directory) / "patients.parquet"
     if not path.exists():
-        return None
-    n, low, high = con.execute(f"SELECT count(*), min(position), max(position) FROM read_parquet('{_quote(path)}')"
-                               ).fetchone()
-    return None if not n else (int(n), int(low), int(high))
+        return 0
+    return int(con.execute(f"SELECT count(*) FROM read_parquet('{_quote(path)}')").fetchone()[0])
+
+
+def _empty_view(con: Any, name: str, cols: tuple, types: dict[str, str], key: str | None = None) -> None:
+    """A view with the table's columns and no rows (its file is absent); ``key``: the patient_id's type."""
+    cast = ", ".join(f'CAST(NULL AS {key if key and c == "patient_id" else types[k]}) AS "{c}"' for c, k in cols)
+    con.execute(f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT {cast} WHERE FALSE")
 
 
 def load_parquet_duckdb_plain(con: Any, directory: str) -> None:
@@ -68,8 +71,7 @@ def load_parquet_duckdb_plain(con: Any, directory: str) -> None:
             select = ", ".join(f'CAST("{c}" AS {types[k]}) AS "{c}"' for c, k in cols)
             con.execute(f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT {select} FROM read_parquet('{_quote(path)}')")
         else:
-            cast = ", ".join(f'CAST(NULL AS {types[k]}) AS "{c}"' for c, k in cols)
-            con.execute(f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT {cast} WHERE FALSE")
+            _empty_view(con, name, cols, types)
     register_units_duckdb(con)
 
 
@@ -130,8 +132,7 @@ def load_parquet_duckdb(con: Any, directory: str, part: int | None = None) -> di
             con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT k.pk AS "patient_id", {select} '
                         f'FROM {table} AS t JOIN elig_keys AS k ON CAST(t."patient_id" AS VARCHAR) = k.patient_id')
         else:
-            cast = ", ".join(f'CAST(NULL AS {"BIGINT" if c == "patient_id" else types[k]}) AS "{c}"' for c, k in cols)
-            con.execute(f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT {cast} WHERE FALSE")
+            _empty_view(con, name, cols, types, key="BIGINT")
     register_units_duckdb(con)
     return dict(con.execute("SELECT pk, patient_id FROM elig_keys").fetchall())
 
