@@ -15,7 +15,8 @@ criterion:
   only from below.
 - ``stable`` / ``continuous``: the same daily dose on every matching record, and the records cover the
   window with gaps no longer than allowed; a stable dose is true only where the history is complete.
-- ``latest`` / ``change in`` order records by (date, id) and need the window covered.
+- ``latest`` / ``change in`` order records by date and need the window covered; the records of the deciding
+  day must agree (docs/language.md, "Order on one day").
 - The ACR/EULAR score is a range when items are unknown; ``>= 9`` is decided when the range allows.
 - Prednisone equivalents: ``daily_dose / equivalent * 5 mg`` compared exactly (multiplied out).
 - ``max(28 days, 5 * half_life)`` with a missing half-life still decides when 28 days suffices.
@@ -502,16 +503,16 @@ def decide(record: dict, w: Windows) -> tuple[str, dict[str, str]]:
     i3 = None
     if covers(c_obs, w.m3):
         first, last = w.m3
-        best = None
-        for d, codes, ev in obs:
-            if first <= d <= last and FVC_PERCENT.has(codes):
-                key = (d, ev["id"])
-                if best is None or key > best[0]:
-                    best = (key, ev)
-        if best is not None:
-            q = value_quantity(best[1].get("value"))
-            if q is not None and q[1] == "%":  # only a percentage compares with 50 %
-                i3 = q[0] > 50
+        found = [(d, ev) for d, codes, ev in obs if first <= d <= last and FVC_PERCENT.has(codes)]
+        if found:
+            # every result of the last day: which of them came last is not known, so all must agree
+            top = max(d for d, _ in found)
+            answers = set()
+            for d, ev in found:
+                if d == top:
+                    q = value_quantity(ev.get("value"))
+                    answers.add(q[0] > 50 if q is not None and q[1] == "%" else None)  # only % compares
+            i3 = answers.pop() if len(answers) == 1 else None
 
     # I4: ANA or an SSc autoantibody positive, before screening.
     i4 = k_or(_positive_antibody(obs, ANA, w.before, obs_before), antibody)
@@ -529,8 +530,10 @@ def decide(record: dict, w: Windows) -> tuple[str, dict[str, str]]:
         scored = sorted((day(a["date"]), a["id"], a) for a in record.get("assessments") or ()
                         if first <= day(a["date"]) <= last and MRSS.has(codes_of(a.get("code"))))
         if len(scored) >= 2 and scored[0][0] != scored[-1][0]:
-            a, b = mrss_score(scored[0][2]), mrss_score(scored[-1][2])
-            if a is not None and b is not None:
+            # the scores of the first and of the last day (several on one day must agree)
+            ends = [{mrss_score(a) for d, _, a in scored if d == scored[k][0]} for k in (0, -1)]
+            if all(len(e) == 1 and None not in e for e in ends):
+                a, b = (e.pop() for e in ends)
                 change = b - a >= 0
     i5 = k_and(treated, k_or(f("new_skin_involvement"), change))
 

@@ -28,11 +28,12 @@ from typing import NamedTuple
 
 import attrs
 from reference_datetimes import _as_datetime as _day_time
-from reference_datetimes import age_in, event_in, exact_bounds, same_day_pick
+from reference_datetimes import _before, age_in, event_in, exact_bounds, same_day_pick
 from reference_formulas import formula
 from reference_labs import NO_TOTAL, censored, censored_compare, result_is, titre_compare
 
 from eligibility_dsl.check import ir
+from eligibility_dsl.records.model import COLLECTIONS
 from eligibility_dsl.runtime import calendar
 from eligibility_dsl.runtime import quantity as Q
 from eligibility_dsl.runtime.codes import CodeSet, Coding
@@ -134,6 +135,11 @@ def _analyte_order(a, b) -> int | None:
 def equal(a, b) -> bool | None:
     ka, kb = kind(a), kind(b)
     if ka != kb:  # e.g. an observation's value 50 % against `true`: cannot be compared, so unknown
+        # but a number against a quantity, a text or a coding (the value's kind is not the constant's):
+        # never equal (docs/language.md, the value of an observation)
+        numeric = {"number", "quantity"}
+        if (ka in numeric or kb in numeric) and {ka, kb} <= numeric | {"text", "coding"}:
+            return False
         return None
     if ka in ("number", "quantity", "date"):
         o = order(a, b)
@@ -532,19 +538,16 @@ class Interpreter:
                                      which == "latest")
                 return None if best is None else best.instant or _day_time(best.start)
             case ir.Pick(which=which, field=field, word=word):
-                if not covered or not matched:
-                    return None
-                key = lambda e: (e.start, e.id)
-                pick = max if which == "latest" else min
-                best = pick(matched, key=key)
-                if any(pick([e, best], key=key) is e for e in undecided):
-                    return None  # an undecided record could be the latest (earliest) one
-                best = same_day_pick(best, matched, undecided, which == "latest")  # times on that day
-                if best is None:
+                group = _last_group(which == "latest", sel)
+                if group is None:
                     return None
                 if word is not None:  # `latest value of Q is positive`: the word of that observation
-                    return result_is(word, best.fields, compare)
-                return best.fields.get(field)
+                    return _agreed([result_is(word, e.fields, compare) for e in group], "boolean")
+                values, kind = [e.fields.get(field) for e in group], _kind_of(node.query.collection, field)
+                agreed = _agreed(values, kind)
+                if agreed is None and kind == "any" and None not in values:
+                    return _ranged(values)  # results that differ only in their number: their range
+                return agreed
             case ir.Change(field=field):
                 if undecided or not covered:
                     return None
@@ -555,7 +558,11 @@ class Interpreter:
                 latest = same_day_pick(ordered[-1], matched, (), True)
                 if earliest is None or latest is None or earliest.start == latest.start:
                     return None
-                last, first = latest.fields.get(field), earliest.fields.get(field)
+                kind = _kind_of(node.query.collection, field)
+                last = _agreed([e.fields.get(field) for e in _same_place(latest, matched, ())], kind)
+                first = _agreed([e.fields.get(field) for e in _same_place(earliest, matched, ())], kind)
+                if last is None or first is None:
+                    return None
                 return arith("-", "number" if isinstance(last, Decimal) else "quantity", last, first)
             case ir.DailyTotal(amount=amount):
                 return self.daily_total(amount, sel, node.type)
@@ -660,18 +667,87 @@ class _Item(NamedTuple):  # one item of an assessment, as a condition sees it
 def _item_count(self, which: str, cond, sel: Selection):
     """The items of the latest (earliest) assessment that satisfy ``cond``: between those that surely do
     and those that may; unknown when that assessment is not certain or lists no items."""
-    if not sel.covered or not sel.matched:
+    group = _last_group(which == "latest", sel)
+    items = None if group is None else _agreed([e.fields.get("items") for e in group], "list")
+    if items is None:
         return None
-    key = lambda e: (e.start, e.id)
-    pick = max if which == "latest" else min
-    best = pick(sel.matched, key=key)
-    if any(pick([e, best], key=key) is e for e in sel.undecided):
-        return None
-    best = same_day_pick(best, sel.matched, sel.undecided, which == "latest")
-    if best is None or best.fields.get("items") is None:
-        return None
+    best = group[0]
     values = [self.ev(cond, _Item({"item": name, "score": score})) for name, score in best.fields["items"]]
     return make_range(Decimal(sum(v is True for v in values)), Decimal(sum(v is not False for v in values)))
+
+
+def _last_group(latest: bool, sel: Selection):
+    """The latest (earliest) event with the events no order tells from it (one day, no times; or one
+    instant), or None when which events those are is not known."""
+    if not sel.covered or not sel.matched:
+        return None
+    days = [e.start for e in sel.matched]
+    day = max(days) if latest else min(days)
+    if any((e.start > day) if latest else (e.start < day) for e in sel.undecided):
+        return None  # an undecided record could be the latest (earliest) one
+    on_day = sorted((e for e in sel.matched if e.start == day), key=lambda e: e.id)
+    best = same_day_pick(on_day[-1] if latest else on_day[0], sel.matched, sel.undecided, latest)  # times
+    return None if best is None else _same_place(best, sel.matched, sel.undecided)
+
+
+def _same_place(best, matched, undecided) -> list:
+    if best.instant is None:
+        return [best] + [e for e in list(matched) + list(undecided) if e is not best and e.start == best.start]
+    return [best] + [e for e in matched if e is not best and e.start == best.start and e.instant is not None
+                     and _before(e.instant, best.instant, False) is True
+                     and _before(best.instant, e.instant, False) is True]
+
+
+def _kind_of(collection: str, field: str) -> str:
+    spec = COLLECTIONS[collection].fields.get(field)
+    return spec.type.kind if spec is not None else "any"
+
+
+def _agreed(values: list, kind: str):
+    """The value tied events all have, or None (a missing one, or two that differ; coded values of an
+    observation never count as agreeing)."""
+    if any(v is None for v in values):
+        return None
+    if len(values) == 1:
+        return values[0]
+    if kind == "any":
+        keys = [_plain(v) for v in values]
+        if any(k is None for k in keys) or any(k != keys[0] for k in keys):
+            return None
+    elif any(v != values[0] for v in values):
+        return None
+    return values[0]
+
+
+def _ranged(values: list):
+    """Numbers, or quantities written in one unit: the range from the least to the greatest; else None."""
+    if all(isinstance(v, Decimal) and not isinstance(v, bool) for v in values):
+        return make_range(min(values), max(values))
+    if all(isinstance(v, Quantity) for v in values) and len({str(v.unit) for v in values}) == 1:
+        numbers = sorted(v.value for v in values)
+        return make_range(Quantity(numbers[0], values[0].unit), Quantity(numbers[-1], values[0].unit))
+    return None
+
+
+def _plain(v):
+    """An observation's value as (kind, parts): a number by value, a quantity by value and unit as written,
+    a censored text by comparator and bound; None for a coded value."""
+    if isinstance(v, Coding) or (isinstance(v, tuple) and v and isinstance(v[0], Coding)):
+        return None
+    if isinstance(v, bool):
+        return ("boolean", v)
+    if isinstance(v, Quantity):
+        return ("quantity", v.value, str(v.unit))
+    if isinstance(v, Decimal):
+        return ("number", v)
+    if isinstance(v, str):
+        c = censored(v)
+        if c is not None:
+            op, bound = c
+            return ("censored", op) + (("quantity", bound.value, str(bound.unit)) if isinstance(bound, Quantity)
+                                       else ("number", bound))
+        return ("text", v)
+    return ("other", v)
 
 
 def _same_value(a, b) -> bool:

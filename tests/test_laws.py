@@ -463,6 +463,42 @@ def test_law3_the_order_of_events_changes_nothing_ssc(record, rnd):
     assert summary(evaluate(SSC, shuffled, SSC_ANCHORS)) == summary(evaluate(SSC, record, SSC_ANCHORS))
 
 
+@SETTINGS
+@given(ssc_records(), st.randoms(use_true_random=False))
+def test_law3_the_ids_of_events_decide_nothing_ssc(record, rnd):
+    """Deterministic (SSc): giving the events other ids (a permutation of theirs, so which one sorts first
+    on a day changes) changes no status and no outcome: one day's records are tied, never ordered by id."""
+    renamed = copy.deepcopy(record)
+    events = [e for name in trial_queries(SSC) for e in renamed.get(name) or () if isinstance(e, dict) and "id" in e]
+    ids = [e["id"] for e in events]
+    rnd.shuffle(ids)
+    for e, new in zip(events, ids, strict=True):
+        e["id"] = new
+    before, after = evaluate(SSC, record, SSC_ANCHORS), evaluate(SSC, renamed, SSC_ANCHORS)
+    assert after.outcome == before.outcome
+    assert {c.id: c.status for c in after.criteria} == {c.id: c.status for c in before.criteria}
+
+
+def test_regression_two_results_on_one_day_are_tied_not_ordered_by_id():
+    """Two creatinines on the last day, 1 and 2 mg/dL: which came last is not known, so the latest value is
+    unknown (it was the one with the larger id), and the missing data says so; equal values decide."""
+    trial = compile_source(
+        'trial T "t"\nanchor screening\ncodeset creatinine "creatinine":\n    LOINC "2160-0"\n'
+        'include I1 "creatinine below 1.5": latest value of observations in creatinine during 30 days before '
+        'screening < 1.5 mg/dL\n', "t.elig")
+
+    def record(second):
+        obs = [{"id": i, "code": {"system": "LOINC", "code": "2160-0"}, "date": "2025-06-01", "value": v}
+               for i, v in (("o1", "1 mg/dL"), ("o2", second))]
+        return {"id": "r", "observations": obs, "coverage": {"observations": {"from": None, "to": "2025-06-15"}}}
+
+    differ = trial.evaluate(record("2 mg/dL"), {"screening": "2025-06-15"}).criterion("I1")
+    assert str(differ.status) == "UNKNOWN"
+    assert any("which of o1, o2 on 2025-06-01 is the latest" in m for m in differ.missing), differ.missing
+    agree = trial.evaluate(record("1.0 mg/dL"), {"screening": "2025-06-15"}).criterion("I1")
+    assert str(agree.status) == "MET"
+
+
 _DECLARATION = re.compile(r"^(?=(?:trial|library|import|version|anchor|fact|codeset|table|score|define|include|"
                           r"exclude)\b)", re.MULTILINE)
 

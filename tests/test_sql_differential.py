@@ -187,3 +187,27 @@ def test_a_record_number_the_tables_cannot_hold_is_decided_as_python_decides_it(
     assert [r.statuses for r in got] == [r.statuses for r in want]
     assert got[0].statuses[0] == "MET" and got[2].statuses == ("UNKNOWN", "UNKNOWN")
     assert [r.record_id for r in got] == ["big", "small", "none"]
+
+
+def test_a_record_with_times_of_day_is_decided_as_python_decides_it():
+    """Two results on one day with times: the Python engine orders them by time (07:00 after 03:00); the event
+    tables date events by day and would see a tie (unknown), so the SQL engine has the Python engine decide
+    that record. A record dated by day still goes through the tables, tied."""
+    from eligibility_dsl.api import compile_source
+
+    trial = compile_source('trial T "t"\nanchor screening\ncodeset cr "creatinine":\n    LOINC "2160-0"\n'
+                           'include I1 "low": latest value of observations in cr during 30 days before screening '
+                           '< 1.5 mg/dL\n', "t.elig")
+    anchors = trial.parse_anchors({"screening": "2025-06-15"})
+
+    def record(rid, first, second):
+        obs = [{"id": "o1", "code": {"system": "LOINC", "code": "2160-0"}, "date": first, "value": "2 mg/dL"},
+               {"id": "o2", "code": {"system": "LOINC", "code": "2160-0"}, "date": second, "value": "1 mg/dL"}]
+        return {"id": rid, "observations": obs, "coverage": {"observations": {"from": None, "to": "2025-06-15"}}}
+
+    records = [record("timed", "2025-06-01T03:00:00Z", "2025-06-01T07:00:00Z"),
+               record("by-day", "2025-06-01", "2025-06-01")]
+    want = screen("python", trial, anchors, records)
+    got = screen("duckdb", trial, anchors, records)
+    assert [r.statuses for r in want] == [("MET",), ("UNKNOWN",)]
+    assert [r.statuses for r in got] == [r.statuses for r in want]

@@ -49,6 +49,22 @@ def test_spec(path, engine):
         assert got == want, f"{engine}, patient `{patient['record']['id']}`"
 
 
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_spec_on_the_reference_interpreter(path):
+    """The reference interpreter (tests/reference_interpreter.py, written apart from the engines) gives the
+    same expected statuses."""
+    import reference_interpreter as R
+
+    spec = load(path)
+    trial = compile_source(spec["trial"], f"{spec['construct']}.elig")
+    anchors = trial.parse_anchors(spec["anchors"])
+    names = {True: "MET", False: "NOT_MET", None: "UNKNOWN"}
+    for patient in spec["patients"]:
+        got = {k: names[v] for k, v in R.evaluate(trial.checked, trial.bind(patient["record"]), anchors).items()}
+        want = {i: patient["expected"].get(i, got[i]) for i in got}
+        assert got == want, f"reference, patient `{patient['record']['id']}`"
+
+
 def test_spec_files_cover_the_constructs():
     """Every spec file names its construct and has patients with expectations."""
     assert FILES

@@ -20,7 +20,7 @@ from decimal import Decimal
 from .datetimes import DateTime, compare_datetimes, from_date
 from .events import Event, Window
 
-__all__ = ["SCAN_MARGIN_DAYS", "ExactWindow", "exact_window", "shift_datetime", "timed_pick"]
+__all__ = ["SCAN_MARGIN_DAYS", "ExactWindow", "exact_window", "shift_datetime", "tied", "timed_pick"]
 
 # Events are dated by their local date; an instant's local dates at offsets -12:00 and +14:00 differ by up
 # to 2 days, so the whole-day pre-selection of a query looks this many days beyond the window's days.
@@ -109,7 +109,8 @@ def timed_pick(best: Event, matched, undecided, latest: bool) -> Event | None:
     Events are ordered by day and then, on one day, by id: the rule for records dated by day. When an event
     of that day has a date-time, the order on that day is the instants': an event known only to the day, an
     undecided one, or two whose instants cannot be ordered (a local time against one with an offset) leave
-    the choice unknown, never made by id. Without any time on that day, ``best`` itself."""
+    the choice unknown. Without any time on that day, ``best`` itself: which of that day's events it stands
+    for is ``tied``'s answer."""
     day = best.start
     group = [e for e in matched if e.start == day]
     rivals = [e for e in undecided if e.start == day]
@@ -118,7 +119,16 @@ def timed_pick(best: Event, matched, undecided, latest: bool) -> Event | None:
     if rivals or any(e.instant is None for e in group):
         return None
     op = ">=" if latest else "<="
-    for candidate in sorted(group, key=lambda e: e.id, reverse=latest):  # equal instants: by id, as by day
+    for candidate in sorted(group, key=lambda e: e.id, reverse=latest):  # equal instants: see ``tied``
         if all(e is candidate or compare_datetimes(op, candidate.instant, e.instant) is True for e in group):
             return candidate
     return None
+
+
+def tied(best: Event, matched, undecided) -> list[Event]:
+    """``best`` (from ``timed_pick``) and the events no order can tell from it (``runtime/ties.py``): on a
+    day without times, every matched or undecided event of that day; else those at the same instant."""
+    if best.instant is None:
+        return [best, *(e for e in (*matched, *undecided) if e is not best and e.start == best.start)]
+    return [best, *(e for e in matched if e is not best and e.start == best.start and e.instant is not None
+                    and compare_datetimes("=", e.instant, best.instant) is True)]

@@ -17,9 +17,11 @@ Semantics, stated once (the same as the reference interpreter's in ``tests/refer
 - ``stable F of Q``: every matching record has the same F (false as soon as two comparable values
   differ, unknown when the rest cannot be compared), and together they cover the window, allowing gaps up
   to the stated length.
-- ``change in F of Q``: F of the latest matching record minus F of the earliest (start date, then id).
-- ``latest``/``earliest`` order by start date, then id; an undecided record that could come first leaves
-  the result unknown, and so does a window the coverage does not cover.
+- ``change in F of Q``: F of the latest matching record minus F of the earliest.
+- ``latest``/``earliest`` order by start date (then time, where the day's records have one); records the
+  order cannot tell apart (one day, no times) give what they agree on, else unknown (``runtime/ties.py``);
+  an undecided record that could come later (earlier) leaves the result unknown, and so does a window the
+  coverage does not cover.
 - A score is the sum over categories of the highest weight whose condition holds; with unknown conditions
   it is known between the lowest and highest possible sums.
 
@@ -32,14 +34,16 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from ...records.model import COLLECTIONS
 from ...runtime import quantity as Q
 from ...runtime.bounded import Bounded, bounded_or_exact
 from ...runtime.codes import CodeSet, Coding
 from ...runtime.decimal_context import EMAX
 from ...runtime.events import Coverage, Event, Window, covered_continuously, exposure_days
-from ...runtime.exact_windows import SCAN_MARGIN_DAYS, ExactWindow, timed_pick
+from ...runtime.exact_windows import SCAN_MARGIN_DAYS, ExactWindow, tied, timed_pick
 from ...runtime.ops import age_value, compare_value, junction, show
 from ...runtime.relative import StartWindow
+from ...runtime.ties import agree, value_range
 from ...runtime.units import UnitMismatch, parse_unit
 
 _DAYS = parse_unit("days")
@@ -214,9 +218,10 @@ def all_value(r: QueryResult, cond: Callable, env: tuple, missing: list):
     return result
 
 
-def pick_event(r: QueryResult, latest: bool, codeset: str | None, missing: list):
-    """The latest (or earliest) record of Q, or None. Which record is the latest (or earliest) is known only
-    where the history is complete: an unrecorded one could come later (or earlier)."""
+def pick_events(r: QueryResult, latest: bool, codeset: str | None, missing: list) -> list[Event] | None:
+    """The latest (or earliest) record of Q and the records no order can tell from it (the same day, no
+    times: ``runtime/ties.py``), or None. Which record is the latest (or earliest) is known only where the
+    history is complete: an unrecorded one could come later (or earlier), and so could an undecided one."""
     if not r.covered:
         absence(r, missing)
         return None
@@ -224,22 +229,58 @@ def pick_event(r: QueryResult, latest: bool, codeset: str | None, missing: list)
         no_record(r, codeset, missing)
         return None
     best = max(r.matched, key=order) if latest else min(r.matched, key=order)
-    key = order(best)
+    day = best.start
     for e in r.undecided:
-        if (order(e) > key) if latest else (order(e) < key):
+        if (e.start > day) if latest else (e.start < day):
             return None
-    return timed_pick(best, r.matched, r.undecided, latest)  # events with a time on that day (issue 11)
+    best = timed_pick(best, r.matched, r.undecided, latest)  # events with a time on that day (issue 11)
+    return None if best is None else tied(best, r.matched, r.undecided)
+
+
+def pick_event(r: QueryResult, latest: bool, codeset: str | None, missing: list):
+    """The latest (or earliest) record of Q, or None: one of ``pick_events``, for what they all share (their
+    date, their instant)."""
+    events = pick_events(r, latest, codeset, missing)
+    return None if events is None else events[0]
+
+
+def settle(events: list[Event], values: list, kind: str, latest: bool, collection: str, what: str,
+           missing: list):
+    """The value tied records agree on, or None with what would settle it."""
+    if len(events) > 1 and not agree(values, kind):
+        ids = ", ".join(sorted(e.id for e in events))
+        missing.append(f"{collection}: which of {ids} on {events[0].start} is the {'latest' if latest else 'earliest'}"
+                       f" (their {what} differ)")
+        return None
+    return values[0]
+
+
+def _field_kind(collection: str, field: str) -> str:
+    spec = COLLECTIONS[collection].fields.get(field) if collection in COLLECTIONS else None
+    return spec.type.kind if spec is not None else "any"
+
+
+def tied_value(events: list[Event], field: str, latest: bool, collection: str, missing: list):
+    values = [e.fields.get(field) for e in events]
+    if any(v is None for v in values):
+        missing.extend(f"{collection} {e.id}: {field}" for e, v in zip(events, values, strict=True) if v is None)
+        return None
+    kind = _field_kind(collection, field)
+    if kind == "any" and len(events) > 1 and not agree(values, kind):
+        ranged = value_range(values)  # results that differ only in their number: known within their range
+        if ranged is not None:
+            settle(events, values, kind, latest, collection, field, missing)  # says which tie it is
+            return ranged
+    return settle(events, values, kind, latest, collection, field, missing)
 
 
 def pick_value(r: QueryResult, latest: bool, field: str, codeset: str | None, missing: list):
-    """`latest`/`earliest FIELD of Q` (see ``pick_event``)."""
-    best = pick_event(r, latest, codeset, missing)
-    if best is None:
+    """`latest`/`earliest FIELD of Q` (see ``pick_events``): the field of the latest record, or of the records
+    tied with it when they agree on it."""
+    events = pick_events(r, latest, codeset, missing)
+    if events is None:
         return None
-    value = best.fields.get(field)
-    if value is None:
-        missing.append(f"{r.collection} {best.id}: {field}")
-    return value
+    return tied_value(events, field, latest, r.collection, missing)
 
 
 def change_value(r: QueryResult, field: str, codeset: str | None, missing: list, problems: list):
@@ -258,11 +299,9 @@ def change_value(r: QueryResult, field: str, codeset: str | None, missing: list,
     if first.start == last.start:
         no_record(r, codeset, missing, "two")
         return None
-    a, b = first.fields.get(field), last.fields.get(field)
+    a = tied_value(tied(first, r.matched, ()), field, False, r.collection, missing)
+    b = tied_value(tied(last, r.matched, ()), field, True, r.collection, missing)
     if a is None or b is None:
-        for e, v in ((first, a), (last, b)):
-            if v is None:
-                missing.append(f"{r.collection} {e.id}: {field}")
         return None
     try:
         return Q.sub(b, a) if isinstance(b, Q.Quantity) else Q.EXACT_CONTEXT.subtract(b, a)
@@ -440,5 +479,5 @@ def score_total(values: list) -> Any:
 
 __all__ = ["AGGREGATES", "ALL_TIME", "QueryResult", "age_value", "all_value", "arith", "change_value",
            "compare_dynamic", "compare_value", "count_value", "days_on_value", "exists_value", "field", "guarded",
-           "in_codeset", "junction", "lookup", "pick_event", "pick_value", "score_total", "select", "stable_value",
-           "window_of"]
+           "in_codeset", "junction", "lookup", "pick_event", "pick_events", "pick_value", "score_total", "select",
+           "settle", "stable_value", "tied_value", "window_of"]

@@ -14,7 +14,6 @@ from decimal import Decimal
 
 from ...runtime.bounded import bounded_or_exact
 from ...runtime.events import Event
-from ...runtime.exact_windows import timed_pick
 from . import support as S
 from .support_trace import TraceNode
 
@@ -22,17 +21,15 @@ _SHOWN = ("item", "score")
 
 
 def chosen_assessment(r: S.QueryResult, latest: bool, codeset: str | None, missing: list) -> Event | None:
-    if not r.covered:
-        S.absence(r, missing)
+    """The latest (earliest) assessment; of several on one day without times, the one they all agree with."""
+    events = S.pick_events(r, latest, codeset, missing)
+    if events is None or len(events) == 1:
+        return None if events is None else events[0]
+    items = [e.fields.get("items") for e in events]
+    if any(i is None for i in items):
+        missing.extend(f"assessments {e.id}: items" for e, i in zip(events, items, strict=True) if i is None)
         return None
-    if not r.matched:
-        S.no_record(r, codeset, missing)
-        return None
-    best = max(r.matched, key=S.order) if latest else min(r.matched, key=S.order)
-    key = S.order(best)
-    if any((S.order(e) > key) if latest else (S.order(e) < key) for e in r.undecided):
-        return None
-    return timed_pick(best, r.matched, r.undecided, latest)  # assessments with a time on that day
+    return events[0] if S.settle(events, items, "coding", latest, r.collection, "items", missing) is not None else None
 
 
 def item_events(assessment: Event) -> list[Event]:

@@ -57,11 +57,18 @@ def pick_result(r: S.QueryResult, latest: bool, word: str, codeset: str | None, 
 def pick_result_traced(r: S.QueryResult, latest: bool, word: str, codeset: str | None, missing: list,
                        problems: list):
     """(value, the rule used as a sentence naming the observation) for the trace."""
-    best = S.pick_event(r, latest, codeset, missing)
-    if best is None:
-        return None, f"no {'latest' if latest else 'earliest'} observation is known"
-    value, rule = _classify(best, word, missing, problems)
-    return value, f"{'latest' if latest else 'earliest'} observation {best.id}: {rule}"
+    which = "latest" if latest else "earliest"
+    events = S.pick_events(r, latest, codeset, missing)
+    if events is None:
+        return None, f"no {which} observation is known"
+    pairs = [_classify(e, word, missing, problems) for e in events]
+    if any(v is None for v, _ in pairs):
+        return None, f"no {which} observation is known to be {word} or not"
+    value = S.settle(events, [v for v, _ in pairs], "boolean", latest, r.collection, f"results ({word} or not)",
+                     missing)
+    if value is None:
+        return None, f"the {which} observations on {events[0].start} disagree"
+    return value, f"{which} observation {', '.join(e.id for e in events)}: {pairs[0][1]}"
 
 
 def query_trace_rule(node, pair, r: S.QueryResult, traces: list, shown: tuple[str, ...]) -> TraceNode:

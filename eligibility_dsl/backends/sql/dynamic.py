@@ -6,7 +6,9 @@ against a constant, in SQL, with ``support.compare_dynamic``'s rules case by cas
   quantity: `=` false, `!=` true, an ordering unknown;
 - two quantities: compared in one unit when their dimensions agree (else unknown, whatever the comparison);
 - a censored laboratory value (`<20 mg`, ``runtime/censored.py``): the interval it states, decided only when
-  every value in it gives the same answer.
+  every value in it gives the same answer;
+- a range (kind `range`: tied results of a `latest`/`earliest` that differ only in their number, from
+  ``number`` to ``high`` in one unit): decided only when both ends give the same answer.
 
 Units from the data are converted with the ``units`` table (``units.py``): each unit text's dimensions and
 exact factor as a fraction.  ``x op c`` for ``x`` in unit U and ``c`` in unit T is ``x * nU * dT op c * nT * dU``,
@@ -109,6 +111,23 @@ def _censored(op: str, cols: dict, sides: _Sides) -> list[tuple[exp.Expression, 
     return [(disjoint, SV.FALSE if op == "=" else TRUE)]
 
 
+def _range(op: str, cols: dict, const: Any, low: _Sides, quantity: bool) -> list[tuple[exp.Expression, int]]:
+    """``x op c`` for x one of the numbers from ``number`` to ``high`` (one unit): decided only when both
+    ends agree (``runtime.bounded.compare_bounded``); a range of quantities against a number (or of numbers
+    against a quantity), or of a dimension the constant's cannot convert to, is unknown."""
+    has_unit = SV.NOT(cols["unit"].copy().is_(exp.null()))
+    out = [(SV.NOT(has_unit) if quantity else has_unit, UNKNOWN)]
+    if low.ok is not None:
+        out.append((SV.NOT(low.ok.copy()), UNKNOWN))
+    high = _sides(cols["high"], cols, const)
+    if op in ("=", "!="):
+        outside = exp.paren(SV.OR(high.cmp("<"), low.cmp(">")))
+        return [*out, (outside, SV.FALSE if op == "=" else TRUE), (exp.true(), UNKNOWN)]
+    both = exp.paren(SV.AND(low.cmp(op), high.cmp(op)))
+    neither = exp.paren(SV.AND(SV.NOT(low.cmp(op)), SV.NOT(high.cmp(op))))
+    return [*out, (both, TRUE), (neither, SV.FALSE), (exp.true(), UNKNOWN)]
+
+
 def compare_any(op: str, cols: dict, const: Any) -> exp.Expression:
     """A truth: the value (columns ``kind``, ``boolean``, ``number``, ``unit``, ``text``, ``dims``, ``num``,
     ``den``) ``op`` the constant (a bool, a Decimal or a Quantity)."""
@@ -125,6 +144,8 @@ def compare_any(op: str, cols: dict, const: Any) -> exp.Expression:
     whens.append((is_("boolean"), UNKNOWN))
     sides = _sides(cols["number"], cols, const)
     quantity = isinstance(const, Q.Quantity | Side)
+    if "high" in cols:  # a picked value that is a range (tied results: ``runtime/ties.value_range``)
+        whens += [(SV.AND(is_("range"), c), t) for c, t in _range(op, cols, const, sides, quantity)]
     # a number against a quantity (or the reverse), a text, a coding: never equal, never ordered
     exact_kind = "quantity" if quantity else "number"
     other = "number" if quantity else "quantity"

@@ -83,7 +83,9 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
 
 
 class Inexact(Exception):
-    """A record's number that the DECIMAL(38, 12) columns cannot hold exactly (raised by ``_cell``)."""
+    """What the tables cannot hold exactly: a number beyond DECIMAL(38, 12) (raised by ``_cell``), or an
+    event's time of day (the tables date events by day, and the order of one day's events by time is the
+    Python engine's: ``runtime/exact_windows.timed_pick``)."""
 
 
 def _cell(value: Any) -> Decimal | None:
@@ -120,8 +122,9 @@ class Tables:
 
     def add(self, patient_id: str, position: int, bound: Any, facts: dict[str, Any]) -> bool:
         """Add one bound record (``records.binder.BoundRecord``) under ``patient_id``; False (and nothing added)
-        when one of its numbers is one DECIMAL(38, 12) cannot hold exactly: a NULL there would read as unknown
-        data, so the caller decides that record another way (``screening/sql_engines.py``: the Python engine)."""
+        when the tables cannot hold it exactly (``Inexact``: a number beyond DECIMAL(38, 12), an event with a
+        time of day): a NULL there would read as unknown data, so the caller decides that record another way
+        (``screening/sql_engines.py``: the Python engine)."""
         sizes = {t: len(next(iter(cols.values()))) for t, cols in self.data.items()}
         try:
             self._add_record(patient_id, position, bound, facts)
@@ -151,6 +154,8 @@ class Tables:
 
     def _event(self, patient_id: str, collection: str, event: Any) -> None:
         spec = COLLECTIONS[collection]
+        if getattr(event, "instant", None) is not None:
+            raise Inexact(event.instant)
         row: dict[str, Any] = {"patient_id": patient_id, "event_id": event.id, "start_date": event.start,
                                "end_date": event.start if spec.point else event.end}
         for name, value in event.fields.items():
