@@ -131,6 +131,10 @@ def syntax_help(value: str, tok_type: str, expected: set[str], text: str, pos: i
     the unexpected token ``value`` at ``pos``; ``expected_words`` are the keywords the parser would take."""
     word = _WORD_AT.match(value)
     is_word = word is not None and word.end() == len(value)
+    if value == "during":
+        hint = _filter_hint(text, pos)
+        if hint:
+            return None, hint, None
     if is_word and column == 1 and value not in declaration_keywords:
         typo = suggest(value, declaration_keywords, cutoff=0.6)
         if typo:
@@ -159,6 +163,27 @@ def syntax_help(value: str, tok_type: str, expected: set[str], text: str, pos: i
     if expected >= {"BEFORE", "AFTER"} and expected <= _AFTER_A_LENGTH:
         return None, "a window ends at an anchor: `during 6 months before screening` (or `after`)", None
     return None, None, None
+
+
+_WHERE = re.compile(r"\bwhere\b")
+_JUNCTION = re.compile(r"\b(and|or)\b")
+_DECLARATION_START = re.compile(r"\n(?=[A-Za-z])")
+
+
+def _filter_hint(text: str, pos: int) -> str | None:
+    """`where A and B during ...`: a filter is one condition, so `and B` ended the query and `during` found
+    nothing to attach to; the help shows the filter in parentheses."""
+    starts = list(_DECLARATION_START.finditer(text, 0, pos))
+    begin = starts[-1].end() if starts else 0
+    wheres = list(_WHERE.finditer(text, begin, pos))
+    if not wheres:
+        return None
+    condition = " ".join(text[wheres[-1].end():pos].split())
+    if not _JUNCTION.search(condition):
+        return None
+    if condition.startswith("(") and condition.endswith(")") and condition.count("(") == 1:
+        condition = condition[1:-1]
+    return f"a `where` filter is one condition; one with `and`/`or` goes in parentheses: `where ({condition}) during ...`"
 
 
 # What the parser expects after a window's length (`during 6 months`): the length goes on, or the window's end.
