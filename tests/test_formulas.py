@@ -330,3 +330,17 @@ def test_formula_boundaries_from_the_data_file(case):
         assert value is None, case["why"]
     else:
         assert value == Decimal(case["value"]), (case["why"], value)
+
+
+def test_the_summary_of_a_function_use_names_the_call():
+    """A use of a function is its body with the arguments in place; the decision's one-line summary quotes
+    the call as written (`bmi(weight, height)`), not the body, and the full trace shows the body."""
+    trial = compile_source(
+        'trial T "t"\nfact weight: quantity in kg\nfact height: quantity in m\n'
+        'function bmi(w: quantity in kg, h: quantity in m): w / 1 kg / (h / 1 m) ^ 2 * 1 kg/m2\n'
+        'include I1 "BMI under 30": bmi(weight, height) < 30 kg/m2\n', "t.elig")
+    decision = trial.evaluate({"id": "r", "facts": {"weight": "81 kg", "height": "1.8 m"}}, {})
+    summary = decision.explain("summary")
+    assert "bmi(weight, height) 25 kg/m2 is < 30 kg/m2" in summary, summary
+    assert "/ 1 kg" not in summary
+    assert "w / 1 kg / (h / 1 m) ^ 2" in decision.explain("full")

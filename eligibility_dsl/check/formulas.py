@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+import attrs
+
 from ..language import ast as A
 from ..language import types as T
 from ..runtime.formulas import MAX_ROUND_PLACES
@@ -231,4 +233,6 @@ class FunctionChecks:
             del self.diagnostics[before:]
             self.error("E0201", f"`{n.func}` cannot be computed from these arguments", n.span)
             return ir.Const(T.ERROR, None, span=n.span)
-        return node
+        # The body with the arguments in place, located at the call: a decision's summary quotes
+        # `bmi(weight, height)`, the full trace goes on into the formula (its nodes keep their own places).
+        return attrs.evolve(node, span=n.span) if attrs.has(type(node)) else node

@@ -178,12 +178,18 @@ _SPARK: Any = None
 
 
 def spark_session(master: str = "local[2]") -> Any:
-    """One session per process (starting one is slow)."""
+    """One session per process (starting one is slow).  The driver gets ``ELIG_SPARK_DRIVER_MEMORY`` (default
+    4g: Spark's 1g fails on a million patients), and joins are never broadcast: a screening query's per-patient
+    tables are as large as the population, and Spark's size estimate of them would have the driver hold one."""
     global _SPARK
     if _SPARK is None:
+        import os
+
         from pyspark.sql import SparkSession
 
         _SPARK = (SparkSession.builder.master(master).appName("eligibility_dsl")
+                  .config("spark.driver.memory", os.environ.get("ELIG_SPARK_DRIVER_MEMORY", "4g"))
+                  .config("spark.sql.autoBroadcastJoinThreshold", "-1")
                   .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
                   .config("spark.ui.showConsoleProgress", "false")
                   .config("spark.sql.ansi.enabled", "false")
