@@ -179,8 +179,10 @@ _SPARK: Any = None
 
 def spark_session(master: str = "local[2]") -> Any:
     """One session per process (starting one is slow).  The driver gets ``ELIG_SPARK_DRIVER_MEMORY`` (default
-    4g: Spark's 1g fails on a million patients), and joins are never broadcast: a screening query's per-patient
-    tables are as large as the population, and Spark's size estimate of them would have the driver hold one."""
+    6g: Spark's 1g fails on a million patients), joins are never broadcast (a screening query's per-patient
+    tables are as large as the population, and Spark's size estimate of them would have the driver hold one),
+    and shuffles have ``ELIG_SPARK_PARTITIONS`` partitions (default 64, so that one task's share of a big
+    population fits in memory; adaptive execution merges them again for a small one)."""
     global _SPARK
     if _SPARK is None:
         import os
@@ -188,9 +190,11 @@ def spark_session(master: str = "local[2]") -> Any:
         from pyspark.sql import SparkSession
 
         _SPARK = (SparkSession.builder.master(master).appName("eligibility_dsl")
-                  .config("spark.driver.memory", os.environ.get("ELIG_SPARK_DRIVER_MEMORY", "4g"))
+                  .config("spark.driver.memory", os.environ.get("ELIG_SPARK_DRIVER_MEMORY", "6g"))
                   .config("spark.sql.autoBroadcastJoinThreshold", "-1")
-                  .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
+                  .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", os.environ.get("ELIG_SPARK_PARTITIONS", "64"))
+                  .config("spark.sql.adaptive.enabled", "true")
+                  .config("spark.sql.adaptive.coalescePartitions.enabled", "true")
                   .config("spark.ui.showConsoleProgress", "false")
                   .config("spark.sql.ansi.enabled", "false")
                   .config("spark.sql.session.timeZone", "UTC").getOrCreate())

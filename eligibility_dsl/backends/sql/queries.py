@@ -165,6 +165,15 @@ class QueryRules(CalcRules, FormRules, SweepRules, PickRules):
             units = self.__dict__.get("_unit_joins", {}).get(collection)
             if units:  # quantities from the data compared: their units looked up
                 events = self.with_units(events, sorted(units))
+            # each query's status of each event, computed once here (``s<k>``) and read by every count, pick
+            # and sweep over the query
+            statuses = [exp.alias_(status, f"s{k}", quoted=True) for k, status, _ in entry["queries"]]
+            if statuses:
+                inner = exp.Subquery(this=events, alias=exp.TableAlias(this=exp.to_identifier("e", quoted=True)))
+                events = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier("e", quoted=True)),
+                                    *statuses).from_(inner)
+                entry["queries"] = [(k, exp.column(f"s{k}", "e", quoted=True), where)
+                                    for k, _, where in entry["queries"]]
             self.ctes[f"ev_{collection}"] = events
             outputs = [exp.column("patient_id", "e", quoted=True)]
             for k, status, where in entry["queries"]:
