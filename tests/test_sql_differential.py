@@ -211,3 +211,23 @@ def test_a_record_with_times_of_day_is_decided_as_python_decides_it():
     got = screen("duckdb", trial, anchors, records)
     assert [r.statuses for r in want] == [("MET",), ("UNKNOWN",)]
     assert [r.statuses for r in got] == [r.statuses for r in want]
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999999 ug/L", "12345678901234.123456789012 ug/L",
+                                   "99999999999999 [lb_av]/L"])
+def test_a_quantity_the_sql_comparisons_cannot_convert_is_decided_as_python_decides_it(value):
+    """The SQL comparisons convert units exactly for |x| < 10^12 and said UNKNOWN beyond (in a latest value,
+    against a reference range) where Python decides: such a record is now decided by the Python engine."""
+    from eligibility_dsl.api import compile_source
+
+    trial = compile_source('trial T "t"\nanchor screening\ncodeset cr "c":\n    LOINC "2951-2"\n'
+                           'include I1 "a": latest value of observations in cr during 30 days before screening '
+                           '< 1.5 kg/L\ninclude I2 "b": exists observations in cr where value > reference_high * 3 '
+                           'during 30 days before screening\n', "t.elig")
+    anchors = trial.parse_anchors({"screening": "2025-06-15"})
+    records = [{"id": "r", "observations": [{"id": "o", "code": {"system": "LOINC", "code": "2951-2"},
+                                             "date": "2025-06-10", "value": value, "reference_high": "1 ug/L"}],
+                "coverage": {"observations": {"from": None, "to": "2025-06-15"}}}]
+    want = screen("python", trial, anchors, records)
+    assert want[0].statuses == ("NOT_MET", "MET")
+    assert [r.statuses for r in screen("duckdb", trial, anchors, records)] == [r.statuses for r in want]

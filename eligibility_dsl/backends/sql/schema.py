@@ -83,9 +83,10 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
 
 
 class Inexact(Exception):
-    """What the tables cannot hold exactly: a number beyond DECIMAL(38, 12) (raised by ``_cell``), or an
-    event's time of day (the tables date events by day, and the order of one day's events by time is the
-    Python engine's: ``runtime/exact_windows.timed_pick``)."""
+    """What the tables cannot hold exactly: a number beyond DECIMAL(38, 12) (raised by ``_cell``), a quantity
+    of 10^12 or more (``_amount``: the SQL comparisons convert units exactly only below that, and would say
+    unknown where the Python engine decides), or an event's time of day (the tables date events by day, and
+    the order of one day's events by time is the Python engine's: ``runtime/exact_windows.timed_pick``)."""
 
 
 def _cell(value: Any) -> Decimal | None:
@@ -95,6 +96,16 @@ def _cell(value: Any) -> Decimal | None:
     if number is None and isinstance(value, Decimal):
         raise Inexact(value)
     return number
+
+
+_AMOUNT_LIMIT = Decimal(10) ** 12  # quantities.py and dynamic.py convert |x| < 10^12 exactly
+
+
+def _amount(value: Decimal) -> Decimal | None:
+    """A quantity's number for a DECIMAL column (``_cell``), below 10^12 in magnitude."""
+    if abs(value) >= _AMOUNT_LIMIT:
+        raise Inexact(value)
+    return _cell(value)
 
 
 def exact_number(value: Any) -> Decimal | None:
@@ -174,7 +185,7 @@ class Tables:
                 row.update(_any_cells(value))
             elif kind == "quantity":
                 if isinstance(value, Quantity):
-                    row[f"{name}_value"] = _cell(value.value)
+                    row[f"{name}_value"] = _amount(value.value)
                     row[f"{name}_unit"] = str(value.unit)
             elif kind == "number":
                 row[name] = _cell(value)
@@ -215,7 +226,7 @@ def _any_cells(value: Any) -> dict[str, Any]:
     if isinstance(value, bool):
         return {"value_kind": "boolean", "value_boolean": value}
     if isinstance(value, Quantity):
-        return {"value_kind": "quantity", "value_number": _cell(value.value), "value_unit": str(value.unit)}
+        return {"value_kind": "quantity", "value_number": _amount(value.value), "value_unit": str(value.unit)}
     if isinstance(value, Decimal):
         return {"value_kind": "number", "value_number": _cell(value)}
     if isinstance(value, str):
@@ -223,7 +234,7 @@ def _any_cells(value: Any) -> dict[str, Any]:
         if cens is not None:  # `<20 mg`: the comparator in value_text, the bound in value_number/value_unit
             bound = cens.bound
             if isinstance(bound, Quantity):
-                return {"value_kind": "censored", "value_text": cens.op, "value_number": _cell(bound.value),
+                return {"value_kind": "censored", "value_text": cens.op, "value_number": _amount(bound.value),
                         "value_unit": str(bound.unit)}
             return {"value_kind": "censored", "value_text": cens.op, "value_number": _cell(bound)}
     return {"value_kind": "text", "value_text": str(value)}
