@@ -183,7 +183,8 @@ def _filter_hint(text: str, pos: int) -> str | None:
         return None
     if condition.startswith("(") and condition.endswith(")") and condition.count("(") == 1:
         condition = condition[1:-1]
-    return f"a `where` filter is one condition; one with `and`/`or` goes in parentheses: `where ({condition}) during ...`"
+    return (f"a `where` filter is one condition; one with `and`/`or` goes in parentheses: "
+            f"`where ({condition}) during ...`")
 
 
 # What the parser expects after a window's length (`during 6 months`): the length goes on, or the window's end.
