@@ -126,13 +126,10 @@ def compile_trial(trial: ir.CheckedTrial, anchors: dict[str, datetime.date], dia
     if c.used_facts:
         ctes["f"] = _facts_pivot(c.used_facts)
         inner = _left_join(inner, "f", "f", [])
+    if c.__dict__.get("_coverage"):
+        ctes["cov"] = _coverage_pivot(sorted(c.__dict__["_coverage"]))
     for alias, what in c.joins.items():
-        if isinstance(what, tuple):  # a collection's coverage row
-            name, collection = what
-            inner = _left_join(inner, name, alias, [exp.EQ(
-                this=p("collection", alias, quoted=True), expression=exp.Literal.string(collection))])
-        else:
-            inner = _left_join(inner, what, alias, [])
+        inner = _left_join(inner, what, alias, [])
     outer_statuses = [_in_d(s.copy()) for s in statuses]
     select = exp.select(p("patient_id", "d", quoted=True), p("position", "d", quoted=True))
     # Two text columns, one character per criterion (0/1/2) and per missing flag (0/1): few Python objects
@@ -193,4 +190,20 @@ def _facts_pivot(used: dict[str, str]) -> exp.Expression:
         pick = exp.Case().when(exp.EQ(this=name.copy(), expression=exp.Literal.string(fact)), value).else_(exp.null())
         cols.append(exp.alias_(exp.Max(this=pick), f"f_{fact}", quoted=True))
     return (exp.select(*cols).from_(table("facts", "x"))
+            .group_by(exp.column("patient_id", "x", quoted=True)))
+
+
+def _coverage_pivot(collections: list[str]) -> exp.Expression:
+    """Per patient, each collection's coverage row as columns (``<collection>_low``, ``_high``) with how many
+    rows there are (``_n``: the tables hold at most one; more is read as not known to be complete)."""
+    which = exp.column("collection", "x", quoted=True)
+    cols = [exp.column("patient_id", "x", quoted=True)]
+    for name in collections:
+        here = exp.EQ(this=which.copy(), expression=exp.Literal.string(name))
+        for end in ("low", "high"):
+            pick = exp.Case().when(here.copy(), exp.column(end, "x", quoted=True)).else_(exp.null())
+            cols.append(exp.alias_(exp.Max(this=pick), f"{name}_{end}", quoted=True))
+        count = exp.Sum(this=exp.Case().when(here.copy(), exp.Literal.number(1)).else_(exp.Literal.number(0)))
+        cols.append(exp.alias_(count, f"{name}_n", quoted=True))
+    return (exp.select(*cols).from_(table("coverage", "x"))
             .group_by(exp.column("patient_id", "x", quoted=True)))

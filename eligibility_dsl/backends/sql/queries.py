@@ -271,10 +271,13 @@ class QueryRules(CalcRules, FormRules, SweepRules, PickRules):
             return exp.true()
         if w.last is None:
             return exp.false()
-        alias = f"cov_{ref.collection}"
-        self.joins.setdefault(alias, ("coverage", ref.collection))
-        low, high = exp.column("low", alias, quoted=True), exp.column("high", alias, quoted=True)
-        cond = exp.GTE(this=high, expression=_date(w.last))
+        # the coverage rows, one per patient and collection, pivoted once into columns (criteria.py)
+        self.__dict__.setdefault("_coverage", set()).add(ref.collection)
+        self.joins.setdefault("cov", "cov")
+        c = ref.collection
+        low, high = exp.column(f"{c}_low", "cov", quoted=True), exp.column(f"{c}_high", "cov", quoted=True)
+        single = exp.EQ(this=exp.column(f"{c}_n", "cov", quoted=True), expression=SV.num(1))  # two rows: unknown
+        cond = SV.AND(single, exp.GTE(this=high, expression=_date(w.last)))
         start = low.is_(exp.null()) if w.first is None else SV.OR(
             low.is_(exp.null()), exp.LTE(this=low.copy(), expression=_date(w.first)))
         return exp.Coalesce(this=SV.AND(cond, exp.paren(start)), expressions=[exp.false()])
