@@ -46,9 +46,13 @@ class CompiledSql:
     criteria: tuple[ir.Criterion, ...]
     missing: tuple[str, ...]  # label of each missing flag column m0, m1, ...
     missing_of: tuple[tuple[int, ...], ...]  # per criterion, the flags that belong to it
+    _texts: dict[str, str] = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
     def sql(self, dialect: str) -> str:
-        return DIALECTS[dialect].sql(self.tree)
+        """The query's text in ``dialect``, generated once (a population screened in parts runs it per part)."""
+        if dialect not in self._texts:
+            self._texts[dialect] = DIALECTS[dialect].sql(self.tree)
+        return self._texts[dialect]
 
 
 class _Compiler(QueryRules, ScalarRules):
