@@ -231,3 +231,20 @@ def test_a_quantity_the_sql_comparisons_cannot_convert_is_decided_as_python_deci
     want = screen("python", trial, anchors, records)
     assert want[0].statuses == ("NOT_MET", "MET")
     assert [r.statuses for r in screen("duckdb", trial, anchors, records)] == [r.statuses for r in want]
+
+
+def test_a_cached_query_is_never_given_to_another_trial_with_the_same_id():
+    """The SQL engines cache a trial's compiled query by the trial's id; an id is reused once its trial is
+    gone, so the cache checks that the trial it holds is the one asked about (a reused id once gave a spec
+    test another trial's query: a flaky failure)."""
+    from eligibility_dsl.api import compile_source
+    from eligibility_dsl.screening import sql_engines as SE
+
+    old = compile_source('trial T "old"\nfact a: boolean\ninclude I1 "a": a\n', "old.elig")
+    new = compile_source('trial T "new"\nfact b: boolean\ninclude I1 "b": not b\n', "new.elig")
+    plan = Plan(new, {}, (Input("<records>", "records", records=[]),))
+    cache = {SE._plan_key(plan): (old, "the old trial's query")}  # as if `old` had had `new`'s id
+    assert SE._cached(cache, plan, lambda: "the new trial's query") == "the new trial's query"
+    assert SE._cached(cache, plan, lambda: "compiled again") == "the new trial's query"
+    rows = screen("duckdb", new, {}, [{"id": "r", "facts": {"b": False}}])
+    assert rows[0].statuses == ("MET",) and rows[0].outcome == "ELIGIBLE"

@@ -39,8 +39,23 @@ TABLE_KINDS = ("event-tables", "omop")  # inputs that are tables already (read n
 
 
 def _plan_key(plan: Any) -> tuple:
-    """The trial and its anchors (date-times kept, issue 11): what a compiled query or evaluator is for."""
+    """The trial and its anchors (date-times kept, issue 11): what a compiled query or evaluator is for.  The
+    trial is known by its id, so the caches below keep the trial itself beside what they hold and check it:
+    an id is reused once its object is gone, and another trial must never get this one's query."""
     return id(plan.trial), tuple(sorted(anchor_texts(plan.anchors).items()))
+
+
+_CACHED = 16  # trials whose compiled query (and evaluator) an engine keeps
+
+
+def _cached(cache: dict, plan: Any, make: Any) -> Any:
+    key = _plan_key(plan)
+    found = cache.get(key)
+    if found is None or found[0] is not plan.trial:
+        if len(cache) >= _CACHED:
+            cache.clear()
+        found = cache[key] = (plan.trial, make())
+    return found[1]
 
 
 def _unavailable(message: str) -> Exception:
@@ -83,14 +98,13 @@ class SqlEngine:
             raise _unavailable("the `spark` engine needs a Java runtime (`java` is not on PATH)")
 
     def compiled(self, plan: Any) -> Any:
-        key = _plan_key(plan)
-        if key not in self._compiled:
+        def make() -> Any:
             try:
-                self._compiled[key] = compile_trial(plan.trial.checked, plan.anchors, self.name)
+                return compile_trial(plan.trial.checked, plan.anchors, self.name)
             except SqlCompileError as err:
                 raise _unavailable(f"the `{self.name}` engine cannot run this trial (use `--engine python`):\n"
                                    + "\n".join(f"  {line}" for line in str(err).splitlines())) from None
-        return self._compiled[key]
+        return _cached(self._compiled, plan, make)
 
     def check(self, plan: Any) -> None:
         self._available()
@@ -181,10 +195,7 @@ class SqlEngine:
             yield _decision_row(inp.path, position, pid, compiled, statuses, missing, n)
 
     def _python(self, plan: Any) -> Evaluator:
-        key = _plan_key(plan)
-        if key not in self._evaluators:
-            self._evaluators[key] = Evaluator(plan.trial, plan.anchors)
-        return self._evaluators[key]
+        return _cached(self._evaluators, plan, lambda: Evaluator(plan.trial, plan.anchors))
 
     def _record_rows(self, plan: Any, compiled: Any, units: list) -> list[list[Row]]:
         """The rows of each unit, in order.  A record with a number that DECIMAL(38, 12) cannot hold exactly (a
@@ -264,12 +275,19 @@ def _threads(plan: Any) -> int | None:
     return plan.jobs if plan.jobs > 1 else None
 
 
+# (the criteria (kind, id), statuses) -> (outcome, reasons): keyed by what the outcome depends on, not an id
 _OUTCOMES: dict[tuple, tuple[str, tuple[str, ...]]] = {}
+_KINDS_OF: dict[int, tuple[Any, tuple[tuple[str, str], ...]]] = {}
 
 
 def _decision_row(source: str, position: int, record_id: Any, compiled: Any, statuses: tuple[str, ...],
                   missing: tuple[str, ...], n: int) -> Row:
-    key = (id(compiled), statuses)
+    kinds = _KINDS_OF.get(id(compiled))
+    if kinds is None or kinds[0] is not compiled:
+        if len(_KINDS_OF) >= _CACHED:
+            _KINDS_OF.clear()
+        kinds = _KINDS_OF[id(compiled)] = (compiled, tuple((c.kind, c.id) for c in compiled.criteria))
+    key = (kinds[1], statuses)
     found = _OUTCOMES.get(key)
     if found is None:
         found = outcome_of(compiled.criteria, statuses)
