@@ -116,62 +116,41 @@ def test_a_record_that_does_not_bind_is_an_error_row_on_every_engine():
 
 
 def test_an_uncompilable_trial_is_refused_before_running_with_a_located_diagnostic():
-    trial = D._compile(D.HEADER + 'include C0 "c": stable daily_dose of medications during 30 days before screening\n')
+    trial = D._compile(D.HEADER + 'include C0 "c": stable route of medications during 30 days before screening\n')
     anchors = trial.parse_anchors({k: "2025-06-01" for k in trial.anchors})
     plan = Plan(trial, anchors, (Input("<records>", "records", records=[{"id": "x"}]),))
     with pytest.raises(EngineUnavailable, match=r"E0401.*`stable`.*criterion `C0`"):
         ENGINES["duckdb"].check(plan)
 
 
-def test_the_ssc_trial_names_every_construct_the_sql_backend_does_not_compile():
-    """`elig screen --engine duckdb` on the SSc trial fails at compile time, naming each construct and where:
-    only I6 remains (`stable` of a dose, the highest daily total of doses)."""
-    from eligibility_dsl.diagnostics import CODES
+def test_the_whole_ssc_trial_compiles_to_sql():
+    """`elig screen --engine duckdb` runs every SSc criterion, I6's `stable` dose and highest daily total of
+    prednisone-equivalent doses included (it was refused with E0401 before)."""
+    trial = D.trial_named("ssc_telitacicept.elig")
+    compiled = compile_trial(trial.checked, trial.parse_anchors(D.SSC_ANCHORS))
+    assert [c.id for c in compiled.criteria] == [c.id for c in trial.criteria] and len(compiled.criteria) == 20
+
+
+def test_the_ssc_trial_gives_the_python_statuses_on_every_fixture():
+    """The whole SSc trial: DuckDB and Spark give the Python backend's statuses, outcomes and attrition on every
+    SSc fixture record (each criterion's boundary cases, the shipped example patients), and DuckDB decides
+    I6 itself for every one of them (none is left to the Python engine)."""
+    from eligibility_dsl.backends.sql import execute as X
+    from eligibility_dsl.backends.sql.schema import Tables
 
     trial = D.trial_named("ssc_telitacicept.elig")
-    with pytest.raises(SqlCompileError) as info:
-        compile_trial(trial.checked, trial.parse_anchors(D.SSC_ANCHORS))
-    assert CODES[UNSUPPORTED] == "not-compiled-to-sql"
-    found = {(d.span.line, d.message.split(" (in ")[0].removeprefix("the SQL backend does not compile "))
-             for d in info.value.diagnostics}
-    text = next(t for f, t in trial.checked.sources.items() if f.endswith("ssc_telitacicept.elig")).splitlines()
-    i6 = next(n for n, line in enumerate(text, 1) if line.lstrip().startswith("and highest daily total of"))
-    stable = next(n for n, line in enumerate(text, 1) if "implies stable daily_dose" in line)
-    assert (i6, "`highest daily total of ... over`") in found, found
-    assert (stable, "`stable` (a field the same on every record)") in found, found
-    assert not any(name[:1].isupper() for _, name in found), found  # no internal class names
-    assert {m for d in info.value.diagnostics for m in [d.message[d.message.index("criterion"):]]} == {
-        f"criterion `{c}`)" for c in ("I6",)}
-
-
-def _ssc_without(ids: tuple[str, ...]):
-    """The SSc trial less the named criteria (each block runs up to the next blank line)."""
-    from eligibility_dsl.api import compile_source
-
-    path = D.ROOT / "trials" / "ssc_telitacicept.elig"
-    lines, out, skip = path.read_text(encoding="utf-8").splitlines(), [], False
-    for line in lines:
-        head = line.split(" ")
-        if len(head) > 1 and head[0] in ("include", "exclude"):
-            skip = head[1] in ids
-        elif not line.strip():
-            skip = False
-        if not skip:
-            out.append(line)
-    return compile_source("\n".join(out) + "\n", str(path), lib_path=[D.ROOT / "trials" / "lib"])
-
-
-def test_the_ssc_criteria_the_sql_backend_compiles_give_the_python_statuses():
-    """The 19 SSc criteria that compile: DuckDB gives the Python backend's statuses, outcomes and attrition on
-    every SSc fixture record (each criterion's boundary cases, the shipped example patients)."""
-    trial = _ssc_without(("I6",))
-    assert len(trial.criteria) == 19
     anchors = trial.parse_anchors(D.SSC_ANCHORS)
-    assert compiles(trial, anchors)
     records = [dict(record, id=f"{label}") for label, name, record, when in D.CASES
                if name == "ssc_telitacicept.elig" and when == D.SSC_ANCHORS]
     assert len(records) > 20
-    assert_same(("python", "duckdb"), trial, anchors, records)
+    assert_same(("python", "duckdb", "spark"), trial, anchors, records)
+    tables = Tables()
+    for k, record in enumerate(records):
+        assert tables.add(str(k), k, trial.bind(record), trial.checked.facts)
+    con = X.duckdb_connection()
+    X.load_arrow_duckdb(con, tables.arrow())
+    rows = list(X.run_duckdb(con, compile_trial(trial.checked, anchors)))
+    assert len(rows) == len(records) and not any("DEFER" in statuses for _, _, statuses, _ in rows)
 
 
 @pytest.mark.parametrize("number", ["10000000000000000000000000000", "1.0000000000001", "-123456789012345678901234567"])

@@ -74,15 +74,17 @@ def test_spec_files_cover_the_constructs():
         assert spec["patients"] and all(p["expected"] for p in spec["patients"])
 
 
+@pytest.mark.parametrize("construct", ("exists", "daily_total"))
 @pytest.mark.parametrize("engine", ("duckdb", "spark"))
-def test_event_tables_as_parquet_give_the_same_statuses(tmp_path, engine):
+def test_event_tables_as_parquet_give_the_same_statuses(tmp_path, engine, construct):
     """The event tables written as Parquet (docs/event_tables.md) and read by the SQL engines: one row per
-    patient in `position` order, with the statuses the spec expects."""
+    patient in `position` order, with the statuses the spec expects (daily totals: with the patients the
+    query leaves to the Python engine read back from the tables)."""
     from eligibility_dsl.backends.sql.execute import write_parquet
     from eligibility_dsl.backends.sql.schema import Tables
 
-    spec = load(SPEC / "exists.json")
-    trial = compile_source(spec["trial"], "exists.elig")
+    spec = load(SPEC / f"{construct}.json")
+    trial = compile_source(spec["trial"], f"{construct}.elig")
     tables = Tables()
     for k, patient in enumerate(spec["patients"]):
         tables.add(patient["record"]["id"], k, trial.bind(patient["record"]), trial.checked.facts)
@@ -97,15 +99,16 @@ def test_event_tables_as_parquet_give_the_same_statuses(tmp_path, engine):
         assert dict(zip(ids, row.statuses, strict=True)) == patient["expected"]
 
 
-def test_parquet_event_tables_screened_by_partitions_give_the_same_rows(tmp_path, monkeypatch):
+@pytest.mark.parametrize("construct", ("exists", "daily_total"))
+def test_parquet_event_tables_screened_by_partitions_give_the_same_rows(tmp_path, monkeypatch, construct):
     """`ELIG_DUCKDB_PARTITION` (default 250,000) screens big Parquet event tables one range of positions at
     a time, so memory is that of one part: the rows are the same, in the same order, as in one query, even
-    with parts of 2 patients and sparse positions."""
+    with parts of 2 patients and sparse positions (and patients left to the Python engine among them)."""
     from eligibility_dsl.backends.sql.execute import write_parquet
     from eligibility_dsl.backends.sql.schema import Tables
 
-    spec = load(SPEC / "exists.json")
-    trial = compile_source(spec["trial"], "exists.elig")
+    spec = load(SPEC / f"{construct}.json")
+    trial = compile_source(spec["trial"], f"{construct}.elig")
     tables = Tables()
     for k, patient in enumerate(spec["patients"]):
         tables.add(patient["record"]["id"], 3 * k + 1, trial.bind(patient["record"]), trial.checked.facts)

@@ -28,6 +28,7 @@ else:
     _SQL_MISSING = None
 from ..records.binder import RecordError
 from ..runtime.datetimes import anchor_texts
+from . import table_records
 from .decide import Evaluator
 from .inputs import DECODERS, KINDS, InputUnavailable, ReadProblem
 from .omop import export_parquet, open_omop
@@ -35,6 +36,7 @@ from .plan import Batch, EngineUnavailable
 from .rows import ERROR, Row
 
 RECORD_BATCH = 20_000  # units loaded into the tables per query
+DEFER = "DEFER"  # a status the query gives where the Python engine must decide the patient (backends/sql)
 TABLE_KINDS = ("event-tables", "omop")  # inputs that are tables already (read natively)
 
 
@@ -189,10 +191,19 @@ class SqlEngine:
             yield from X.run_spark(spark, compiled)
 
     def _table_rows(self, plan: Any, compiled: Any, inp: Any) -> Iterator[Row]:
+        """The rows of a table input, in order; the patients a criterion leaves to the Python engine (DEFER)
+        are read back from the tables as records (``table_records``), a chunk of rows at a time."""
         n = len(compiled.criteria)
         omop = plan.anchors if inp.kind == "omop" else None
-        for pid, position, statuses, missing in self._run(compiled, None, inp.path, _threads(plan), omop):
-            yield _decision_row(inp.path, position, pid, compiled, statuses, missing, n)
+        results = self._run(compiled, None, inp.path, _threads(plan), omop)
+        while chunk := list(itertools.islice(results, RECORD_BATCH)):
+            deferred = [position for _pid, position, statuses, _ in chunk if DEFER in statuses]
+            records = dict(table_records.read(inp.kind, inp.path, plan.anchors, deferred)) if deferred else {}
+            for pid, position, statuses, missing in chunk:
+                if DEFER in statuses:
+                    yield self._python(plan).row(inp.path, position, records[position])
+                else:
+                    yield _decision_row(inp.path, position, pid, compiled, statuses, missing, n)
 
     def _python(self, plan: Any) -> Evaluator:
         return _cached(self._evaluators, plan, lambda: Evaluator(plan.trial, plan.anchors))
@@ -228,8 +239,11 @@ class SqlEngine:
             ids[k] = bound.id
         if ids:
             for _pid, k, statuses, missing in self._run(compiled, tables.arrow(), None, _threads(plan)):
-                source, position, _ = placed[k]
-                out[k] = _decision_row(source, position, ids[k], compiled, statuses, missing, n)
+                source, position, item = placed[k]
+                if DEFER in statuses:  # a criterion the query leaves to the Python engine (backends/sql/totals.py)
+                    out[k] = self._python(plan).row(source, position, item)
+                else:
+                    out[k] = _decision_row(source, position, ids[k], compiled, statuses, missing, n)
         grouped, i = [], 0
         for size in sizes:
             grouped.append(out[i:i + size])

@@ -65,9 +65,16 @@ class _Merge:
         return out
 
 
-def _ordered(table: str, columns: str = "t.*") -> str:
+def _ordered(table: str, columns: str = "t.*", only: str = "") -> str:
     return (f'SELECT p.position AS _position, {columns} FROM "{table}" t JOIN patients p USING (patient_id) '
-            f"ORDER BY p.position")
+            f"{only}ORDER BY p.position")
+
+
+def _only(positions: list[int] | None) -> str:
+    """A WHERE clause keeping the patients at these positions (integers: written out), or nothing."""
+    if positions is None:
+        return ""
+    return f"WHERE p.position IN ({', '.join(str(int(x)) for x in positions) or 'NULL'}) "
 
 
 def _fact_value(row: dict) -> Any:
@@ -121,15 +128,17 @@ def _event(collection: str, row: dict, codes: dict[str, list[dict]]) -> dict:
     return event
 
 
-def records(con: Any) -> Iterator[tuple[int, dict]]:
-    """(position, record) of every patient of the event tables on ``con``, in position order."""
+def records(con: Any, positions: list[int] | None = None) -> Iterator[tuple[int, dict]]:
+    """(position, record) of every patient of the event tables on ``con`` (or of those at ``positions``), in
+    position order."""
     collections = list(COLLECTIONS)
-    facts = _Merge(_stream(con, _ordered("facts")))
-    coverage = _Merge(_stream(con, _ordered("coverage")))
+    only = _only(positions)
+    facts = _Merge(_stream(con, _ordered("facts", only=only)))
+    coverage = _Merge(_stream(con, _ordered("coverage", only=only)))
     codes = _Merge(_stream(con, "SELECT p.position AS _position, c.* FROM codes c JOIN patients p USING (patient_id) "
-                                "ORDER BY p.position, c.collection, c.event_id, c.field, c.system, c.code"))
-    events = {c: _Merge(_stream(con, _ordered(c) + ", t.event_id")) for c in collections}
-    for patient in _stream(con, "SELECT position AS _position, * FROM patients ORDER BY position"):
+                                f"{only}ORDER BY p.position, c.collection, c.event_id, c.field, c.system, c.code"))
+    events = {c: _Merge(_stream(con, _ordered(c, only=only) + ", t.event_id")) for c in collections}
+    for patient in _stream(con, f"SELECT p.position AS _position, p.* FROM patients p {only}ORDER BY p.position"):
         position = patient["_position"]
         record: dict[str, Any] = {"id": patient["patient_id"]}
         if patient["birth_date"] is not None:
@@ -194,10 +203,12 @@ def probe(path: str) -> str | None:
     return None
 
 
-def read(kind: str, path: str, anchors: dict[str, datetime.date]) -> Iterator[tuple[int, dict]]:
-    """(position, record) of every patient of a table input, streamed (the connection closes at the end)."""
+def read(kind: str, path: str, anchors: dict[str, datetime.date],
+         positions: list[int] | None = None) -> Iterator[tuple[int, dict]]:
+    """(position, record) of every patient of a table input (or of those at ``positions``), streamed (the
+    connection closes at the end)."""
     con = open_tables(kind, path, anchors)
     try:
-        yield from records(con)
+        yield from records(con, positions)
     finally:
         con.close()

@@ -69,6 +69,24 @@ def _nullable(vs: list[V], expr: exp.Expression) -> exp.Expression:
     return exp.Case().when(SV.OR(*nulls) if len(nulls) > 1 else nulls[0], exp.null()).else_(expr)
 
 
+def _exact_inverse(k: Decimal | Q.Quantity) -> Decimal | Q.Quantity | None:
+    """1/k when it has an exact decimal (so the Python engine's division is exact too), else None."""
+    value = k.value if isinstance(k, Q.Quantity) else k
+    if value == 0:
+        return None
+    f = 1 / Fraction(value)
+    d = f.denominator
+    for p in (2, 5):
+        while d % p == 0:
+            d //= p
+    if d != 1:
+        return None
+    inverse = Decimal(f.numerator) / Decimal(f.denominator)
+    if not isinstance(k, Q.Quantity):
+        return inverse
+    return Q.Quantity(inverse, k.unit.power(-1))
+
+
 def _no_row_units(node: ir.Node, v: V) -> None:
     if v.cols:  # a quantity in the row's unit, or a value of type any: only comparisons take it
         raise Unsupported(node, "arithmetic on a quantity from data" if "side" in v.cols or "pieces" in v.cols
@@ -98,11 +116,14 @@ class CalcRules:
                                                                  tuple(-d for d in q.unit.dims), 1 / Fraction(q.value))
                     pieces.append((hit, piece))
                 return V("exact", x.low, x.high, node.type, x.missing, cols={"pieces": pieces})
-        if node.op == "*":
+        if node.op in ("*", "/"):
             for k_node, q_node in ((node.left, node.right), (node.right, node.left)):
                 k = self.constant_value(k_node)
                 if isinstance(k, bool) or not isinstance(k, Decimal | Q.Quantity):
                     continue
+                if node.op == "/":  # `x / k`: times 1/k, when it is an exact decimal (as the division is in Python)
+                    if k_node is not node.right or not (k := _exact_inverse(k)):
+                        break
                 v = self.value(q_node, ev)
                 if not v.cols or not ({"side", "pieces"} & set(v.cols)):
                     continue

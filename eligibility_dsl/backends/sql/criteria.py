@@ -27,6 +27,7 @@ from .schema import fact_column
 from .values import table
 
 UNSUPPORTED = "E0401"
+DEFER = 3  # a criterion's status digit: the Python engine decides this patient (``execute.STATUS``)
 
 
 class SqlCompileError(Exception):
@@ -64,6 +65,7 @@ class _Compiler(QueryRules, ScalarRules):
         self.used_facts: dict[str, str] = {}  # declared fact -> its kind
         self.unsupported: list[Unsupported] = []
         self.derived: dict[str, exp.Expression] = {}  # columns of the inner select `d`, by name
+        self.defers: list[exp.Expression] = []  # conditions that the Python engine decide the patient (totals.py)
 
     def derive(self, expr: exp.Expression) -> exp.Expression:
         """Compute ``expr`` once per patient, as a column of the inner select ``d``, and refer to it: an
@@ -90,6 +92,7 @@ def compile_trial(trial: ir.CheckedTrial, anchors: dict[str, datetime.date], dia
     seen: set = set()
     for criterion in trial.criteria:
         c.unsupported = []
+        c.defers = []
         v = c.truth_of(criterion.expr)
         for err in c.unsupported:
             span = getattr(err.node, "span", None) or criterion.span
@@ -102,7 +105,11 @@ def compile_trial(trial: ir.CheckedTrial, anchors: dict[str, datetime.date], dia
                                        help="use `--engine python` for this trial"))
         if c.unsupported:
             continue
-        statuses.append(v.expr)
+        status = v.expr
+        if c.defers:  # DEFER (3): a patient this criterion leaves to the Python engine
+            status = exp.Case().when(SV.OR(*c.defers) if len(c.defers) > 1 else c.defers[0],
+                                     SV.truth_lit(DEFER)).else_(status)
+        statuses.append(status)
         own: list[int] = []
         for label, cond in v.missing:
             key = (label, cond.sql())

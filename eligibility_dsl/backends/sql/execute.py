@@ -15,7 +15,7 @@ from .criteria import CompiledSql
 from .schema import TABLES, sql_types
 from .units import arrow_units, distinct_units_sql, unit_rows
 
-STATUS = ("NOT_MET", "UNKNOWN", "MET")
+STATUS = ("NOT_MET", "UNKNOWN", "MET", "DEFER")  # DEFER: a row the Python engine must decide (criteria.py)
 
 
 def duckdb_connection(threads: int | None = None) -> Any:

@@ -162,6 +162,8 @@ class ScalarRules:
         return self.compare(node, node.op, a, b)
 
     def compare(self, node: ir.Node, op: str, a: V, b: V) -> V:
+        if a.kind == "total" or b.kind == "total":
+            return self.compare_total(node, op, a, b)
         if a.kind == "any" or b.kind == "any":
             return self.compare_any(node, op, a, b)
         if (a.cols or b.cols) and not (a.placeholder or b.placeholder):

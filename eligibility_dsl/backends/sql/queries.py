@@ -29,6 +29,7 @@ from .forms import FORM_RULES, FormRules
 from .picks import PickRules
 from .schema import TABLES, field_column
 from .sweeps import SWEEP_RULES, SweepRules
+from .totals import TOTAL_RULES, TotalRules
 from .values import NOCONST, TRUE, UNKNOWN, V, table
 
 ALL_TIME = Window(None, None, True, True)
@@ -82,7 +83,7 @@ def codeset_predicate(codeset: CodeSet, system: exp.Expression, code: exp.Expres
     return exp.paren(out)
 
 
-class QueryRules(CalcRules, FormRules, SweepRules, PickRules):
+class QueryRules(CalcRules, FormRules, SweepRules, PickRules, TotalRules):
     """Relies on ScalarRules (``value``, ``truth_of``, ``constant_value``) and on ``self.codesets``,
     ``self.ctes`` (name -> select), ``self.joins`` (alias -> (table expression, on-condition))."""
 
@@ -199,6 +200,7 @@ class QueryRules(CalcRules, FormRules, SweepRules, PickRules):
             queries = {k: (status, where) for k, status, where in entry["queries"]}
             self.finish_picks(collection, queries)
             self.finish_sweeps(collection, queries)
+            self.finish_totals(collection, queries)
 
     def with_units(self, events: exp.Select, units: list[str]) -> exp.Select:
         """The events with each unit column looked up in the units table (``<column>_dims``, ``_num``, ``_den``;
@@ -352,4 +354,5 @@ HISTORY_RULES: dict[type, Callable[[Any, Any, Any], V]] = {
     **FORM_RULES,
     **CALC_RULES,
     **SWEEP_RULES,
+    **TOTAL_RULES,
 }

@@ -26,10 +26,12 @@ from typing import Any
 from sqlglot import exp
 
 from ...check import ir
+from ...records.model import COLLECTIONS
 from ...runtime import quantity as Q
 from ...runtime.ops import PERIOD_UNITS
 from . import values as SV
 from .expressions import Unsupported
+from .quantities import Side, sides
 from .values import NOCONST, TRUE, UNKNOWN, V, num, table
 
 _FOREVER = datetime.date(9999, 12, 31)  # stands for "no end" where a window has no last day
@@ -61,8 +63,6 @@ class SweepRules:
     def r_stable(self, node: ir.Stable, ev: Any) -> V:
         if ev is not None:
             raise Unsupported(node, "a query inside a query's condition")
-        if node.field is not None:
-            raise Unsupported(node, "`stable` (a field the same on every record)")
         gaps = (0, 0)
         if node.gap is not None:
             gap = self.constant_value(node.gap)
@@ -85,11 +85,20 @@ class SweepRules:
         matched, undecided = self.counts(ref)
         covered = self.covered(ref)
         alias = self.sweep(ref, (TRUE,))
-        whens = [(exp.GT(this=undecided.copy(), expression=num(0)), UNKNOWN)]
         some = exp.GT(this=matched.copy(), expression=num(0))
+        whens: list[tuple[exp.Expression, int]] = []
+        missing: list[tuple[str, exp.Expression]] = []
+        if node.field is not None:
+            whens, missing = self._same_field(node, ref, some)
+        whens.append((exp.GT(this=undecided.copy(), expression=num(0)), UNKNOWN))
         low, high = gaps
         if window.first is not None:  # a window with no first day is never covered continuously
-            whens.append((SV.AND(some.copy(), self._continuous(alias, window, low)), TRUE))
+            continuous = SV.AND(some.copy(), self._continuous(alias, window, low))
+            if node.field is not None:  # as `all ... have`: an unrecorded dose could differ
+                whens.append((SV.AND(continuous.copy(), covered.copy()), TRUE))
+                whens.append((continuous, UNKNOWN))
+            else:
+                whens.append((continuous, TRUE))
         if high is None:  # an unknown allowance: any gap might be allowed
             whens.append((some.copy(), UNKNOWN))
         elif high != low and window.first is not None:
@@ -97,7 +106,82 @@ class SweepRules:
         whens.append((covered.copy(), SV.FALSE))
         expr = self.derive(SV.case(*whens, default=UNKNOWN))
         label = f"{ref.collection} history complete over {window}"
-        return SV.truth(expr, [(label, SV.NOT(covered.copy()))])
+        return SV.truth(expr, [*missing, (label, SV.NOT(covered.copy()))])
+
+    def _same_field(self, node: ir.Stable, ref: Any, some: exp.Expression) -> tuple[list, list]:
+        """The cases of `stable F` that come before continuity (``support.stable_value``): false when two
+        matched records' values of one dimension differ; unknown when they are of several dimensions (or a
+        unit the units table does not know), or when a matched record has no value."""
+        collection, field = ref.collection, node.field
+        if COLLECTIONS[collection].fields[field].type.kind != "quantity":
+            raise Unsupported(node, "`stable` of a field that is not a quantity")
+        self.__dict__.setdefault("_unit_joins", {}).setdefault(collection, set()).add(f"{field}_unit")
+        stables = self.__dict__.setdefault("_stables", {})
+        key = (ref, field)
+        if key not in stables:
+            stables[key] = f"st{len(stables)}"
+            self.joins[stables[key]] = stables[key]
+        alias = stables[key]
+        per = self.__dict__["_per_collection"][collection]
+        extras = per.setdefault("extras", [])
+        name = f"q{ref.index}_null{len(extras)}"
+        value = exp.column(f"{field}_value", "e", quoted=True)
+        extras.append((name, ref.index, lambda s: SV.AND(exp.EQ(this=exp.paren(s), expression=SV.truth_lit(TRUE)),
+                                                          value.copy().is_(exp.null()))))
+        nulls = exp.Coalesce(this=exp.column(name, ref.alias, quoted=True), expressions=[num(0)])
+
+        def flag(column: str) -> exp.Expression:
+            return exp.EQ(this=exp.Coalesce(this=_col(column, alias), expressions=[num(0)]), expression=num(1))
+        several = exp.GT(this=exp.Coalesce(this=_col("groups", alias), expressions=[num(0)]), expression=num(1))
+        whens = [(SV.AND(some.copy(), flag("differs")), SV.FALSE), (SV.OR(several, flag("bad")), UNKNOWN),
+                 (exp.GT(this=nulls.copy(), expression=num(0)), UNKNOWN)]
+        return whens, [(f"{collection} {{event}}: {field}", exp.GT(this=nulls, expression=num(0)))]
+
+    def finish_stables(self, collection: str, queries: dict[int, tuple]) -> None:
+        """Per `stable F` over ``collection``: the matched records' values grouped by unit (lowest and highest),
+        each group compared exactly (``quantities.sides``) with the first group of its dimension, and per
+        patient whether two values differ (``differs``), whether some could not be compared (``bad``) and how
+        many dimensions there are (``groups``)."""
+        for (ref, field), alias in self.__dict__.get("_stables", {}).items():
+            if ref.collection != collection:
+                continue
+            status, where = queries[ref.index]
+            value = _col(f"{field}_value", "e")
+            cond = SV.AND(exp.EQ(this=exp.paren(status.copy()), expression=SV.truth_lit(TRUE)),
+                          SV.NOT(value.copy().is_(exp.null())))
+            for w in where:
+                cond = SV.AND(w.copy(), cond)
+            keys = {"dims": f"{field}_unit_dims", "unit": f"{field}_unit", "n": f"{field}_unit_num",
+                    "d": f"{field}_unit_den"}
+            group = [_col("patient_id", "e"), *(_col(c, "e") for c in keys.values())]
+            self.ctes[f"{alias}r"] = (
+                exp.select(_col("patient_id", "e"),
+                           *(exp.alias_(_col(c, "e"), k, quoted=True) for k, c in keys.items()),
+                           exp.alias_(exp.Min(this=value.copy()), "lo", quoted=True),
+                           exp.alias_(exp.Max(this=value.copy()), "hi", quoted=True))
+                .from_(table(f"ev_{collection}", "e")).where(cond).group_by(*group))
+
+            def first(column: str) -> exp.Expression:
+                return exp.Window(this=exp.FirstValue(this=_col(column, "r")),
+                                  partition_by=[_col("patient_id", "r"), _col("dims", "r")],
+                                  order=exp.Order(expressions=[exp.Ordered(this=_col("unit", "r"))]))
+            self.ctes[f"{alias}o"] = exp.select(
+                exp.Column(this=exp.Star(), table=exp.to_identifier("r", quoted=True)),
+                *(exp.alias_(first(c), f"r{c}", quoted=True) for c in ("lo", "unit", "n", "d"))
+            ).from_(table(f"{alias}r", "r"))
+            c = lambda name: _col(name, "o")  # noqa: E731
+            left, right, ok = sides(Side(c("lo"), c("n"), c("d"), c("dims"), c("unit")),
+                                    Side(c("rlo"), c("rn"), c("rd"), c("dims"), c("runit")))
+            no_dims = c("dims").is_(exp.null())
+            differs = (exp.Case().when(no_dims.copy(), num(0)).when(exp.NEQ(this=c("lo"), expression=c("hi")), num(1))
+                       .when(SV.AND(exp.paren(ok.copy()), exp.NEQ(this=left, expression=right)), num(1)).else_(num(0)))
+            bad = (exp.Case().when(no_dims.copy(), num(1)).when(exp.EQ(this=c("unit"), expression=c("runit")), num(0))
+                   .when(SV.NOT(exp.paren(ok)), num(1)).else_(num(0)))
+            self.ctes[alias] = (exp.select(c("patient_id"), exp.alias_(exp.Max(this=differs), "differs", quoted=True),
+                                           exp.alias_(exp.Max(this=bad), "bad", quoted=True),
+                                           exp.alias_(exp.Count(this=exp.Distinct(expressions=[c("dims")])), "groups",
+                                                      quoted=True))
+                                .from_(table(f"{alias}o", "o")).group_by(c("patient_id")))
 
     def _continuous(self, alias: str, window: Any, gap: int) -> exp.Expression:
         inner = exp.LTE(this=exp.Coalesce(this=_col("gap", alias), expressions=[num(0)]), expression=num(gap))
@@ -130,6 +214,7 @@ class SweepRules:
 
     def finish_sweeps(self, collection: str, queries: dict[int, tuple]) -> None:
         """The CTEs of the sweeps over ``collection`` (``queries``: index -> (status, window conditions))."""
+        self.finish_stables(collection, queries)
         for (ref, statuses), alias in self.__dict__.get("_sweeps", {}).items():
             if ref.collection != collection:
                 continue
