@@ -227,3 +227,69 @@ def test_a_cached_query_is_never_given_to_another_trial_with_the_same_id():
     assert SE._cached(cache, plan, lambda: "compiled again") == "the new trial's query"
     rows = screen("duckdb", new, {}, [{"id": "r", "facts": {"b": False}}])
     assert rows[0].statuses == ("MET",) and rows[0].outcome == "ELIGIBLE"
+
+
+def _query_statuses(trial, anchors, records) -> list[tuple[str, ...]]:
+    """The statuses the compiled query itself gives (DEFER: left to the Python engine), per record."""
+    from eligibility_dsl.backends.sql import execute as X
+    from eligibility_dsl.backends.sql.schema import Tables
+
+    tables = Tables()
+    for k, record in enumerate(records):
+        assert tables.add(str(k), k, trial.bind(record), trial.checked.facts)
+    con = X.duckdb_connection()
+    X.load_arrow_duckdb(con, tables.arrow())
+    return [statuses for _, _, statuses, _ in X.run_duckdb(con, compile_trial(trial.checked, anchors))]
+
+
+def _dexamethasone(rid: str, dose: str) -> dict:
+    med = {"id": "m1", "start": "2025-06-01", "daily_dose": {"value": dose, "unit": "mg/day"},
+           "code": [{"system": "ATC", "code": "H02AB02"}]}
+    return {"id": rid, "medications": [med],
+            "coverage": {"medications": {"from": None, "to": "2025-06-15"}}}
+
+
+def test_a_quotient_with_no_exact_decimal_at_its_threshold_is_decided_as_python_decides_it():
+    """`1 mg/day / 0.75 mg * 0.75 mg` is exactly 1 mg/day in SQL; the Python engine divides at 34 digits and
+    gets 0.99...975, so `= 1 mg/day` was MET on DuckDB and not on Python. A record whose divided quantity is
+    within 10^-12 of the threshold is now decided by the Python engine; one farther away stays in SQL."""
+    from eligibility_dsl.api import compile_source
+
+    trial = compile_source('trial T "t"\nanchor screening\ncodeset dex "dexamethasone":\n    ATC "H02AB02"\n'
+                           'table tab "equivalent": dex: 0.75 mg\n'
+                           'include I1 "equal": exists medications where daily_dose / tab[code] * 0.75 mg = 1 mg/day '
+                           'during 30 days before screening\n'
+                           'include I2 "at least": exists medications where daily_dose / tab[code] * 0.75 mg '
+                           '>= 1 mg/day during 30 days before screening\n', "t.elig")
+    anchors = trial.parse_anchors({"screening": "2025-06-15"})
+    records = [_dexamethasone("at-the-threshold", "1"), _dexamethasone("above", "1.5"),
+               _dexamethasone("below", "0.9")]
+    want = screen("python", trial, anchors, records)
+    assert [r.statuses for r in want] == [("NOT_MET", "NOT_MET"), ("NOT_MET", "MET"), ("NOT_MET", "NOT_MET")]
+    for engine in ("duckdb", "spark"):
+        assert [r.statuses for r in screen(engine, trial, anchors, records)] == [r.statuses for r in want]
+    assert _query_statuses(trial, anchors, records) == [("DEFER", "DEFER"), ("NOT_MET", "MET"), ("NOT_MET", "NOT_MET")]
+
+
+def test_a_definition_or_query_read_by_two_criteria_leaves_a_patient_to_python_in_both():
+    """A definition, and a query, are compiled once; the patients they leave to the Python engine are left to
+    it by every criterion that reads them (their compiled forms are reused), and by a daily total's
+    comparisons in each criterion."""
+    from eligibility_dsl.api import compile_source
+
+    query = "exists medications where daily_dose / tab[code] * 0.75 mg >= 1 mg/day during 30 days before screening"
+    trial = compile_source('trial T "t"\nanchor screening\ncodeset dex "dexamethasone":\n    ATC "H02AB02"\n'
+                           'table tab "equivalent": dex: 0.75 mg\n'
+                           'define total: highest daily total of daily_dose / tab[code] * 5 mg over medications in dex '
+                           'during 30 days before screening\n'
+                           f'define at_one: {query.replace(">=", "=")}\n'
+                           'include I1 "at most": total <= 10 mg/day\nexclude E1 "over": total > 10 mg/day\n'
+                           'include I2 "one": at_one\nexclude E2 "not one": not at_one\n'
+                           f'include I3 "at least": {query}\nexclude E3 "at least too": {query}\n', "t.elig")
+    anchors = trial.parse_anchors({"screening": "2025-06-15"})
+    records = [_dexamethasone("exactly-10", "1.5"), _dexamethasone("at-one", "1"), _dexamethasone("under", "0.9")]
+    assert _query_statuses(trial, anchors, records) == [
+        ("DEFER", "DEFER", "NOT_MET", "MET", "MET", "MET"), ("MET", "NOT_MET") + ("DEFER",) * 4,
+        ("MET", "NOT_MET", "NOT_MET", "MET", "NOT_MET", "NOT_MET")]
+    want = screen("python", trial, anchors, records)
+    assert [r.statuses for r in screen("duckdb", trial, anchors, records)] == [r.statuses for r in want]

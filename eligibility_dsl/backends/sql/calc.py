@@ -25,7 +25,7 @@ from ...runtime import quantity as Q
 from ...runtime.ops import EXTREMUM_COMBINE, FLIP, PERIOD_UNITS
 from ...runtime.units import DIMENSIONLESS
 from . import values as SV
-from .expressions import Unsupported
+from .expressions import Unsupported, terminates
 from .quantities import times_unit
 from .values import V, num
 
@@ -75,11 +75,7 @@ def _exact_inverse(k: Decimal | Q.Quantity) -> Decimal | Q.Quantity | None:
     if value == 0:
         return None
     f = 1 / Fraction(value)
-    d = f.denominator
-    for p in (2, 5):
-        while d % p == 0:
-            d //= p
-    if d != 1:
+    if not terminates(f):
         return None
     inverse = Decimal(f.numerator) / Decimal(f.denominator)
     if not isinstance(k, Q.Quantity):
@@ -114,8 +110,11 @@ class CalcRules:
                     q = value if isinstance(value, Q.Quantity) else Q.Quantity(value, DIMENSIONLESS)
                     piece = None if q.value == 0 else times_unit(x.cols["side"], 1 / q.unit.factor,
                                                                  tuple(-d for d in q.unit.dims), 1 / Fraction(q.value))
+                    if piece is not None and not terminates(1 / Fraction(q.value)):
+                        piece = attrs.evolve(piece, rounded=True)
                     pieces.append((hit, piece))
-                return V("exact", x.low, x.high, node.type, x.missing, cols={"pieces": pieces})
+                return V("exact", x.low, x.high, node.type, x.missing,
+                         cols={"pieces": pieces, "collection": x.cols.get("collection")})
         if node.op in ("*", "/"):
             for k_node, q_node in ((node.left, node.right), (node.right, node.left)):
                 k = self.constant_value(k_node)
@@ -131,10 +130,11 @@ class CalcRules:
                 factor, dims, scale = q.unit.factor, q.unit.dims, Fraction(q.value)
                 if "side" in v.cols and not isinstance(k, Q.Quantity):
                     side = attrs.evolve(v.cols["side"], scale=v.cols["side"].scale * scale)
-                    return V("exact", v.low, v.high, node.type, v.missing, cols={"side": side})
+                    return V("exact", v.low, v.high, node.type, v.missing, cols={**v.cols, "side": side})
                 pieces = v.cols.get("pieces") or [(exp.true(), v.cols["side"])]
                 pieces = [(hit, None if s is None else times_unit(s, factor, dims, scale)) for hit, s in pieces]
-                return V("exact", v.low, v.high, node.type, v.missing, cols={"pieces": pieces})
+                return V("exact", v.low, v.high, node.type, v.missing,
+                         cols={"pieces": pieces, "collection": v.cols.get("collection")})
         raise Unsupported(node, "arithmetic on data")
 
     def r_neg(self, node: ir.Neg, ev: Any) -> V:

@@ -138,9 +138,12 @@ class ScalarRules:
     def r_defref(self, node: ir.DefRef, ev) -> V:
         cache = self.__dict__.setdefault("_defs", {})
         key = (node.name, ev)
-        if key not in cache:
-            cache[key] = self.value(self.trial.definitions[node.name].expr, ev)
-        return cache[key]
+        if key not in cache:  # the patients it leaves to the Python engine go with it to every criterion reading it
+            before = len(self.defers)
+            cache[key] = (self.value(self.trial.definitions[node.name].expr, ev), self.defers[before:])
+        value, defers = cache[key]
+        self.defers.extend(d.copy() for d in defers if d not in self.defers)
+        return value
 
     def r_not(self, node: ir.Not, ev) -> V:
         return SV.not_(self.truth_of(node.operand, ev))
@@ -280,9 +283,22 @@ class ScalarRules:
                 except ValueError:
                     raise Unsupported(node, "a comparison of two quantities in the row's units scaled by a unit") \
                         from None
+                if sa.rounded or sb.rounded:
+                    self.defer_near(_collection(a, b), hit, left, right, ok)
                 out = out.when(hit, SV.case((SV.NOT(ok), UNKNOWN),
                                             (SV._SQL_CMP[op](this=left, expression=right), TRUE), default=SV.FALSE))
         return SV.truth(out.else_(SV.truth_lit(UNKNOWN)), SV.merged(a, b))
+
+    def defer_near(self, collection: str | None, hit: exp.Expression, left: exp.Expression, right: exp.Expression,
+                   ok: exp.Expression) -> None:
+        """A comparison of a record's quantity divided by a number with no exact decimal (a table's 0.75 mg):
+        exact here, rounded at 34 digits by the Python engine, so within 10^-12 of the threshold (the exact
+        quotient equal to it, typically) the two could part; a patient with such a record in the collection is
+        decided by the Python engine (``totals.py``)."""
+        if collection is None:
+            raise Unsupported(None, "a comparison of a divided quantity outside a query")
+        near = SV.AND(hit.copy(), exp.paren(ok.copy()), near_threshold(left, right))
+        self.defers.append(self.derive(self.count_events(collection, near)))
 
     def r_fieldref(self, node: ir.FieldRef, ev) -> V:
         if ev is None:
@@ -301,7 +317,7 @@ class ScalarRules:
                     **{k: exp.column(f"{unit}_{k}", alias, quoted=True) for k in ("dims", "num", "den")}}
             side = row_side(cols)
             missing = [(f"{collection} {{event}}: {node.name}", value.is_(exp.null()))]
-            return V("exact", value, value, node.type, missing, cols={"side": side})
+            return V("exact", value, value, node.type, missing, cols={"side": side, "collection": collection})
         if kind not in ("number", "date", "code", "text"):
             raise Unsupported(node, f"the field `{node.name}` (of type {kind}) in a condition")
         col = self.event_column(alias, collection, node.name)
@@ -331,6 +347,26 @@ def _construct(node: Any) -> str:
              ir.AgeIn: "`age in hours`/`age in minutes` (date-times)"}
     # A node kind without a name here still gets a readable one: `DailyTotal` -> "daily total".
     return names.get(type(node)) or re.sub(r"(?<!^)(?=[A-Z])", " ", type(node).__name__).lower()
+
+
+def terminates(f: Any) -> bool:
+    """Whether a fraction has an exact decimal."""
+    d = f.denominator
+    for p in (2, 5):
+        while d % p == 0:
+            d //= p
+    return d == 1
+
+
+def near_threshold(left: exp.Expression, right: exp.Expression) -> exp.Expression:
+    """``|left - right| <= |right| * 10^-12``, in DOUBLE (a test of where to decide, never a decision)."""
+    gap = exp.cast(exp.Abs(this=exp.Sub(this=left.copy(), expression=right.copy())), "DOUBLE")
+    return exp.LTE(this=gap, expression=exp.Mul(this=exp.cast(exp.Abs(this=right.copy()), "DOUBLE"),
+                                                expression=exp.Literal.number("0.000000000001")))
+
+
+def _collection(*vs: V) -> str | None:
+    return next((v.cols["collection"] for v in vs if v.cols and v.cols.get("collection")), None)
 
 
 def _pieces(v: V) -> list:

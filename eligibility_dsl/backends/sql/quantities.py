@@ -32,6 +32,7 @@ class Side:
     unit: Any  # the unit text: str or a column
     scale: Fraction = Fraction(1)
     offset: Any = None  # dims multiplied in by a constant unit (`daily_dose / tab[code] * 5 mg`): a row side only
+    rounded: bool = False  # divided by a number with no exact decimal (0.75): the Python engine's quotient is rounded
 
 
 def times_unit(side: Side, factor: Fraction, dims: tuple[int, ...], scale: Fraction) -> Side:

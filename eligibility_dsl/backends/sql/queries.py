@@ -120,8 +120,11 @@ class QueryRules(CalcRules, FormRules, SweepRules, PickRules, TotalRules):
         """Register a query: its counts are two columns of its collection's aggregate (``finish_queries``)."""
         key = (q, window)
         refs = self.__dict__.setdefault("_queries", {})
+        replay = self.__dict__.setdefault("_query_defers", {})  # each criterion reading the query gets its defers
         if key in refs:
+            self.defers.extend(d.copy() for d in replay[key] if d not in self.defers)
             return refs[key]
+        before = len(self.defers)
         per = self.__dict__.setdefault("_per_collection", {})
         entry = per.setdefault(q.collection, {"queries": [], "codesets": []})
         ev = ("e", q.collection)
@@ -144,6 +147,7 @@ class QueryRules(CalcRules, FormRules, SweepRules, PickRules, TotalRules):
             end = exp.column("end_date", "e", quoted=True)
             where.append(exp.paren(SV.OR(end.is_(exp.null()),
                                            exp.GTE(this=end.copy(), expression=_date(window.first)))))
+        replay[key] = self.defers[before:]
         k = len(refs)
         entry["queries"].append((k, status, where))
         ref = refs[key] = QueryRef(f"a_{q.collection}", q.collection, window, q.codeset, k)
@@ -193,6 +197,9 @@ class QueryRules(CalcRules, FormRules, SweepRules, PickRules, TotalRules):
                     cond = SV.AND(w.copy(), cond)
                 outputs.append(exp.alias_(exp.Sum(this=exp.Case().when(cond, SV.num(1)).else_(SV.num(0))),
                                           name, quoted=True))
+            for name, cond in entry.get("anywhere", ()):  # events of the collection, whatever the query (count_events)
+                outputs.append(exp.alias_(exp.Sum(this=exp.Case().when(cond, SV.num(1)).else_(SV.num(0))), name,
+                                          quoted=True))
             alias = f"a_{collection}"
             self.ctes[alias] = (exp.select(*outputs).from_(table(f"ev_{collection}", "e"))
                                 .group_by(exp.column("patient_id", "e", quoted=True)))
@@ -201,6 +208,17 @@ class QueryRules(CalcRules, FormRules, SweepRules, PickRules, TotalRules):
             self.finish_picks(collection, queries)
             self.finish_sweeps(collection, queries)
             self.finish_totals(collection, queries)
+
+    def count_events(self, collection: str, cond: exp.Expression) -> exp.Expression:
+        """Whether some event of the collection (any, in or out of a query's window) meets ``cond`` (over the
+        event columns, alias ``e``): a per-patient condition."""
+        per = self.__dict__.setdefault("_per_collection", {}).setdefault(collection, {"queries": [], "codesets": []})
+        anywhere = per.setdefault("anywhere", [])
+        name = f"any{len(anywhere)}"
+        anywhere.append((name, cond))
+        self.joins.setdefault(f"a_{collection}", f"a_{collection}")
+        column = exp.column(name, f"a_{collection}", quoted=True)
+        return exp.GT(this=exp.Coalesce(this=column, expressions=[SV.num(0)]), expression=SV.num(0))
 
     def with_units(self, events: exp.Select, units: list[str]) -> exp.Select:
         """The events with each unit column looked up in the units table (``<column>_dims``, ``_num``, ``_den``;

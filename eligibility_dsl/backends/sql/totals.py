@@ -41,21 +41,12 @@ from sqlglot import exp
 from ...check import ir
 from ...runtime.ops import FLIP
 from . import values as SV
-from .expressions import Unsupported
+from .expressions import Unsupported, near_threshold
 from .quantities import Side, known_side, sides
 from .units import dims_key
 from .values import TRUE, UNKNOWN, V, num, table
 
 _LIMIT = 10**12
-_BAND = "0.000000000001"  # 10^-12: the relative distance from the threshold within which a rounded sum could differ
-
-
-def _terminates(f: Fraction) -> bool:
-    d = f.denominator
-    for p in (2, 5):
-        while d % p == 0:
-            d //= p
-    return d == 1
 
 
 @attrs.frozen
@@ -116,7 +107,7 @@ class TotalRules:
         totals = self.__dict__.setdefault("_totals", {})
         alias = f"dt{len(totals)}"
         base = sides_[0]
-        total = Total(alias, ref, k, base.offset, not all(_terminates(s.scale) for s in sides_))
+        total = Total(alias, ref, k, base.offset, any(s.rounded for s in sides_))
         totals[alias] = (total, pieces, base)
         self.joins[alias] = alias
         return V("total", _col("peak", alias), type=node.type, cols={"total": total})
@@ -173,11 +164,9 @@ class TotalRules:
         usable = SV.AND(known.copy(), SV.NOT(exp.GT(this=_zero("negative", alias), expression=num(0))))
         defer = SV.OR(several, SV.AND(usable.copy(), exp.paren(same_dims.copy()), SV.NOT(exp.paren(ok.copy()))))
         if info.inexact:
-            gap = exp.cast(exp.Abs(this=exp.Sub(this=left.copy(), expression=right.copy())), "DOUBLE")
-            band = exp.LTE(this=gap, expression=exp.Mul(this=exp.cast(exp.Abs(this=right.copy()), "DOUBLE"),
-                                                         expression=exp.Literal.number(_BAND)))
             near = SV.AND(usable, exp.paren(same_dims), exp.paren(ok), exp.GT(this=_zero("inexact", alias),
-                                                                                 expression=num(0)), band)
+                                                                                 expression=num(0)),
+                          near_threshold(left, right))
             defer = SV.OR(defer, near)
         self.defers.append(self.derive(defer))
         label = f"{ref.collection} history complete over {ref.window}"
@@ -202,7 +191,7 @@ class TotalRules:
                 factor = side.scale * total.k
                 y = y.when(hit.copy(), exp.Mul(this=exp.cast(side.value.copy(), "DECIMAL(24, 12)"),
                                                expression=num(int(factor))))
-                inexact = inexact.when(hit.copy(), num(0 if _terminates(side.scale) else 1))
+                inexact = inexact.when(hit.copy(), num(1 if side.rounded else 0))
             y = y.else_(exp.null())
             cond = exp.EQ(this=exp.paren(status.copy()), expression=SV.truth_lit(TRUE))
             for w in where:
