@@ -116,7 +116,7 @@ def test_a_record_that_does_not_bind_is_an_error_row_on_every_engine():
 
 
 def test_an_uncompilable_trial_is_refused_before_running_with_a_located_diagnostic():
-    trial = D._compile(D.HEADER + 'include C0 "c": stable route of medications during 30 days before screening\n')
+    trial = D._compile(D.HEADER + 'include C0 "c": stable code of medications during 30 days before screening\n')
     anchors = trial.parse_anchors({k: "2025-06-01" for k in trial.anchors})
     plan = Plan(trial, anchors, (Input("<records>", "records", records=[{"id": "x"}]),))
     with pytest.raises(EngineUnavailable, match=r"E0401.*`stable`.*criterion `C0`"):

@@ -34,6 +34,7 @@ from .expressions import Unsupported
 from .quantities import Side, sides
 from .values import NOCONST, TRUE, UNKNOWN, V, num, table
 
+_PLAIN = ("number", "date", "code", "text")  # field kinds held in one column, compared as they are
 _FOREVER = datetime.date(9999, 12, 31)  # stands for "no end" where a window has no last day
 
 
@@ -113,9 +114,14 @@ class SweepRules:
         matched records' values of one dimension differ; unknown when they are of several dimensions (or a
         unit the units table does not know), or when a matched record has no value."""
         collection, field = ref.collection, node.field
-        if COLLECTIONS[collection].fields[field].type.kind != "quantity":
-            raise Unsupported(node, "`stable` of a field that is not a quantity")
-        self.__dict__.setdefault("_unit_joins", {}).setdefault(collection, set()).add(f"{field}_unit")
+        kind = COLLECTIONS[collection].fields[field].type.kind
+        if kind == "quantity":
+            self.__dict__.setdefault("_unit_joins", {}).setdefault(collection, set()).add(f"{field}_unit")
+            value = exp.column(f"{field}_value", "e", quoted=True)
+        elif kind in _PLAIN:
+            value = self.event_column("e", collection, field)
+        else:
+            raise Unsupported(node, f"`stable` of a field of type {kind} (`{field}`)")
         stables = self.__dict__.setdefault("_stables", {})
         key = (ref, field)
         if key not in stables:
@@ -125,7 +131,6 @@ class SweepRules:
         per = self.__dict__["_per_collection"][collection]
         extras = per.setdefault("extras", [])
         name = f"q{ref.index}_null{len(extras)}"
-        value = exp.column(f"{field}_value", "e", quoted=True)
         extras.append((name, ref.index, lambda s: SV.AND(exp.EQ(this=exp.paren(s), expression=SV.truth_lit(TRUE)),
                                                           value.copy().is_(exp.null()))))
         nulls = exp.Coalesce(this=exp.column(name, ref.alias, quoted=True), expressions=[num(0)])
@@ -146,11 +151,21 @@ class SweepRules:
             if ref.collection != collection:
                 continue
             status, where = queries[ref.index]
-            value = _col(f"{field}_value", "e")
+            plain = COLLECTIONS[collection].fields[field].type.kind in _PLAIN
+            value = self.event_column("e", collection, field) if plain else _col(f"{field}_value", "e")
             cond = SV.AND(exp.EQ(this=exp.paren(status.copy()), expression=SV.truth_lit(TRUE)),
                           SV.NOT(value.copy().is_(exp.null())))
             for w in where:
                 cond = SV.AND(w.copy(), cond)
+            if plain:  # a number, date, code or text: one kind of value, equal exactly when the lowest is the highest
+                low, high = exp.Min(this=value.copy()), exp.Max(this=value.copy())
+                differs = exp.Case().when(exp.NEQ(this=low, expression=high), num(1)).else_(num(0))
+                self.ctes[alias] = (exp.select(_col("patient_id", "e"), exp.alias_(differs, "differs", quoted=True),
+                                               exp.alias_(num(0), "bad", quoted=True),
+                                               exp.alias_(num(1), "groups", quoted=True))
+                                    .from_(table(f"ev_{collection}", "e")).where(cond)
+                                    .group_by(_col("patient_id", "e")))
+                continue
             keys = {"dims": f"{field}_unit_dims", "unit": f"{field}_unit", "n": f"{field}_unit_num",
                     "d": f"{field}_unit_den"}
             group = [_col("patient_id", "e"), *(_col(c, "e") for c in keys.values())]
