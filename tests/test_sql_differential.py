@@ -293,3 +293,27 @@ def test_a_definition_or_query_read_by_two_criteria_leaves_a_patient_to_python_i
         ("MET", "NOT_MET", "NOT_MET", "MET", "NOT_MET", "NOT_MET")]
     want = screen("python", trial, anchors, records)
     assert [r.statuses for r in screen("duckdb", trial, anchors, records)] == [r.statuses for r in want]
+
+
+def test_statuses_and_flags_packed_over_several_words_decode_as_python_decides():
+    """The result row packs two bits per criterion and one per missing flag into BIGINTs of 62 bits: a trial of
+    70 criteria (three words of statuses, two of flags) decodes to the Python engine's statuses and missing
+    data."""
+    from eligibility_dsl.api import compile_source
+
+    names = [f"f{k}" for k in range(70)]
+    source = 'trial T "wide"\n' + "".join(f"fact {n}: boolean\n" for n in names)
+    source += "".join(f'{"include" if k % 3 else "exclude"} C{k} "c{k}": {n}\n' for k, n in enumerate(names))
+    trial = compile_source(source, "wide.elig")
+    # every known fact on the eligible side, some missing: INDETERMINATE, missing data from every word of flags
+    records = [{"id": f"r{j}", "facts": {n: k % 3 != 0 for k, n in enumerate(names) if (k + j) % (j + 2)}}
+               for j in range(6)]
+    records.append({"id": "all-true", "facts": dict.fromkeys(names, True)})
+    want = screen("python", trial, {}, records)
+    got = screen("duckdb", trial, {}, records)
+    assert compile_trial(trial.checked, {}).status_columns == 3
+    assert [(r.statuses, r.missing) for r in got] == [(r.statuses, r.missing) for r in want]
+    assert {s for r in got for s in r.statuses} == {"MET", "NOT_MET", "UNKNOWN"}
+    assert {r.outcome for r in got} == {"INDETERMINATE", "INELIGIBLE"}
+    indices = {int(m[1:]) for r in got for m in r.missing}
+    assert min(indices) < 62 <= max(indices)  # flags from both words

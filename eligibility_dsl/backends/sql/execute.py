@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .criteria import CompiledSql
+from .criteria import STATUS_BITS, CompiledSql, unpack
 from .schema import TABLES, sql_types
 from .units import arrow_units, distinct_units_sql, unit_rows
 
@@ -148,16 +148,18 @@ def _quote(path: Any) -> str:
 
 def decode(compiled: CompiledSql, row: tuple, cache: dict | None = None) -> tuple[str, int, tuple[str, ...],
                                                                           tuple[str, ...]]:
-    """(patient_id, position, statuses, missing) from a result row (patient_id, position, statuses, flags)."""
-    key = (row[2], row[3])
+    """(patient_id, position, statuses, missing) from a result row (patient_id, position, the packed statuses,
+    the packed missing flags: ``criteria._packed``)."""
+    key = row[2:]
     found = cache.get(key) if cache is not None else None
     if found is None:
-        statuses = tuple(STATUS[int(ch)] for ch in row[2])
-        flags = row[3]
+        k = compiled.status_columns
+        statuses = tuple(STATUS[x] for x in unpack(row[2:2 + k], len(compiled.criteria), STATUS_BITS))
+        flags = unpack(row[2 + k:], len(compiled.missing), 1)
         missing: set[str] = set()
         for i, s in enumerate(statuses):
             if s == "UNKNOWN":
-                missing.update(compiled.missing[k] for k in compiled.missing_of[i] if flags[k] == "1")
+                missing.update(compiled.missing[j] for j in compiled.missing_of[i] if flags[j])
         found = (statuses, tuple(sorted(missing)))
         if cache is not None and len(cache) < 100_000:
             cache[key] = found
