@@ -317,3 +317,42 @@ def test_statuses_and_flags_packed_over_several_words_decode_as_python_decides()
     assert {r.outcome for r in got} == {"INDETERMINATE", "INELIGIBLE"}
     indices = {int(m[1:]) for r in got for m in r.missing}
     assert min(indices) < 62 <= max(indices)  # flags from both words
+
+
+def test_a_result_converted_through_its_analyte_is_decided_as_python_decides_it():
+    """A creatinine of 88 umol/L (LOINC 14682-9) against `< 1.5 mg/dL` converts through creatinine's molar mass
+    in the Python engine (MET); the SQL comparisons convert units of one dimension only and said UNKNOWN. A
+    patient whose value a comparison cannot convert is now decided by the Python engine, in a query's
+    condition and in a picked value; one in mg/dL stays in SQL."""
+    from eligibility_dsl.api import compile_source
+
+    trial = compile_source('trial T "t"\nanchor screening\ncodeset cr "creatinine":\n'
+                           '    LOINC "2160-0", LOINC "14682-9"\n'
+                           'include I1 "low": latest value of observations in cr during 30 days before screening '
+                           '< 1.5 mg/dL\n'
+                           'include I2 "any low": exists observations in cr where value < 1.5 mg/dL '
+                           'during 30 days before screening\n'
+                           'codeset a1c "HbA1c":\n    LOINC "4548-4", LOINC "59261-8"\n'
+                           'include I3 "controlled": latest value of observations in a1c during 30 days before '
+                           'screening < 7 %\n', "t.elig")
+    anchors = trial.parse_anchors({"screening": "2025-06-15"})
+
+    def record(rid: str, code: str, value: str) -> dict:
+        return {"id": rid, "coverage": {"observations": {"from": None, "to": "2025-06-15"}},
+                "observations": [{"id": "o1", "date": "2025-06-01", "code": {"system": "LOINC", "code": code},
+                                  "value": value}]}
+    records = [record("molar", "14682-9", "88 umol/L"), record("molar-high", "14682-9", "200 umol/L"),
+               record("mass", "2160-0", "1.2 mg/dL"), record("ifcc", "59261-8", "48 mmol/mol"),
+               record("kilograms", "2160-0", "72 kg")]
+    for r in records[3:]:
+        r["coverage"] = {"observations": {"from": None, "to": "2025-06-15"}}
+    want = screen("python", trial, anchors, records)
+    assert [r.statuses[:2] for r in want] == [("MET", "MET"), ("NOT_MET", "NOT_MET"), ("MET", "MET"),
+                                              ("UNKNOWN", "NOT_MET"), ("UNKNOWN", "UNKNOWN")]
+    assert want[3].statuses[2] == "MET"  # 48 mmol/mol is 6.54 % NGSP
+    for engine in ("duckdb", "spark"):
+        assert [r.statuses for r in screen(engine, trial, anchors, records)] == [r.statuses for r in want]
+    assert [s[:2] for s in _query_statuses(trial, anchors, records)] == [
+        ("DEFER", "DEFER"), ("DEFER", "DEFER"), ("MET", "MET"), ("UNKNOWN", "NOT_MET"), ("UNKNOWN", "UNKNOWN")]
+    statuses = _query_statuses(trial, anchors, records)
+    assert statuses[3][2] == "DEFER" and "DEFER" not in statuses[4]  # mmol/mol to Python; kilograms stay

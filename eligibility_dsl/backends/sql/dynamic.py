@@ -128,6 +128,28 @@ def _range(op: str, cols: dict, const: Any, low: _Sides, quantity: bool) -> list
     return [*out, (both, TRUE), (neither, SV.FALSE), (exp.true(), UNKNOWN)]
 
 
+def unconverted(cols: dict, const: Any) -> exp.Expression | None:
+    """Where the value is a quantity (or a censored value or a range) in dimensions an analyte relates to
+    ``const``'s (mass and amount concentration; HbA1c % and mmol/mol), which the comparison here cannot
+    convert: the Python engine decides it (a creatinine in umol/L against mg/dL, through creatinine's molar
+    mass; runtime/molar.py), so the SQL engines leave such a patient to it (DEFER, ``totals.py``).  Against a
+    quantity field of the row, wherever the units do not convert.  None when nothing is converted."""
+    if not isinstance(const, Q.Quantity | Side):
+        return None
+    kinds = exp.In(this=cols["kind"].copy(), expressions=[_s("quantity"), _s("censored"), _s("range")])
+    if isinstance(const, Q.Quantity):  # only the dimensions an analyte relates to the constant's (``_bridged``)
+        dims = const.unit.dims
+        keys = {dims_key(tuple(d + m for d, m in zip(dims, Q._MASS_PER_MOL, strict=True))),
+                dims_key(tuple(d - m for d, m in zip(dims, Q._MASS_PER_MOL, strict=True)))}
+        if dims == Q._PERCENT:
+            keys.add(dims_key(tuple(0 for _ in dims)))
+        if not any(dims):
+            keys.add(dims_key(Q._PERCENT))
+        return SV.AND(kinds, exp.In(this=cols["dims"].copy(), expressions=[_s(k) for k in sorted(keys)]))
+    ok = _sides(cols["number"], cols, const).ok
+    return SV.AND(kinds, SV.NOT(cols["unit"].copy().is_(exp.null())), SV.NOT(exp.paren(ok.copy())))
+
+
 def compare_any(op: str, cols: dict, const: Any) -> exp.Expression:
     """A truth: the value (columns ``kind``, ``boolean``, ``number``, ``unit``, ``text``, ``dims``, ``num``,
     ``den``) ``op`` the constant (a bool, a Decimal or a Quantity)."""

@@ -22,7 +22,7 @@ from ...runtime.ops import PERIOD_UNITS
 from ...runtime.units import UnitMismatch
 from ..python.values import value_fn
 from . import values as SV
-from .dynamic import FLIP, compare_any
+from .dynamic import FLIP, compare_any, unconverted
 from .quantities import known_side, row_side, sides
 from .schema import exact_number, fact_column
 from .values import NOCONST, TRUE, UNKNOWN, V
@@ -251,15 +251,32 @@ class ScalarRules:
         if b.cols and "pieces" in b.cols:
             raise Unsupported(node, "a comparison of an observation's value with a value looked up in a table")
         if b.cols and "side" in b.cols:  # a quantity field (its unit the row's), maybe scaled: `3 * reference_high`
+            self.defer_unconverted(a.cols, b.cols["side"], b.low.copy().is_(exp.null()))
             expr = _unknown_if_null(b.low, compare_any(op, a.cols, b.cols["side"]))
             return SV.truth(self.derive(expr) if a.cols.get("derive") else expr, SV.merged(a, b))
         if b.kind == "any" or not isinstance(const, bool | Decimal | Q.Quantity):
             raise Unsupported(node, "a comparison of an observation's value with anything but a constant number, "
                                     "quantity or boolean")
+        self.defer_unconverted(a.cols, const)
         expr = compare_any(op, a.cols, const)
         if a.cols.get("derive"):
             expr = self.derive(expr)
         return SV.truth(expr, SV.merged(a, b))
+
+    def defer_unconverted(self, cols: dict, const: Any, absent: exp.Expression | None = None) -> None:
+        """A patient whose value this comparison cannot convert is decided by the Python engine
+        (``dynamic.unconverted``): a picked value's own condition, or any event of the collection's."""
+        cond = unconverted(cols, const)
+        if cond is None:
+            return
+        if absent is not None:  # the other side missing: unknown in both engines
+            cond = SV.AND(cond, SV.NOT(absent))
+        if cols.get("derive"):
+            self.defers.append(self.derive(cond))
+        elif cols.get("collection"):
+            self.defers.append(self.derive(self.count_events(cols["collection"], cond)))
+        else:
+            raise Unsupported(None, "a comparison of an observation's value outside a query")
 
     def compare_row_units(self, node: ir.Node, op: str, a: V, b: V) -> V:
         """Quantities of which one (or both) has its unit in the row (``quantities.sides``)."""
@@ -308,6 +325,7 @@ class ScalarRules:
         if kind == "any" and node.name == "value":
             self.__dict__.setdefault("_unit_joins", {}).setdefault(collection, set()).add("value_unit")
             cols = {k: exp.column(c, alias, quoted=True) for k, c in ANY_COLUMNS.items()}
+            cols["collection"] = collection
             return V("any", cols["kind"], None, node.type, cols=cols)
         if kind == "quantity":
             unit = f"{node.name}_unit"
